@@ -1,0 +1,153 @@
+//! The tantivy tokenizer behind every chain: splits text into words and emits one chain's forms.
+
+use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+
+use super::fold::{exact_form, folded_form, is_word_char};
+
+/// Words longer than this (in bytes) are noise such as base64 or hashes and are skipped.
+const MAX_WORD_BYTES: usize = 64;
+
+/// Which forms a tokenizer emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Chain {
+    /// Lowercase, NFC, tone mark as a trailing digit.
+    Exact,
+    /// Lowercase, diacritics removed (stemming is added by the analyzer).
+    Folded,
+    /// Adjacent folded words joined by `_`.
+    Bigram,
+}
+
+/// Splits text into words (letters, digits and combining marks) and emits one chain's tokens.
+#[derive(Clone)]
+pub struct VietTokenizer {
+    chain: Chain,
+    tokens: Vec<Token>,
+}
+
+impl VietTokenizer {
+    /// A tokenizer for `chain`.
+    pub fn new(chain: Chain) -> Self {
+        VietTokenizer {
+            chain,
+            tokens: Vec::new(),
+        }
+    }
+}
+
+/// The tokens of one text, computed up front so that bigrams can look one word ahead.
+pub struct VecTokenStream<'a> {
+    tokens: &'a mut Vec<Token>,
+    next: usize,
+}
+
+impl TokenStream for VecTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        self.next += 1;
+        self.next <= self.tokens.len()
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.next - 1]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.next - 1]
+    }
+}
+
+/// One word of the input with its byte span and whether it follows the previous word directly.
+struct Word {
+    from: usize,
+    to: usize,
+    joined_to_previous: bool,
+}
+
+/// Splits `text` into words; a gap of only spaces, `-` or `/` keeps two words adjacent.
+fn words(text: &str) -> Vec<Word> {
+    let mut out = Vec::new();
+    let mut start = None;
+    // Whether the next word follows the last kept word with nothing but a soft gap between.
+    let mut joined = false;
+    let close = |out: &mut Vec<Word>, from: usize, to: usize, joined: &mut bool| {
+        // An over-long word is dropped and breaks adjacency as punctuation does.
+        if to - from <= MAX_WORD_BYTES {
+            out.push(Word {
+                from,
+                to,
+                joined_to_previous: *joined,
+            });
+            *joined = true;
+        } else {
+            *joined = false;
+        }
+    };
+    for (i, c) in text.char_indices() {
+        if is_word_char(c) {
+            start.get_or_insert(i);
+        } else {
+            if let Some(s) = start.take() {
+                close(&mut out, s, i, &mut joined);
+            }
+            if !(c.is_whitespace() || c == '-' || c == '/') {
+                joined = false;
+            }
+        }
+    }
+    if let Some(s) = start {
+        close(&mut out, s, text.len(), &mut joined);
+    }
+    out
+}
+
+impl Tokenizer for VietTokenizer {
+    type TokenStream<'a> = VecTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream<'a> {
+        self.tokens.clear();
+        let words = words(text);
+        let mut form = String::new();
+        match self.chain {
+            Chain::Exact | Chain::Folded => {
+                for (position, w) in words.iter().enumerate() {
+                    if self.chain == Chain::Exact {
+                        exact_form(&text[w.from..w.to], &mut form);
+                    } else {
+                        folded_form(&text[w.from..w.to], &mut form);
+                    }
+                    self.tokens.push(Token {
+                        offset_from: w.from,
+                        offset_to: w.to,
+                        position,
+                        text: form.clone(),
+                        position_length: 1,
+                    });
+                }
+            }
+            Chain::Bigram => {
+                let mut previous = String::new();
+                for (position, pair) in words.windows(2).enumerate() {
+                    let (a, b) = (&pair[0], &pair[1]);
+                    if position == 0 {
+                        folded_form(&text[a.from..a.to], &mut previous);
+                    }
+                    folded_form(&text[b.from..b.to], &mut form);
+                    if b.joined_to_previous {
+                        self.tokens.push(Token {
+                            offset_from: a.from,
+                            offset_to: b.to,
+                            position,
+                            text: format!("{previous}_{form}"),
+                            position_length: 1,
+                        });
+                    }
+                    std::mem::swap(&mut previous, &mut form);
+                }
+            }
+        }
+        VecTokenStream {
+            tokens: &mut self.tokens,
+            next: 0,
+        }
+    }
+}

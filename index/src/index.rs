@@ -1,0 +1,224 @@
+//! `SearchIndex`: one tantivy index on disk or in memory, with the store sequence it has applied.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use tantivy::directory::MmapDirectory;
+use tantivy::schema::Term;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError};
+
+use crate::doc::{IndexChange, IndexDoc};
+use crate::error::IndexError;
+use crate::schema::{self, Fields, SCHEMA_VERSION};
+
+/// Memory the writer may buffer before it flushes a segment (split over its threads).
+const WRITER_BUDGET: usize = 128 * 1024 * 1024;
+
+/// What every commit records inside the index, so that a reopened index knows where it stands.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct CommitPayload {
+    schema: u32,
+    seq: u64,
+}
+
+/// A full-text index of listings that remembers the last store change applied to it.
+pub struct SearchIndex {
+    index: Index,
+    /// One reader for the process; every search takes a fresh searcher from it.
+    reader: IndexReader,
+    /// `None` when opened read-only; a std mutex because commits run on blocking threads.
+    writer: Option<Mutex<IndexWriter>>,
+    pub(crate) fields: Fields,
+    /// The store sequence contained in the last commit.
+    applied: Mutex<u64>,
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir` for reading and writing, creating it when absent and
+    /// starting afresh (sequence 0) when it was written by an incompatible version.
+    ///
+    /// # Errors
+    /// [`IndexError::Locked`] when another process writes to the same directory.
+    pub fn open(dir: &Path) -> Result<Self, IndexError> {
+        Self::open_dir(dir, true)
+    }
+
+    /// Opens an existing index in `dir` for searching only; takes no lock.
+    pub fn open_read_only(dir: &Path) -> Result<Self, IndexError> {
+        Self::open_dir(dir, false)
+    }
+
+    /// Creates an empty index in memory (tests, evaluation).
+    pub fn in_ram() -> Result<Self, IndexError> {
+        let (schema, _) = schema::build();
+        Self::from_index(Index::create_in_ram(schema), true)
+    }
+
+    fn open_dir(dir: &Path, writable: bool) -> Result<Self, IndexError> {
+        let io = |source| IndexError::Io {
+            path: dir.to_path_buf(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let existing = Index::open_in_dir(dir).ok();
+        let compatible = existing
+            .as_ref()
+            .and_then(|index| read_payload(index).ok())
+            .is_some_and(|p| p.schema == SCHEMA_VERSION);
+        let mut fresh = false;
+        let index = match existing {
+            Some(index) if compatible => index,
+            _ if !writable => Index::open_in_dir(dir)?,
+            _ => {
+                fresh = true;
+                // An index from another version is derived data: throw it away and rebuild.
+                clear_dir(dir).map_err(io)?;
+                let (schema, _) = schema::build();
+                Index::create(
+                    MmapDirectory::open(dir)?,
+                    schema,
+                    tantivy::IndexSettings::default(),
+                )?
+            }
+        };
+        let opened = Self::from_index(index, writable).map_err(|e| match e {
+            IndexError::Tantivy(TantivyError::LockFailure(..)) => {
+                IndexError::Locked(PathBuf::from(dir))
+            }
+            e => e,
+        })?;
+        if fresh {
+            // Record the schema version at once, so the next open recognises this index.
+            opened.clear(0)?;
+        }
+        Ok(opened)
+    }
+
+    fn from_index(index: Index, writable: bool) -> Result<Self, IndexError> {
+        schema::register_tokenizers(&index);
+        let (_, fields) = schema::build();
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let writer = if writable {
+            Some(Mutex::new(index.writer(WRITER_BUDGET)?))
+        } else {
+            None
+        };
+        let applied = read_payload(&index).map(|p| p.seq).unwrap_or(0);
+        Ok(SearchIndex {
+            index,
+            reader,
+            writer,
+            fields,
+            applied: Mutex::new(applied),
+        })
+    }
+
+    /// The last store sequence whose changes are committed in this index.
+    pub fn applied_seq(&self) -> u64 {
+        *self.applied.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Number of documents visible to searches.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Applies `changes`, commits them together with `seq`, and makes them searchable.
+    pub fn apply(
+        &self,
+        changes: impl IntoIterator<Item = IndexChange>,
+        seq: u64,
+    ) -> Result<(), IndexError> {
+        let writer = self.writer.as_ref().ok_or(IndexError::ReadOnly)?;
+        let mut writer = writer.lock().unwrap_or_else(|e| e.into_inner());
+        for change in changes {
+            match change {
+                IndexChange::Upsert(doc) => {
+                    writer.delete_term(Term::from_field_text(self.fields.id, &doc.id));
+                    writer.add_document(self.to_document(&doc))?;
+                }
+                IndexChange::Delete(id) => {
+                    writer.delete_term(Term::from_field_text(self.fields.id, &id));
+                }
+            }
+        }
+        self.commit(&mut writer, seq)
+    }
+
+    /// Removes every document and records `seq` as applied (the start of a rebuild).
+    pub fn clear(&self, seq: u64) -> Result<(), IndexError> {
+        let writer = self.writer.as_ref().ok_or(IndexError::ReadOnly)?;
+        let mut writer = writer.lock().unwrap_or_else(|e| e.into_inner());
+        writer.delete_all_documents()?;
+        self.commit(&mut writer, seq)
+    }
+
+    /// Re-reads the index from disk, for a read-only handle following another process's writes.
+    pub fn refresh(&self) -> Result<(), IndexError> {
+        self.reader.reload()?;
+        let seq = read_payload(&self.index).map(|p| p.seq).unwrap_or(0);
+        *self.applied.lock().unwrap_or_else(|e| e.into_inner()) = seq;
+        Ok(())
+    }
+
+    fn commit(&self, writer: &mut IndexWriter, seq: u64) -> Result<(), IndexError> {
+        let payload = CommitPayload {
+            schema: SCHEMA_VERSION,
+            seq,
+        };
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&serde_json::to_string(&payload).unwrap_or_default());
+        prepared.commit()?;
+        self.reader.reload()?;
+        *self.applied.lock().unwrap_or_else(|e| e.into_inner()) = seq;
+        Ok(())
+    }
+
+    fn to_document(&self, doc: &IndexDoc) -> TantivyDocument {
+        let f = &self.fields;
+        let mut d = TantivyDocument::default();
+        d.add_text(f.id, &doc.id);
+        d.add_text(f.stored, &doc.stored);
+        for (group, text) in &doc.text {
+            let g = f.group(*group);
+            d.add_text(g.exact, text);
+            d.add_text(g.folded, text);
+            d.add_text(g.bigram, text);
+        }
+        for (facet, value) in &doc.facets {
+            d.add_text(f.facet(*facet), value);
+        }
+        if let Some(trl) = doc.trl {
+            d.add_u64(f.trl, trl);
+        }
+        d
+    }
+
+    pub(crate) fn searcher(&self) -> tantivy::Searcher {
+        self.reader.searcher()
+    }
+}
+
+fn read_payload(index: &Index) -> Result<CommitPayload, IndexError> {
+    let metas = index.load_metas()?;
+    Ok(metas
+        .payload
+        .and_then(|p| serde_json::from_str(&p).ok())
+        .unwrap_or_default())
+}
+
+fn clear_dir(dir: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            std::fs::remove_dir_all(&path)?;
+        } else {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
+}

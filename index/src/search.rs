@@ -1,0 +1,223 @@
+//! Searching: from a request to ranked hits with snippets and facet counts.
+
+use std::collections::{BTreeMap, HashSet};
+use std::ops::Bound;
+
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery,
+};
+use tantivy::schema::{IndexRecordOption, Term, Value};
+use tantivy::{DocAddress, TantivyDocument};
+
+use crate::analysis::{tokens, Chain};
+use crate::doc::{Facet, TextGroup};
+use crate::error::IndexError;
+use crate::facets::FacetCollector;
+use crate::index::SearchIndex;
+use crate::ranking::Weights;
+use crate::snippet::snippet;
+
+/// Longest snippet, in characters.
+const SNIPPET_CHARS: usize = 220;
+
+/// A search: free text, filters, a page.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    /// What the user typed; any text is valid.
+    pub text: String,
+    /// Each entry keeps documents having one of the values; entries combine with AND.
+    pub filters: Vec<(Facet, Vec<String>)>,
+    /// Keep only documents at or above this readiness level.
+    pub trl_min: Option<u64>,
+    /// Hits to skip (pagination).
+    pub offset: usize,
+    /// Hits to return.
+    pub limit: usize,
+    /// Facets to count over all matching documents.
+    pub facets: Vec<Facet>,
+}
+
+/// One ranked hit.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    /// The document's id.
+    pub id: String,
+    /// Relevance score (higher is better).
+    pub score: f32,
+    /// The opaque JSON the document was indexed with.
+    pub stored: String,
+    /// An excerpt of the description with matched words in `<mark>`; HTML-escaped.
+    pub snippet: String,
+}
+
+/// Value counts of one facet, most frequent first.
+pub type FacetCounts = Vec<(String, u64)>;
+
+/// The answer to a [`SearchRequest`].
+#[derive(Debug, Clone, Default)]
+pub struct SearchResult {
+    /// Number of matching documents.
+    pub total: usize,
+    /// The requested page of hits.
+    pub hits: Vec<Hit>,
+    /// Counts per requested facet over all matching documents.
+    pub facets: BTreeMap<Facet, FacetCounts>,
+}
+
+/// The analysed terms of a query, per chain, in first-seen order without repeats.
+#[derive(Debug, Clone, Default)]
+pub struct QueryTerms {
+    /// Exact forms.
+    pub exact: Vec<String>,
+    /// Folded, stemmed forms.
+    pub folded: Vec<String>,
+    /// Folded bigrams.
+    pub bigram: Vec<String>,
+}
+
+impl QueryTerms {
+    /// Analyses `text` with every chain.
+    pub fn analyse(text: &str) -> Self {
+        QueryTerms {
+            exact: dedup(tokens(Chain::Exact, text)),
+            folded: dedup(tokens(Chain::Folded, text)),
+            bigram: dedup(tokens(Chain::Bigram, text)),
+        }
+    }
+
+    fn of(&self, chain: Chain) -> &[String] {
+        match chain {
+            Chain::Exact => &self.exact,
+            Chain::Folded => &self.folded,
+            Chain::Bigram => &self.bigram,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.exact.is_empty() && self.folded.is_empty()
+    }
+}
+
+fn dedup(v: Vec<String>) -> Vec<String> {
+    let mut seen = HashSet::new();
+    v.into_iter().filter(|t| seen.insert(t.clone())).collect()
+}
+
+impl SearchIndex {
+    /// Runs `request` and returns its page of hits and facet counts.
+    pub fn search(&self, request: &SearchRequest) -> Result<SearchResult, IndexError> {
+        let terms = QueryTerms::analyse(&request.text);
+        let text_query = self.text_query(&terms, &Weights::default());
+        let query = self.with_filters(text_query, request);
+        let searcher = self.searcher();
+        let limit = request.limit.max(1);
+        let top = TopDocs::with_limit(limit).and_offset(request.offset);
+        let facet_collector = FacetCollector::new(
+            request
+                .facets
+                .iter()
+                .map(|f| (*f, self.fields.facet(*f)))
+                .collect(),
+        );
+        let (top, total, facets) = searcher.search(&query, &(top, Count, facet_collector))?;
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            hits.push(self.hit(&searcher, address, score, &terms)?);
+        }
+        // Equal scores come back in index order, which merges change; ids keep pages stable.
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+        if request.limit == 0 {
+            hits.clear();
+        }
+        Ok(SearchResult {
+            total,
+            hits,
+            facets,
+        })
+    }
+
+    /// The scoring part of a search: every query term in every text field, weighted.
+    pub(crate) fn text_query(&self, terms: &QueryTerms, weights: &Weights) -> Box<dyn Query> {
+        if terms.is_empty() {
+            return Box::new(AllQuery);
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for group in TextGroup::ALL {
+            let fields = self.fields.group(group);
+            for chain in [Chain::Exact, Chain::Folded, Chain::Bigram] {
+                let boost = weights.group(group) * weights.chain(chain);
+                if boost <= 0.0 {
+                    continue;
+                }
+                for term in terms.of(chain) {
+                    let term = Term::from_field_text(fields.for_chain(chain), term);
+                    let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
+                    clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(query), boost))));
+                }
+            }
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// Adds the request's filters to `scoring` without changing its scores.
+    pub(crate) fn with_filters(
+        &self,
+        scoring: Box<dyn Query>,
+        request: &SearchRequest,
+    ) -> Box<dyn Query> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, scoring)];
+        for (facet, values) in &request.filters {
+            let field = self.fields.facet(*facet);
+            let any: Vec<(Occur, Box<dyn Query>)> = values
+                .iter()
+                .map(|v| {
+                    let q = TermQuery::new(
+                        Term::from_field_text(field, v),
+                        IndexRecordOption::Basic,
+                    );
+                    (Occur::Should, Box::new(q) as Box<dyn Query>)
+                })
+                .collect();
+            clauses.push((Occur::Must, zero_score(Box::new(BooleanQuery::new(any)))));
+        }
+        if let Some(min) = request.trl_min {
+            let range = RangeQuery::new(
+                Bound::Included(Term::from_field_u64(self.fields.trl, min)),
+                Bound::Unbounded,
+            );
+            clauses.push((Occur::Must, zero_score(Box::new(range))));
+        }
+        if clauses.len() == 1 {
+            return clauses.remove(0).1;
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    fn hit(
+        &self,
+        searcher: &tantivy::Searcher,
+        address: DocAddress,
+        score: f32,
+        terms: &QueryTerms,
+    ) -> Result<Hit, IndexError> {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let text = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let body = text(self.fields.group(TextGroup::Body).exact);
+        Ok(Hit {
+            id: text(self.fields.id),
+            score,
+            stored: text(self.fields.stored),
+            snippet: snippet(&body, &terms.folded, SNIPPET_CHARS),
+        })
+    }
+}
+
+fn zero_score(query: Box<dyn Query>) -> Box<dyn Query> {
+    Box::new(ConstScoreQuery::new(query, 0.0))
+}

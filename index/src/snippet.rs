@@ -1,0 +1,119 @@
+//! Snippets: the part of a description where the query's words cluster, with those words marked.
+
+use std::collections::HashSet;
+
+use tantivy::tokenizer::TokenStream;
+
+use crate::analysis::{analyzer, Chain};
+
+/// Returns up to `max_chars` of `text` around the densest cluster of `terms` (folded, stemmed
+/// forms), HTML-escaped, with matched words wrapped in `<mark>`; the start of the text when
+/// nothing matches.
+pub fn snippet(text: &str, terms: &[String], max_chars: usize) -> String {
+    let wanted: HashSet<&str> = terms.iter().map(String::as_str).collect();
+    let mut matches = Vec::new();
+    let mut analyzer = analyzer(Chain::Folded);
+    let mut stream = analyzer.token_stream(text);
+    while stream.advance() {
+        let t = stream.token();
+        if wanted.contains(t.text.as_str()) {
+            matches.push((t.offset_from, t.offset_to, t.text.clone()));
+        }
+    }
+    let budget = max_chars * 4; // bytes, roughly, for Vietnamese text
+    let mut best = (0usize, 0usize); // (distinct terms in window, index of first match)
+    for i in 0..matches.len() {
+        let start = matches[i].0;
+        let distinct: HashSet<&str> = matches[i..]
+            .iter()
+            .take_while(|m| m.1 - start <= budget)
+            .map(|m| m.2.as_str())
+            .collect();
+        if distinct.len() > best.0 {
+            best = (distinct.len(), i);
+        }
+    }
+    // Start a little before the first match, at a word boundary, so the sentence reads.
+    let first = matches.get(best.1).map_or(0, |m| m.0);
+    let start = match text[..first].char_indices().rev().nth(40) {
+        None => 0,
+        Some((lead, _)) => text[lead..first]
+            .find(char::is_whitespace)
+            .map_or(lead, |i| lead + i + 1),
+    };
+    let end = text[start..]
+        .char_indices()
+        .nth(max_chars)
+        .map_or(text.len(), |(i, _)| start + i);
+    // Don't cut a word in half at the end either.
+    let end = if end < text.len() {
+        text[start..end]
+            .rfind(char::is_whitespace)
+            .map_or(end, |i| start + i)
+    } else {
+        end
+    };
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    let mut at = start;
+    for (from, to, _) in matches.iter().filter(|m| m.0 >= start && m.1 <= end) {
+        escape_into(&text[at..*from], &mut out);
+        out.push_str("<mark>");
+        escape_into(&text[*from..*to], &mut out);
+        out.push_str("</mark>");
+        at = *to;
+    }
+    escape_into(&text[at..end], &mut out);
+    if end < text.len() {
+        out.push('…');
+    }
+    out
+}
+
+fn escape_into(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::tokens;
+
+    #[test]
+    fn marks_unaccented_query_words_in_accented_text() {
+        let s = snippet(
+            "Quy trình nuôi tôm thẻ chân trắng",
+            &tokens(Chain::Folded, "nuoi tom"),
+            100,
+        );
+        assert_eq!(s, "Quy trình <mark>nuôi</mark> <mark>tôm</mark> thẻ chân trắng");
+    }
+
+    #[test]
+    fn escapes_html() {
+        let s = snippet("<script>x</script> tôm", &tokens(Chain::Folded, "tom"), 100);
+        assert!(s.starts_with("&lt;script&gt;"), "{s}");
+        assert!(s.contains("<mark>tôm</mark>"));
+    }
+
+    #[test]
+    fn long_text_is_cut_around_the_matches() {
+        let text = format!("{} nuôi tôm {}", "mở đầu ".repeat(100), "kết thúc ".repeat(100));
+        let s = snippet(&text, &tokens(Chain::Folded, "nuôi tôm"), 80);
+        assert!(s.starts_with('…') && s.ends_with('…'), "{s}");
+        assert!(s.contains("<mark>nuôi</mark>"));
+        let visible = s.replace("<mark>", "").replace("</mark>", "");
+        assert!(visible.chars().count() <= 82, "{visible}");
+    }
+}
