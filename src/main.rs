@@ -1,1 +1,5 @@
-fn main() {}
+//! The `techmatch` command.
+
+fn main() -> std::process::ExitCode {
+    techmatch::cli::main()
+}

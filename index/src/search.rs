@@ -125,8 +125,6 @@ impl SearchIndex {
         for (score, address) in top {
             hits.push(self.hit(&searcher, address, score, &terms)?);
         }
-        // Equal scores come back in index order, which merges change; ids keep pages stable.
-        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
         if request.limit == 0 {
             hits.clear();
         }

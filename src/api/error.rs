@@ -1,0 +1,126 @@
+//! The API's one error type and its JSON body: `{"error": {"code", "message", "field"}}`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::domain::FieldError;
+use crate::store::StoreError;
+
+/// Everything a handler can answer with instead of success.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// One parameter or field is wrong.
+    #[error("{}: {}", .0.field, .0.reason)]
+    Invalid(FieldError),
+    /// A listing has several wrong fields; all are reported.
+    #[error("the listing has {} invalid field(s)", .0.len())]
+    InvalidListing(Vec<FieldError>),
+    /// The body is not the JSON we expect.
+    #[error("{0}")]
+    BadJson(String),
+    /// The body is larger than allowed.
+    #[error("the request body is larger than {0} bytes")]
+    TooLarge(usize),
+    /// No credentials, or wrong ones.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// Nothing with that id.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The id is taken.
+    #[error("{0} already exists; use PUT to replace it")]
+    Conflict(String),
+    /// The service cannot answer now (index behind, shutting down).
+    #[error("{0}")]
+    Unavailable(String),
+    /// Our failure; details go to the log, not to the client.
+    #[error("internal error")]
+    Internal(String),
+    /// The store could not take the write (disk full, read-only); reads still work.
+    #[error("the store cannot take writes now: {0}")]
+    StoreUnavailable(String),
+}
+
+impl ApiError {
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Invalid(_) | ApiError::InvalidListing(_) | ApiError::BadJson(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unavailable(_) | ApiError::StoreUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::Invalid(_) => "invalid_parameter",
+            ApiError::InvalidListing(_) => "invalid_listing",
+            ApiError::BadJson(_) => "invalid_json",
+            ApiError::TooLarge(_) => "body_too_large",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
+            ApiError::StoreUnavailable(_) => "store_unavailable",
+        }
+    }
+
+    /// Shorthand for a wrong parameter.
+    pub fn invalid(field: &str, reason: impl Into<String>) -> Self {
+        ApiError::Invalid(FieldError {
+            field: field.into(),
+            reason: reason.into(),
+        })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut error = json!({ "code": self.code(), "message": self.to_string() });
+        match &self {
+            ApiError::Invalid(e) => {
+                error["field"] = json!(e.field);
+            }
+            ApiError::InvalidListing(errors) => {
+                error["field"] = json!(errors.first().map(|e| e.field.as_str()));
+                error["details"] = json!(errors);
+            }
+            ApiError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+            }
+            _ => {}
+        }
+        (self.status(), Json(json!({ "error": error }))).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Backend(detail) => ApiError::StoreUnavailable(detail),
+            e => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<techmatch_index::IndexError> for ApiError {
+    fn from(e: techmatch_index::IndexError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}

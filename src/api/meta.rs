@@ -1,0 +1,48 @@
+//! Reference data and service facts: provinces, fields of science, health, the OpenAPI document.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use super::error::ApiError;
+use crate::domain::field::fields;
+use crate::domain::Provinces;
+use crate::server::AppState;
+
+/// The OpenAPI 3 description of this API, kept beside the routes it describes.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/provinces", get(provinces))
+        .route("/fields", get(fields_of_science))
+        .route("/health", get(health))
+        .route("/openapi.json", get(openapi))
+}
+
+async fn provinces() -> Json<Value> {
+    Json(json!(Provinces::get().all()))
+}
+
+async fn fields_of_science() -> Json<Value> {
+    Json(json!(fields()))
+}
+
+async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let store_seq = state.store.last_seq()?;
+    let index_seq = *state.applied.borrow();
+    Ok(Json(json!({
+        "status": "ok",
+        "listings_indexed": state.index.num_docs(),
+        "store_seq": store_seq,
+        "index_seq": index_seq,
+        "index_lag": store_seq.saturating_sub(index_seq),
+    })))
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}

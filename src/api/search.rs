@@ -1,0 +1,45 @@
+//! `GET /search`: ranked hits, snippets and facet counts.
+
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::auth::Caller;
+use super::error::ApiError;
+use crate::search::{run, SearchParams, SearchResponse};
+use crate::server::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/search", get(search))
+}
+
+/// Read-your-writes: the sequence of a write the caller wants to see reflected.
+#[derive(Debug, Default, Deserialize)]
+struct Consistency {
+    min_seq: Option<String>,
+}
+
+async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<SearchParams>,
+    Query(consistency): Query<Consistency>,
+) -> Result<Json<SearchResponse>, ApiError> {
+    let request = params
+        .to_request(caller == Caller::Admin)
+        .map_err(ApiError::Invalid)?;
+    if let Some(min) = consistency.min_seq.as_deref() {
+        let min: u64 = min
+            .parse()
+            .map_err(|_| ApiError::invalid("min_seq", "must be a whole number"))?;
+        if !state.wait_for_seq(min).await {
+            return Err(ApiError::Unavailable(format!(
+                "the index has not reached sequence {min} yet; retry shortly"
+            )));
+        }
+    }
+    let index = state.index.clone();
+    let response = tokio::task::spawn_blocking(move || run(&index, &request)).await??;
+    Ok(Json(response))
+}

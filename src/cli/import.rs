@@ -1,0 +1,58 @@
+//! `techmatch import FILE...`: check every file, then store all records at once.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::data_dir::DataDir;
+use crate::import::{check_files, store_drafts, ImportError};
+use crate::indexer;
+
+/// Options of `import`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Files to import: .jsonl, .csv or .xlsx.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Check the files and report problems without writing anything.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
+    let drafts = match check_files(&args.files) {
+        Ok(d) => d,
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            eprintln!(
+                "{} problem(s) found; nothing was imported",
+                problems.len()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if args.dry_run {
+        println!("{} record(s) checked; no problems found", drafts.len());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (store, index) = super::open_current(data)?;
+    let report = match store_drafts(&store, drafts) {
+        Ok(r) => r,
+        Err(ImportError::Invalid(problems)) => {
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(ImportError::Store(e)) => return Err(e.into()),
+    };
+    let bar = super::progress::bar(report.records as u64, "indexing");
+    indexer::catch_up(&store, &index)?;
+    bar.finish_and_clear();
+    println!(
+        "imported {} record(s): {} new, {} updated",
+        report.records, report.created, report.updated
+    );
+    Ok(ExitCode::SUCCESS)
+}

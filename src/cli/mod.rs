@@ -1,0 +1,88 @@
+//! The command line: global options, one module per command, and the exit code.
+
+mod export;
+mod import;
+mod progress;
+mod reindex;
+mod search;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use techmatch_index::SearchIndex;
+
+use crate::data_dir::DataDir;
+use crate::indexer;
+use crate::store::{SledStore, Store};
+
+/// Technology-transfer matchmaking for Vietnam's provincial Departments of Science and Technology.
+#[derive(Debug, Parser)]
+#[command(name = "techmatch", version, about)]
+struct Cli {
+    /// Data directory (store, index, admin token).
+    #[arg(long, global = true, env = "TECHMATCH_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP API.
+    Serve(serve::Args),
+    /// Import listings from JSON Lines, CSV or XLSX files (all or nothing).
+    Import(import::Args),
+    /// Write every listing as JSON Lines (imports back unchanged).
+    Export(export::Args),
+    /// Search listings.
+    Search(search::Args),
+    /// Rebuild the search index from the store.
+    Reindex,
+    /// Print the CSV column template for imports.
+    Template,
+}
+
+/// Runs the command line and returns the process's exit code.
+pub fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TECHMATCH_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let data = DataDir::new(cli.data_dir);
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(&data, args),
+        Command::Import(args) => import::run(&data, args),
+        Command::Export(args) => export::run(&data, args),
+        Command::Search(args) => search::run(&data, args),
+        Command::Reindex => reindex::run(&data),
+        Command::Template => {
+            println!("{}", crate::domain::input::all_columns().join(","));
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Opens store and index and brings the index up to date.
+fn open_current(data: &DataDir) -> anyhow::Result<(SledStore, SearchIndex)> {
+    let store = data.open_store()?;
+    let index = data.open_index()?;
+    let behind = store.last_seq()?.saturating_sub(index.applied_seq());
+    let bar = progress::bar(behind, "indexing");
+    // Also when not behind: an index ahead of its store is rebuilt.
+    indexer::catch_up(&store, &index)?;
+    bar.finish_and_clear();
+    Ok((store, index))
+}

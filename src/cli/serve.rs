@@ -1,0 +1,60 @@
+//! `techmatch serve`: the HTTP API on the data dir, optionally filled with demo data.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::data_dir::DataDir;
+use crate::server::{self, AppState};
+use crate::store::Store;
+use crate::{demo, indexer};
+
+/// Options of `serve`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "TECHMATCH_ADDR")]
+    addr: SocketAddr,
+    /// Fill an empty data dir with the demo listings from fixtures/.
+    #[arg(long)]
+    demo: bool,
+}
+
+pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
+    let store = data.open_store()?;
+    if args.demo && store.count()? == 0 {
+        let report = demo::load(&store).context("loading the demo data")?;
+        tracing::info!(listings = report.records, "demo data loaded");
+    }
+    let index = data.open_index()?;
+    // The index may lag (crash, deleted index) or be ahead (restored store): settle it first.
+    let started = std::time::Instant::now();
+    let seq = indexer::catch_up(&store, &index)?;
+    tracing::info!(seq, docs = index.num_docs(), elapsed_ms = started.elapsed().as_millis() as u64, "index ready");
+    let (token, created) = data
+        .admin_token()
+        .context("reading or creating the admin token")?;
+    if created {
+        let path = data.path().join("admin.token");
+        println!("admin token (also in {}): {token}", path.display());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .with_context(|| format!("listening on {}", args.addr))?;
+        let local = listener.local_addr()?;
+        let store: Arc<dyn Store> = Arc::new(store);
+        let state = AppState::start(store.clone(), Arc::new(index), token);
+        tracing::info!("techmatch listening on http://{local}");
+        println!("listening on http://{local}");
+        server::run(listener, state, server::shutdown_signal()).await?;
+        tracing::info!("shut down");
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,83 @@
+//! The data directory: where the store, the index and the admin token live.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use techmatch_index::{IndexError, SearchIndex};
+
+use crate::store::{SledStore, StoreError};
+
+/// A data directory and the paths inside it.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+impl DataDir {
+    /// The data directory at `root` (created on first use).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        DataDir { root: root.into() }
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where the sled database lives.
+    pub fn store_path(&self) -> PathBuf {
+        self.root.join("store")
+    }
+
+    /// Where the tantivy index lives.
+    pub fn index_path(&self) -> PathBuf {
+        self.root.join("index")
+    }
+
+    /// Opens the store, creating the directory if needed.
+    pub fn open_store(&self) -> Result<SledStore, StoreError> {
+        std::fs::create_dir_all(&self.root).map_err(|e| {
+            StoreError::Backend(format!("cannot create {}: {e}", self.root.display()))
+        })?;
+        SledStore::open(&self.store_path()).map_err(|e| match e {
+            StoreError::Locked(_) => StoreError::Locked(self.root.display().to_string()),
+            e => e,
+        })
+    }
+
+    /// Opens the index for reading and writing.
+    pub fn open_index(&self) -> Result<SearchIndex, IndexError> {
+        SearchIndex::open(&self.index_path())
+    }
+
+    /// The admin token, created (mode 0600) on first call; `true` when it was just created.
+    pub fn admin_token(&self) -> std::io::Result<(String, bool)> {
+        let path = self.root.join("admin.token");
+        match std::fs::read_to_string(&path) {
+            Ok(token) if !token.trim().is_empty() => return Ok((token.trim().to_string(), false)),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        std::fs::create_dir_all(&self.root)?;
+        let token = random_token()?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&path)?;
+        file.write_all(token.as_bytes())?;
+        file.sync_all()?;
+        Ok((token, true))
+    }
+}
+
+/// 32 random bytes as hex.
+pub fn random_token() -> std::io::Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}

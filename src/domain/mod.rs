@@ -1,0 +1,11 @@
+//! The domain: listings and their parts, provinces, fields of science, and input checking.
+
+pub mod field;
+pub mod input;
+pub mod listing;
+pub mod province;
+
+pub use field::FieldCode;
+pub use input::{parse_listing, Draft, FieldError, RawRecord, RawValue};
+pub use listing::{Kind, Listing, Status, TransferMode, Trl};
+pub use province::{ProvinceCode, Provinces};

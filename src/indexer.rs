@@ -1,0 +1,185 @@
+//! Keeps the search index in step with the store by following the store's change log.
+//!
+//! The index is derived data: it records the last change it applied, catches up from there, and
+//! can be thrown away and rebuilt from the store at any time.
+
+use serde::Serialize;
+use techmatch_index::{Facet, IndexChange, IndexDoc, IndexError, SearchIndex, TextGroup};
+
+use crate::domain::field::field_by_code;
+use crate::domain::{Kind, Listing, Provinces, Status, TransferMode};
+use crate::store::{Store, StoreError};
+
+/// Changes read from the log per index commit.
+const BATCH: usize = 5_000;
+
+/// Why the index could not be brought up to date.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexerError {
+    /// Reading the store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Writing the index failed.
+    #[error(transparent)]
+    Index(#[from] IndexError),
+}
+
+/// What a search hit shows of a listing: public fields only, never contact details.
+#[derive(Debug, Serialize)]
+struct HitView<'a> {
+    id: &'a str,
+    kind: Kind,
+    title: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    province: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    province_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trl: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trl_min: Option<u8>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    transfer_modes: &'a [TransferMode],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    keywords: &'a [String],
+    status: Status,
+    updated_at: String,
+}
+
+/// The enum's snake_case name, as in JSON.
+pub fn enum_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+/// Turns a listing into what the index needs: text by weight group, facets and the hit view.
+pub fn to_index_doc(listing: &Listing) -> IndexDoc {
+    let provinces = Provinces::get();
+    let province = listing.province.as_ref().and_then(|c| provinces.by_code(c));
+    let view = HitView {
+        id: &listing.id,
+        kind: listing.kind,
+        title: &listing.title,
+        field: listing.field.as_ref().map(|f| f.as_str()),
+        province: listing.province.as_ref().map(|p| p.as_str()),
+        province_name: province.map(|p| p.short_name.as_str()),
+        owner: listing.owner.as_deref(),
+        trl: listing.trl.map(|t| t.get()),
+        trl_min: listing.trl_min.map(|t| t.get()),
+        transfer_modes: &listing.transfer_modes,
+        keywords: &listing.keywords,
+        status: listing.status,
+        updated_at: listing.updated_at.to_rfc3339(),
+    };
+    let mut text = vec![
+        (TextGroup::Title, listing.title.clone()),
+        (TextGroup::Body, listing.description.clone()),
+    ];
+    for k in &listing.keywords {
+        text.push((TextGroup::Keywords, k.clone()));
+    }
+    let extra = [
+        &listing.owner,
+        &listing.holder,
+        &listing.industry,
+        &listing.desired_outcome,
+        &listing.patent_number,
+    ];
+    for t in extra.into_iter().flatten() {
+        text.push((TextGroup::Extra, t.clone()));
+    }
+    if let Some(field) = listing.field.as_ref().and_then(field_by_code) {
+        text.push((TextGroup::Extra, format!("{} {}", field.label_vi, field.label_en)));
+    }
+    for ipc in &listing.ipc {
+        text.push((TextGroup::Extra, ipc.clone()));
+    }
+    let mut facets = vec![
+        (Facet::Kind, enum_name(&listing.kind)),
+        (Facet::Status, enum_name(&listing.status)),
+    ];
+    if let Some(p) = &listing.province {
+        facets.push((Facet::Province, p.to_string()));
+    }
+    if let Some(f) = &listing.field {
+        facets.push((Facet::Field, f.as_str().to_string()));
+        facets.push((Facet::FieldMajor, f.major().to_string()));
+    }
+    if let Some(t) = listing.trl {
+        facets.push((Facet::Trl, t.get().to_string()));
+    }
+    for m in &listing.transfer_modes {
+        facets.push((Facet::Mode, enum_name(m)));
+    }
+    IndexDoc {
+        id: listing.id.clone(),
+        text,
+        facets,
+        trl: listing.trl.map(|t| u64::from(t.get())),
+        stored: serde_json::to_string(&view).unwrap_or_default(),
+    }
+}
+
+/// Applies every change the index has not seen yet; returns the sequence now applied.
+pub fn catch_up(store: &dyn Store, index: &SearchIndex) -> Result<u64, IndexerError> {
+    let mut applied = index.applied_seq();
+    let last = store.last_seq()?;
+    if applied > last {
+        // The index is ahead of the store (restored backup, swapped data dir): start over.
+        return rebuild(store, index, |_| {});
+    }
+    if applied == 0 && last > 0 && index.num_docs() == 0 {
+        // A new or deleted index: scanning the listings beats replaying every change.
+        return rebuild(store, index, |_| {});
+    }
+    loop {
+        let changes = store.changes_since(applied, BATCH)?;
+        let Some(last) = changes.last().map(|c| c.seq) else {
+            return Ok(applied);
+        };
+        let mut batch = Vec::with_capacity(changes.len());
+        for change in &changes {
+            // The log says which listings changed; their current state is what to index.
+            batch.push(match store.get(&change.id)? {
+                Some(listing) => IndexChange::Upsert(to_index_doc(&listing)),
+                None => IndexChange::Delete(change.id.clone()),
+            });
+        }
+        index.apply(batch, last)?;
+        applied = last;
+    }
+}
+
+/// Throws the index away and builds it again from every listing in the store.
+///
+/// `progress` is called with the number of listings indexed so far.
+pub fn rebuild(
+    store: &dyn Store,
+    index: &SearchIndex,
+    mut progress: impl FnMut(usize),
+) -> Result<u64, IndexerError> {
+    let seq = store.last_seq()?;
+    // Intermediate commits record sequence 0, so a crash mid-rebuild restarts from scratch.
+    index.clear(0)?;
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut done = 0;
+    for listing in store.scan() {
+        batch.push(IndexChange::Upsert(to_index_doc(&listing?)));
+        if batch.len() == BATCH {
+            done += batch.len();
+            index.apply(std::mem::take(&mut batch), 0)?;
+            progress(done);
+        }
+    }
+    done += batch.len();
+    index.apply(batch, seq)?;
+    progress(done);
+    // Changes written while we scanned are applied now (each is an idempotent upsert).
+    catch_up(store, index)
+}

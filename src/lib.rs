@@ -1,0 +1,22 @@
+//! techmatch: technology-transfer matchmaking for Vietnam's provincial Departments of Science
+//! and Technology.
+//!
+//! Layout, from the edge inwards:
+//! - [`cli`]: one module per command; `main.rs` only calls [`cli::main`].
+//! - [`api`] and [`server`]: the HTTP API (axum) and the running service.
+//! - [`search`]: search parameters and the JSON answer shared by API and CLI.
+//! - [`import`], [`demo`]: reading JSONL, CSV and XLSX files into listings.
+//! - [`indexer`]: keeps the search index (crate `techmatch-index`) following the store.
+//! - [`store`]: the source of truth (sled) behind the [`store::Store`] trait.
+//! - [`domain`]: listings, provinces, fields of science and input checking.
+
+pub mod api;
+pub mod cli;
+pub mod data_dir;
+pub mod demo;
+pub mod domain;
+pub mod import;
+pub mod indexer;
+pub mod search;
+pub mod server;
+pub mod store;

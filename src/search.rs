@@ -1,0 +1,234 @@
+//! Search as users ask for it: parameters by name, checked, run on the index, answered in the
+//! one JSON shape that the CLI (`--json`) and `GET /api/v1/search` share.
+
+use serde::{Deserialize, Serialize};
+use techmatch_index::{Facet, IndexError, SearchIndex, SearchRequest};
+
+use crate::domain::field::{field_by_code, resolve_field};
+use crate::domain::input::FieldError;
+use crate::domain::{Provinces, ProvinceCode};
+
+/// Most hits in one page.
+pub const MAX_LIMIT: usize = 100;
+/// Deepest offset served; deeper pages are refused rather than slowly computed.
+pub const MAX_OFFSET: usize = 10_000;
+/// Facets counted on every search.
+const FACETS: [Facet; 5] = [
+    Facet::Kind,
+    Facet::Province,
+    Facet::Field,
+    Facet::Trl,
+    Facet::Mode,
+];
+
+/// Search parameters as typed; lists are comma-separated.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct SearchParams {
+    /// Free text.
+    pub q: Option<String>,
+    /// Kinds: research_output, patent, need.
+    pub kind: Option<String>,
+    /// Provinces by code or any accepted name.
+    pub province: Option<String>,
+    /// Fields of science ("2.2") or major fields ("2").
+    pub field: Option<String>,
+    /// Lowest readiness level.
+    pub trl_min: Option<String>,
+    /// Transfer modes.
+    pub transfer_mode: Option<String>,
+    /// Statuses; only administrators may ask for other than published.
+    pub status: Option<String>,
+    /// Page size (default 10).
+    pub limit: Option<String>,
+    /// Hits to skip.
+    pub offset: Option<String>,
+}
+
+/// One value of a facet with its count.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FacetValue {
+    /// The value as used in filters.
+    pub value: String,
+    /// A name for people, where the value is a code.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub label: Option<String>,
+    /// Matching listings with this value.
+    pub count: u64,
+}
+
+/// The answer to a search.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SearchResponse {
+    /// Matching listings.
+    pub total: usize,
+    /// This page.
+    pub hits: Vec<serde_json::Value>,
+    /// Counts per facet.
+    pub facets: serde_json::Map<String, serde_json::Value>,
+}
+
+fn split(list: &Option<String>) -> Vec<String> {
+    list.iter()
+        .flat_map(|s| s.split(','))
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn bad(field: &str, reason: impl Into<String>) -> FieldError {
+    FieldError {
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+fn number(field: &str, value: &Option<String>, max: usize) -> Result<Option<usize>, FieldError> {
+    let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let n: usize = v
+        .parse()
+        .map_err(|_| bad(field, format!("{v:?} is not a whole number")))?;
+    if n > max {
+        return Err(bad(field, format!("must be at most {max}")));
+    }
+    Ok(Some(n))
+}
+
+const KINDS: [&str; 3] = ["research_output", "patent", "need"];
+const MODES: [&str; 5] = [
+    "licence",
+    "assignment",
+    "joint_development",
+    "technical_service",
+    "consulting",
+];
+const STATUSES: [&str; 3] = ["draft", "published", "archived"];
+
+fn one_of(field: &str, values: Vec<String>, allowed: &[&str]) -> Result<Vec<String>, FieldError> {
+    for v in &values {
+        if !allowed.contains(&v.as_str()) {
+            return Err(bad(field, format!("{v:?} is not one of {}", allowed.join(", "))));
+        }
+    }
+    Ok(values)
+}
+
+impl SearchParams {
+    /// Checks the parameters and builds the index request.
+    ///
+    /// `may_see_unpublished` lets administrators filter by any status; everyone else sees
+    /// published listings only.
+    pub fn to_request(&self, may_see_unpublished: bool) -> Result<SearchRequest, FieldError> {
+        let mut filters = Vec::new();
+        let kinds = one_of("kind", split(&self.kind), &KINDS)?;
+        if !kinds.is_empty() {
+            filters.push((Facet::Kind, kinds));
+        }
+        let mut provinces = Vec::new();
+        for p in split(&self.province) {
+            let province = Provinces::get()
+                .resolve(&p)
+                .map_err(|e| bad("province", e.to_string()))?;
+            provinces.push(province.code.to_string());
+        }
+        if !provinces.is_empty() {
+            filters.push((Facet::Province, provinces));
+        }
+        let (mut majors, mut subs) = (Vec::new(), Vec::new());
+        for f in split(&self.field) {
+            let field = resolve_field(&f)
+                .ok_or_else(|| bad("field", format!("{f:?} is not a field-of-science code")))?;
+            let code = field.code.as_str().to_string();
+            if code.contains('.') {
+                subs.push(code);
+            } else {
+                majors.push(code);
+            }
+        }
+        if !subs.is_empty() {
+            filters.push((Facet::Field, subs));
+        }
+        if !majors.is_empty() {
+            filters.push((Facet::FieldMajor, majors));
+        }
+        let modes = one_of("transfer_mode", split(&self.transfer_mode), &MODES)?;
+        if !modes.is_empty() {
+            filters.push((Facet::Mode, modes));
+        }
+        let statuses = one_of("status", split(&self.status), &STATUSES)?;
+        let statuses = if statuses.is_empty() {
+            vec!["published".to_string()]
+        } else if !may_see_unpublished && statuses.iter().any(|s| s != "published") {
+            return Err(bad("status", "only administrators may search unpublished listings"));
+        } else {
+            statuses
+        };
+        filters.push((Facet::Status, statuses));
+        let trl_min = number("trl_min", &self.trl_min, 9)?;
+        if trl_min == Some(0) {
+            return Err(bad("trl_min", "must be 1 to 9"));
+        }
+        Ok(SearchRequest {
+            text: self.q.clone().unwrap_or_default(),
+            filters,
+            trl_min: trl_min.map(|t| t as u64),
+            offset: number("offset", &self.offset, MAX_OFFSET)?.unwrap_or(0),
+            limit: number("limit", &self.limit, MAX_LIMIT)?.unwrap_or(10),
+            facets: FACETS.to_vec(),
+        })
+    }
+}
+
+/// Runs a checked request and shapes the answer.
+pub fn run(index: &SearchIndex, request: &SearchRequest) -> Result<SearchResponse, IndexError> {
+    let result = index.search(request)?;
+    let hits = result
+        .hits
+        .into_iter()
+        .map(|hit| {
+            let mut view = match serde_json::from_str(&hit.stored) {
+                Ok(serde_json::Value::Object(map)) => map,
+                _ => serde_json::Map::new(),
+            };
+            view.insert("score".into(), serde_json::json!(hit.score));
+            view.insert("snippet".into(), serde_json::Value::String(hit.snippet));
+            serde_json::Value::Object(view)
+        })
+        .collect();
+    let mut facets = serde_json::Map::new();
+    for (facet, counts) in result.facets {
+        let values: Vec<FacetValue> = counts
+            .into_iter()
+            .map(|(value, count)| FacetValue {
+                label: label(facet, &value),
+                value,
+                count,
+            })
+            .collect();
+        facets.insert(
+            facet.name().to_string(),
+            serde_json::to_value(values).unwrap_or_default(),
+        );
+    }
+    Ok(SearchResponse {
+        total: result.total,
+        hits,
+        facets,
+    })
+}
+
+fn label(facet: Facet, value: &str) -> Option<String> {
+    match facet {
+        Facet::Province => Provinces::get()
+            .by_code(&serde_json::from_value::<ProvinceCode>(value.into()).ok()?)
+            .map(|p| p.short_name.clone()),
+        Facet::Field => serde_json::from_value(value.into())
+            .ok()
+            .as_ref()
+            .and_then(field_by_code)
+            .map(|f| f.label_vi.clone()),
+        _ => None,
+    }
+}

@@ -1,0 +1,113 @@
+//! The running service: shared state, the index follower, and the HTTP server with graceful
+//! shutdown. `main` only parses the command line; tests start this on port 0.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use techmatch_index::SearchIndex;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
+
+use crate::indexer;
+use crate::store::Store;
+
+/// Longest a search waits for the index to reach a requested sequence.
+pub const MIN_SEQ_WAIT: Duration = Duration::from_secs(5);
+
+/// What every request handler shares; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The source of truth.
+    pub store: Arc<dyn Store>,
+    /// The search index, derived from the store.
+    pub index: Arc<SearchIndex>,
+    /// Wakes the index follower after a write.
+    pub written: Arc<Notify>,
+    /// The sequence the index has applied, updated by the follower.
+    pub applied: watch::Receiver<u64>,
+    /// The administrator's bearer token.
+    pub admin_token: Arc<String>,
+}
+
+impl AppState {
+    /// Builds the state and starts the task that keeps the index following the store.
+    pub fn start(store: Arc<dyn Store>, index: Arc<SearchIndex>, admin_token: String) -> Self {
+        let written = Arc::new(Notify::new());
+        let (tx, applied) = watch::channel(index.applied_seq());
+        tokio::spawn(follow(store.clone(), index.clone(), written.clone(), tx));
+        AppState {
+            store,
+            index,
+            written,
+            applied,
+            admin_token: Arc::new(admin_token),
+        }
+    }
+
+    /// Waits until the index has applied `seq`, up to [`MIN_SEQ_WAIT`]; false on time-out.
+    pub async fn wait_for_seq(&self, seq: u64) -> bool {
+        let mut applied = self.applied.clone();
+        tokio::time::timeout(MIN_SEQ_WAIT, applied.wait_for(|a| *a >= seq))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+}
+
+/// Applies new store changes to the index whenever a write signals, and every second in case
+/// a signal was missed or a change came from elsewhere.
+async fn follow(
+    store: Arc<dyn Store>,
+    index: Arc<SearchIndex>,
+    written: Arc<Notify>,
+    applied: watch::Sender<u64>,
+) {
+    loop {
+        let _ = tokio::time::timeout(Duration::from_secs(1), written.notified()).await;
+        let (store, index) = (store.clone(), index.clone());
+        match tokio::task::spawn_blocking(move || indexer::catch_up(store.as_ref(), &index)).await
+        {
+            Ok(Ok(seq)) => {
+                applied.send_if_modified(|a| std::mem::replace(a, seq) != seq);
+            }
+            Ok(Err(e)) => tracing::error!(error = %e, "index update failed; will retry"),
+            Err(e) => tracing::error!(error = %e, "index task panicked; will retry"),
+        }
+        if applied.is_closed() {
+            return;
+        }
+    }
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then finishes requests in flight.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, crate::api::app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

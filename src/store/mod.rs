@@ -1,0 +1,79 @@
+//! The store: the source of truth for listings, with an ordered log of changes.
+//!
+//! Every write appends to the change log in the same atomic step as the record itself, and is
+//! durable on disk before the call returns. Indexes (this node's now, other nodes' later) follow
+//! the log by sequence number. sled is the embedded implementation; a shared PostgreSQL store
+//! for several nodes implements the same trait.
+
+mod sled_store;
+
+pub use sled_store::SledStore;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Listing;
+
+/// What a change did to a listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeOp {
+    /// Created or replaced.
+    Put,
+    /// Removed.
+    Delete,
+}
+
+/// One entry of the change log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// Position in the log; strictly increasing, without gaps.
+    pub seq: u64,
+    /// The listing changed.
+    pub id: String,
+    /// What happened to it.
+    pub op: ChangeOp,
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another process has the data directory open.
+    #[error("the data directory {0} is in use by another techmatch process (is `techmatch serve` running?); stop it or send the change through its API")]
+    Locked(String),
+    /// A stored record could not be decoded (corruption or an incompatible version).
+    #[error("stored record {key} is unreadable: {source}")]
+    Corrupt {
+        /// The record's key.
+        key: String,
+        /// The decoding error.
+        source: serde_json::Error,
+    },
+    /// The underlying database failed (disk full, read-only directory, I/O error).
+    #[error("storage: {0}")]
+    Backend(String),
+}
+
+/// Durable storage of listings with a change log.
+pub trait Store: Send + Sync {
+    /// The listing with this id.
+    fn get(&self, id: &str) -> Result<Option<Listing>, StoreError>;
+
+    /// Stores all `listings` (replacing those with the same ids) as one atomic, durable write.
+    /// Returns the sequence of the last change written.
+    fn put_all(&self, listings: &[Listing]) -> Result<u64, StoreError>;
+
+    /// Removes a listing durably; returns the change's sequence, or `None` if it did not exist.
+    fn delete(&self, id: &str) -> Result<Option<u64>, StoreError>;
+
+    /// Up to `limit` changes with a sequence above `after`, in order.
+    fn changes_since(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError>;
+
+    /// The sequence of the newest change (0 when none).
+    fn last_seq(&self) -> Result<u64, StoreError>;
+
+    /// Every listing, in id order.
+    fn scan(&self) -> Box<dyn Iterator<Item = Result<Listing, StoreError>> + '_>;
+
+    /// Number of listings.
+    fn count(&self) -> Result<usize, StoreError>;
+}

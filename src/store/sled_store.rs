@@ -1,0 +1,201 @@
+//! The embedded store: one sled tree holding listings, the change log and the log's counter.
+//!
+//! Keeping all three in one tree lets a single `apply_batch` write them atomically, without
+//! sled's heavier multi-tree transactions; `flush` then makes the batch durable before we answer.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use crate::domain::Listing;
+
+use super::{Change, ChangeOp, Store, StoreError};
+
+/// Key prefix of listings: `l/<id>`.
+const LISTING: &[u8] = b"l/";
+/// Key prefix of changes: `c/<seq as 8 big-endian bytes>`, so that keys sort by sequence.
+const CHANGE: &[u8] = b"c/";
+
+/// Listings in a sled database on disk.
+pub struct SledStore {
+    db: sled::Db,
+    tree: sled::Tree,
+    /// Serialises writers so that sequences are handed out and written in order, without gaps.
+    write: Mutex<u64>,
+}
+
+fn backend(e: sled::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn listing_key(id: &str) -> Vec<u8> {
+    [LISTING, id.as_bytes()].concat()
+}
+
+fn change_key(seq: u64) -> Vec<u8> {
+    [CHANGE, &seq.to_be_bytes()].concat()
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in `dir`.
+    ///
+    /// # Errors
+    /// [`StoreError::Locked`] when another process has it open.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let db = sled::Config::new()
+            .path(dir)
+            .mode(sled::Mode::HighThroughput)
+            .open()
+            .map_err(|e| match e {
+                sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock
+                    || io.to_string().contains("lock") =>
+                {
+                    StoreError::Locked(dir.display().to_string())
+                }
+                e => backend(e),
+            })?;
+        Self::from_db(db)
+    }
+
+    /// A store in a temporary directory that disappears when dropped (tests, evaluation).
+    pub fn temporary() -> Result<Self, StoreError> {
+        let db = sled::Config::new().temporary(true).open().map_err(backend)?;
+        Self::from_db(db)
+    }
+
+    fn from_db(db: sled::Db) -> Result<Self, StoreError> {
+        let tree = db.open_tree("listings").map_err(backend)?;
+        let last = match tree.scan_prefix(CHANGE).next_back() {
+            Some(entry) => decode_seq(&entry.map_err(backend)?.0),
+            None => 0,
+        };
+        Ok(SledStore {
+            db,
+            tree,
+            write: Mutex::new(last),
+        })
+    }
+
+    /// Applies a batch with the next sequences and waits until it is on disk.
+    fn write(
+        &self,
+        build: impl FnOnce(&mut sled::Batch, &mut dyn FnMut() -> u64),
+    ) -> Result<u64, StoreError> {
+        let mut last = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        let mut next = *last;
+        let mut batch = sled::Batch::default();
+        build(&mut batch, &mut || {
+            next += 1;
+            next
+        });
+        self.tree.apply_batch(batch).map_err(backend)?;
+        // The batch is in the tree now, so its sequences are taken even if the flush fails.
+        *last = next;
+        // Acknowledge only what is on disk: sled would otherwise flush in the background.
+        self.db.flush().map_err(backend)?;
+        Ok(next)
+    }
+
+    /// Writes every dirty buffer to disk.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map(|_| ()).map_err(backend)
+    }
+
+    /// Bytes the database takes on disk.
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        self.db.size_on_disk().map_err(backend)
+    }
+}
+
+fn decode_seq(key: &[u8]) -> u64 {
+    key.get(CHANGE.len()..)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map_or(0, u64::from_be_bytes)
+}
+
+fn decode_listing(key: &[u8], bytes: &[u8]) -> Result<Listing, StoreError> {
+    serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt {
+        key: String::from_utf8_lossy(key).into_owned(),
+        source,
+    })
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    // Our own types always serialise; an empty value would be caught on read as corrupt.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+impl Store for SledStore {
+    fn get(&self, id: &str) -> Result<Option<Listing>, StoreError> {
+        let key = listing_key(id);
+        match self.tree.get(&key).map_err(backend)? {
+            Some(bytes) => decode_listing(&key, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn put_all(&self, listings: &[Listing]) -> Result<u64, StoreError> {
+        self.write(|batch, next| {
+            for listing in listings {
+                batch.insert(listing_key(&listing.id), encode(listing));
+                let seq = next();
+                let change = Change {
+                    seq,
+                    id: listing.id.clone(),
+                    op: ChangeOp::Put,
+                };
+                batch.insert(change_key(seq), encode(&change));
+            }
+        })
+    }
+
+    fn delete(&self, id: &str) -> Result<Option<u64>, StoreError> {
+        // Checked under no lock: a concurrent delete of the same id writes a harmless extra change.
+        if !self.tree.contains_key(listing_key(id)).map_err(backend)? {
+            return Ok(None);
+        }
+        let seq = self.write(|batch, next| {
+            batch.remove(listing_key(id));
+            let seq = next();
+            let change = Change {
+                seq,
+                id: id.to_string(),
+                op: ChangeOp::Delete,
+            };
+            batch.insert(change_key(seq), encode(&change));
+        })?;
+        Ok(Some(seq))
+    }
+
+    fn changes_since(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError> {
+        let start = change_key(after.saturating_add(1));
+        let mut out = Vec::new();
+        for entry in self.tree.range(start..).take(limit) {
+            let (key, bytes) = entry.map_err(backend)?;
+            if !key.starts_with(CHANGE) {
+                break;
+            }
+            out.push(
+                serde_json::from_slice(&bytes).map_err(|source| StoreError::Corrupt {
+                    key: format!("change {}", decode_seq(&key)),
+                    source,
+                })?,
+            );
+        }
+        Ok(out)
+    }
+
+    fn last_seq(&self) -> Result<u64, StoreError> {
+        Ok(*self.write.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn scan(&self) -> Box<dyn Iterator<Item = Result<Listing, StoreError>> + '_> {
+        Box::new(self.tree.scan_prefix(LISTING).map(|entry| {
+            let (key, bytes) = entry.map_err(backend)?;
+            decode_listing(&key, &bytes)
+        }))
+    }
+
+    fn count(&self) -> Result<usize, StoreError> {
+        Ok(self.tree.scan_prefix(LISTING).keys().count())
+    }
+}

@@ -1,0 +1,202 @@
+//! The listing API: rights, the life of a listing, and the error contract.
+
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::common::{TestApp, TOKEN};
+
+fn need() -> serde_json::Value {
+    json!({
+        "id": "nd-1",
+        "kind": "need",
+        "title": "Cần công nghệ xử lý nước thải chế biến cá tra",
+        "description": "Nhà máy 200 m³/ngày cần xử lý đạt QCVN.",
+        "province": "Đồng Tháp",
+        "budget_max_vnd": 2_000_000_000u64,
+        "contact_email": "kythuat@example.vn"
+    })
+}
+
+#[tokio::test]
+async fn writes_need_the_admin_token() {
+    let app = TestApp::new().await;
+    let body = need().to_string();
+    let (status, err, _) = app
+        .send(Method::POST, "/api/v1/listings", None, Some(&body))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(err["error"]["code"], "unauthorized");
+    let (status, _, _) = app
+        .send(Method::POST, "/api/v1/listings", Some("wrong"), Some(&body))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _, _) = app
+        .send(Method::GET, "/api/v1/search?q=x", Some("wrong"), None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a wrong token is not silently ignored");
+}
+
+#[tokio::test]
+async fn a_listing_is_created_read_replaced_and_deleted() {
+    let app = TestApp::new().await;
+    let seq = app.post_listing(need()).await;
+    assert!(seq > 0);
+
+    let (status, body) = app.get("/api/v1/listings/nd-1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["province"], "82");
+    assert!(body.get("contact_email").is_none(), "anonymous readers see no contact: {body}");
+    let (_, admin_view, _) = app
+        .send(Method::GET, "/api/v1/listings/nd-1", Some(TOKEN), None)
+        .await;
+    assert_eq!(admin_view["contact_email"], "kythuat@example.vn");
+
+    let (status, _, _) = app
+        .send(Method::POST, "/api/v1/listings", Some(TOKEN), Some(&need().to_string()))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    let mut changed = need();
+    changed["title"] = json!("Cần hệ thống xử lý nước thải mới");
+    let (status, replaced, headers) = app
+        .send(Method::PUT, "/api/v1/listings/nd-1", Some(TOKEN), Some(&changed.to_string()))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(replaced["created_at"], admin_view["created_at"]);
+    let put_seq: u64 = headers["x-techmatch-seq"].to_str().unwrap().parse().unwrap();
+    assert!(put_seq > seq);
+    let found = app
+        .search_after(put_seq, "?q=he+thong+xu+ly")
+        .await;
+    assert_eq!(found["hits"][0]["title"], "Cần hệ thống xử lý nước thải mới");
+
+    let (status, _, headers) = app
+        .send(Method::DELETE, "/api/v1/listings/nd-1", Some(TOKEN), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let del_seq: u64 = headers["x-techmatch-seq"].to_str().unwrap().parse().unwrap();
+    let after = app.search_after(del_seq, "?q=nuoc+thai").await;
+    assert_eq!(after["total"], 0);
+    let (status, _) = app.get("/api/v1/listings/nd-1").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = app
+        .send(Method::DELETE, "/api/v1/listings/nd-1", Some(TOKEN), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn put_creates_with_the_url_id_and_refuses_a_different_body_id() {
+    let app = TestApp::new().await;
+    let mut body = need();
+    body.as_object_mut().unwrap().remove("id");
+    let (status, created, _) = app
+        .send(Method::PUT, "/api/v1/listings/nd-new", Some(TOKEN), Some(&body.to_string()))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(created["id"], "nd-new");
+    let (status, err, _) = app
+        .send(Method::PUT, "/api/v1/listings/other", Some(TOKEN), Some(&need().to_string()))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(err["error"]["field"], "id");
+}
+
+#[tokio::test]
+async fn an_invalid_listing_reports_every_field() {
+    let app = TestApp::new().await;
+    let body = json!({"kind": "need", "title": "", "province": "Atlantis", "trl_min": 0});
+    let (status, err, _) = app
+        .send(Method::POST, "/api/v1/listings", Some(TOKEN), Some(&body.to_string()))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(err["error"]["code"], "invalid_listing");
+    let fields: Vec<&str> = err["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["field"].as_str())
+        .collect();
+    for f in ["title", "description", "province", "trl_min"] {
+        assert!(fields.contains(&f), "{f} missing from {err}");
+    }
+    assert_eq!(err["error"]["field"], fields[0]);
+}
+
+#[tokio::test]
+async fn the_error_body_is_a_stable_contract() {
+    let app = TestApp::new().await;
+    let (status, err, _) = app
+        .send(Method::POST, "/api/v1/listings", Some(TOKEN), Some("{\"kind\": "))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(err["error"]["code"], "invalid_json");
+    assert!(err["error"]["message"].as_str().unwrap().starts_with("invalid JSON"));
+
+    let (status, err, _) = app
+        .send(Method::POST, "/api/v1/listings", Some(TOKEN), Some("[1, 2]"))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(err, json!({"error": {"code": "invalid_json", "message": "the body must be a JSON object"}}));
+
+    let huge = json!({"kind": "need", "title": "x", "description": "x".repeat(2 * 1024 * 1024)});
+    let (status, err, _) = app
+        .send(Method::POST, "/api/v1/listings", Some(TOKEN), Some(&huge.to_string()))
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(err["error"]["code"], "body_too_large");
+
+    let (status, err) = app.get("/api/v1/nothing-here").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(err["error"]["code"], "not_found");
+
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let (status, err, _) = app
+        .send(Method::POST, "/api/v1/listings", Some(TOKEN), Some(&deep))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+}
+
+#[tokio::test]
+async fn reference_data_and_health_are_served() {
+    let app = TestApp::new().await;
+    let (status, provinces) = app.get("/api/v1/provinces").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(provinces.as_array().map(Vec::len), Some(34));
+    let (_, fields) = app.get("/api/v1/fields").await;
+    assert_eq!(fields.as_array().map(Vec::len), Some(48));
+    let seq = app.post_listing(need()).await;
+    app.search_after(seq, "?q=x").await;
+    let (status, health) = app.get("/api/v1/health").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(health["store_seq"], seq);
+    assert_eq!(health["index_lag"], 0);
+    assert_eq!(health["listings_indexed"], 1);
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route() {
+    let app = TestApp::new().await;
+    let (status, doc) = app.get("/api/v1/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.0.3");
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, methods) in [
+        ("/api/v1/listings", vec!["post"]),
+        ("/api/v1/listings/{id}", vec!["get", "put", "delete"]),
+        ("/api/v1/search", vec!["get"]),
+        ("/api/v1/provinces", vec!["get"]),
+        ("/api/v1/fields", vec!["get"]),
+        ("/api/v1/health", vec!["get"]),
+        ("/api/v1/openapi.json", vec!["get"]),
+    ] {
+        for m in methods {
+            assert!(paths[path].get(m).is_some(), "{m} {path} undocumented");
+            // And the route really answers (not the fallback's 404 for unknown routes).
+            let uri = path.replace("{id}", "nope");
+            let method = Method::from_bytes(m.to_uppercase().as_bytes()).unwrap();
+            let (_, body, _) = app.send(method, &uri, Some(TOKEN), Some("{}")).await;
+            assert_ne!(body["error"]["message"], "route not found", "{m} {path}");
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Integration tests: a real sled store on disk, a real index, the real binary, and the HTTP
+//! application on loopback or in process. One binary, a module per feature.
+
+mod common;
+
+mod api;
+mod catch_up;
+mod cli;
+mod demo;
+mod import;
+mod search;
