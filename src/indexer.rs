@@ -95,7 +95,10 @@ pub fn to_index_doc(listing: &Listing) -> IndexDoc {
         text.push((TextGroup::Extra, t.clone()));
     }
     if let Some(field) = listing.field.as_ref().and_then(field_by_code) {
-        text.push((TextGroup::Extra, format!("{} {}", field.label_vi, field.label_en)));
+        text.push((
+            TextGroup::Extra,
+            format!("{} {}", field.label_vi, field.label_en),
+        ));
     }
     for ipc in &listing.ipc {
         text.push((TextGroup::Extra, ipc.clone()));

@@ -6,7 +6,7 @@ use techmatch_index::{Facet, IndexError, SearchIndex, SearchRequest};
 
 use crate::domain::field::{field_by_code, resolve_field};
 use crate::domain::input::FieldError;
-use crate::domain::{Provinces, ProvinceCode};
+use crate::domain::{ProvinceCode, Provinces};
 
 /// Most hits in one page.
 pub const MAX_LIMIT: usize = 100;
@@ -109,7 +109,10 @@ const STATUSES: [&str; 3] = ["draft", "published", "archived"];
 fn one_of(field: &str, values: Vec<String>, allowed: &[&str]) -> Result<Vec<String>, FieldError> {
     for v in &values {
         if !allowed.contains(&v.as_str()) {
-            return Err(bad(field, format!("{v:?} is not one of {}", allowed.join(", "))));
+            return Err(bad(
+                field,
+                format!("{v:?} is not one of {}", allowed.join(", ")),
+            ));
         }
     }
     Ok(values)
@@ -161,7 +164,10 @@ impl SearchParams {
         let statuses = if statuses.is_empty() {
             vec!["published".to_string()]
         } else if !may_see_unpublished && statuses.iter().any(|s| s != "published") {
-            return Err(bad("status", "only administrators may search unpublished listings"));
+            return Err(bad(
+                "status",
+                "only administrators may search unpublished listings",
+            ));
         } else {
             statuses
         };

@@ -65,8 +65,7 @@ async fn follow(
     loop {
         let _ = tokio::time::timeout(Duration::from_secs(1), written.notified()).await;
         let (store, index) = (store.clone(), index.clone());
-        match tokio::task::spawn_blocking(move || indexer::catch_up(store.as_ref(), &index)).await
-        {
+        match tokio::task::spawn_blocking(move || indexer::catch_up(store.as_ref(), &index)).await {
             Ok(Ok(seq)) => {
                 applied.send_if_modified(|a| std::mem::replace(a, seq) != seq);
             }

@@ -33,7 +33,11 @@ async fn writes_need_the_admin_token() {
     let (status, _, _) = app
         .send(Method::GET, "/api/v1/search?q=x", Some("wrong"), None)
         .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "a wrong token is not silently ignored");
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a wrong token is not silently ignored"
+    );
 }
 
 #[tokio::test]
@@ -45,36 +49,58 @@ async fn a_listing_is_created_read_replaced_and_deleted() {
     let (status, body) = app.get("/api/v1/listings/nd-1").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["province"], "82");
-    assert!(body.get("contact_email").is_none(), "anonymous readers see no contact: {body}");
+    assert!(
+        body.get("contact_email").is_none(),
+        "anonymous readers see no contact: {body}"
+    );
     let (_, admin_view, _) = app
         .send(Method::GET, "/api/v1/listings/nd-1", Some(TOKEN), None)
         .await;
     assert_eq!(admin_view["contact_email"], "kythuat@example.vn");
 
     let (status, _, _) = app
-        .send(Method::POST, "/api/v1/listings", Some(TOKEN), Some(&need().to_string()))
+        .send(
+            Method::POST,
+            "/api/v1/listings",
+            Some(TOKEN),
+            Some(&need().to_string()),
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
 
     let mut changed = need();
     changed["title"] = json!("Cần hệ thống xử lý nước thải mới");
     let (status, replaced, headers) = app
-        .send(Method::PUT, "/api/v1/listings/nd-1", Some(TOKEN), Some(&changed.to_string()))
+        .send(
+            Method::PUT,
+            "/api/v1/listings/nd-1",
+            Some(TOKEN),
+            Some(&changed.to_string()),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(replaced["created_at"], admin_view["created_at"]);
-    let put_seq: u64 = headers["x-techmatch-seq"].to_str().unwrap().parse().unwrap();
+    let put_seq: u64 = headers["x-techmatch-seq"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(put_seq > seq);
-    let found = app
-        .search_after(put_seq, "?q=he+thong+xu+ly")
-        .await;
-    assert_eq!(found["hits"][0]["title"], "Cần hệ thống xử lý nước thải mới");
+    let found = app.search_after(put_seq, "?q=he+thong+xu+ly").await;
+    assert_eq!(
+        found["hits"][0]["title"],
+        "Cần hệ thống xử lý nước thải mới"
+    );
 
     let (status, _, headers) = app
         .send(Method::DELETE, "/api/v1/listings/nd-1", Some(TOKEN), None)
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let del_seq: u64 = headers["x-techmatch-seq"].to_str().unwrap().parse().unwrap();
+    let del_seq: u64 = headers["x-techmatch-seq"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let after = app.search_after(del_seq, "?q=nuoc+thai").await;
     assert_eq!(after["total"], 0);
     let (status, _) = app.get("/api/v1/listings/nd-1").await;
@@ -91,12 +117,22 @@ async fn put_creates_with_the_url_id_and_refuses_a_different_body_id() {
     let mut body = need();
     body.as_object_mut().unwrap().remove("id");
     let (status, created, _) = app
-        .send(Method::PUT, "/api/v1/listings/nd-new", Some(TOKEN), Some(&body.to_string()))
+        .send(
+            Method::PUT,
+            "/api/v1/listings/nd-new",
+            Some(TOKEN),
+            Some(&body.to_string()),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(created["id"], "nd-new");
     let (status, err, _) = app
-        .send(Method::PUT, "/api/v1/listings/other", Some(TOKEN), Some(&need().to_string()))
+        .send(
+            Method::PUT,
+            "/api/v1/listings/other",
+            Some(TOKEN),
+            Some(&need().to_string()),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(err["error"]["field"], "id");
@@ -107,7 +143,12 @@ async fn an_invalid_listing_reports_every_field() {
     let app = TestApp::new().await;
     let body = json!({"kind": "need", "title": "", "province": "Atlantis", "trl_min": 0});
     let (status, err, _) = app
-        .send(Method::POST, "/api/v1/listings", Some(TOKEN), Some(&body.to_string()))
+        .send(
+            Method::POST,
+            "/api/v1/listings",
+            Some(TOKEN),
+            Some(&body.to_string()),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(err["error"]["code"], "invalid_listing");
@@ -127,21 +168,42 @@ async fn an_invalid_listing_reports_every_field() {
 async fn the_error_body_is_a_stable_contract() {
     let app = TestApp::new().await;
     let (status, err, _) = app
-        .send(Method::POST, "/api/v1/listings", Some(TOKEN), Some("{\"kind\": "))
+        .send(
+            Method::POST,
+            "/api/v1/listings",
+            Some(TOKEN),
+            Some("{\"kind\": "),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(err["error"]["code"], "invalid_json");
-    assert!(err["error"]["message"].as_str().unwrap().starts_with("invalid JSON"));
+    assert!(err["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("invalid JSON"));
 
     let (status, err, _) = app
-        .send(Method::POST, "/api/v1/listings", Some(TOKEN), Some("[1, 2]"))
+        .send(
+            Method::POST,
+            "/api/v1/listings",
+            Some(TOKEN),
+            Some("[1, 2]"),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(err, json!({"error": {"code": "invalid_json", "message": "the body must be a JSON object"}}));
+    assert_eq!(
+        err,
+        json!({"error": {"code": "invalid_json", "message": "the body must be a JSON object"}})
+    );
 
     let huge = json!({"kind": "need", "title": "x", "description": "x".repeat(2 * 1024 * 1024)});
     let (status, err, _) = app
-        .send(Method::POST, "/api/v1/listings", Some(TOKEN), Some(&huge.to_string()))
+        .send(
+            Method::POST,
+            "/api/v1/listings",
+            Some(TOKEN),
+            Some(&huge.to_string()),
+        )
         .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(err["error"]["code"], "body_too_large");

@@ -33,7 +33,11 @@ impl Server {
         let mut addr = None;
         for l in BufReader::new(stdout).lines() {
             let l = l.expect("server output");
-            if let Some(t) = l.split(": ").nth(1).filter(|_| l.starts_with("admin token")) {
+            if let Some(t) = l
+                .split(": ")
+                .nth(1)
+                .filter(|_| l.starts_with("admin token"))
+            {
                 token = Some(t.trim().to_string());
             }
             if let Some(a) = l.strip_prefix("listening on http://") {
@@ -49,15 +53,27 @@ impl Server {
     }
 
     /// Sends one HTTP/1.1 request and returns the status and the body.
-    pub fn request(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> (u16, String) {
         let mut stream = TcpStream::connect(&self.addr).expect("connect");
-        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", self.addr);
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
+            self.addr
+        );
         if let Some(t) = token {
             req.push_str(&format!("Authorization: Bearer {t}\r\n"));
         }
         let body = body.unwrap_or("");
         if !body.is_empty() {
-            req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
+            req.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
         }
         req.push_str("\r\n");
         req.push_str(body);
@@ -69,7 +85,10 @@ impl Server {
             .nth(1)
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
-        let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
         (status, body)
     }
 
@@ -82,7 +101,10 @@ impl Server {
     /// Sends SIGTERM and returns the exit status.
     pub fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
         self.child.wait().expect("wait")
     }
 }
@@ -136,7 +158,10 @@ fn a_cli_write_while_the_server_runs_says_the_data_dir_is_in_use() {
     let out = ws.cli(&["import", file.to_str().unwrap()]);
     assert!(!out.status.success());
     let err = stderr(&out);
-    assert!(err.contains("is in use by another techmatch process"), "{err}");
+    assert!(
+        err.contains("is in use by another techmatch process"),
+        "{err}"
+    );
     // Reading still works: search uses the server's index as last committed.
     let answer = ws.cli_json(&["search", "--json", "may say"]);
     assert_eq!(answer["total"], 1);

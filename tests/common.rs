@@ -60,7 +60,11 @@ impl Workspace {
     /// Runs the binary and parses its standard output as JSON; panics with stderr on failure.
     pub fn cli_json(&self, args: &[&str]) -> Value {
         let out = self.cli(args);
-        assert!(out.status.success(), "techmatch {args:?} failed: {}", stderr(&out));
+        assert!(
+            out.status.success(),
+            "techmatch {args:?} failed: {}",
+            stderr(&out)
+        );
         serde_json::from_slice(&out.stdout).expect("JSON on stdout")
     }
 }
@@ -140,9 +144,8 @@ impl TestApp {
         let json = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                Value::String(String::from_utf8_lossy(&bytes).into_owned())
-            })
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
         (status, json, headers)
     }

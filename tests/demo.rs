@@ -19,7 +19,11 @@ fn demo_data_covers_the_country_and_answers_shrimp_queries() {
     let ws = Workspace::new();
     let server = Server::start(&ws, &["--demo"]);
     let all = server.get_json("/api/v1/search?limit=0&min_seq=1");
-    assert!(all["total"].as_u64().unwrap() >= 300 + 3000, "{}", all["total"]);
+    assert!(
+        all["total"].as_u64().unwrap() >= 300 + 3000,
+        "{}",
+        all["total"]
+    );
     let provinces = all["facets"]["province"].as_array().unwrap().len();
     assert!(provinces >= 20, "{provinces} provinces");
     let vi = server.get_json("/api/v1/search?limit=0&province=01,79,92,48,31");
@@ -33,7 +37,10 @@ fn demo_data_covers_the_country_and_answers_shrimp_queries() {
         .collect();
     assert_eq!(majors.len(), 6, "{majors:?}");
 
-    for q in ["chuyen giao cong nghe nuoi tom", "chuyển giao công nghệ nuôi tôm"] {
+    for q in [
+        "chuyen giao cong nghe nuoi tom",
+        "chuyển giao công nghệ nuôi tôm",
+    ] {
         let answer = server.get_json(&format!("/api/v1/search?q={}&limit=5", enc(q)));
         let top = titles(&answer);
         assert_eq!(top.len(), 5, "{q}");

@@ -77,7 +77,13 @@ fn xlsx_import_reads_the_first_sheet() {
     {
         sheet.write_string(0, c as u16, *h).unwrap();
     }
-    let row = ["ro-x", "Kết quả nghiên cứu", "Chế phẩm vi sinh xử lý đáy ao", "Giảm khí độc trong ao nuôi tôm", "Sóc Trăng"];
+    let row = [
+        "ro-x",
+        "Kết quả nghiên cứu",
+        "Chế phẩm vi sinh xử lý đáy ao",
+        "Giảm khí độc trong ao nuôi tôm",
+        "Sóc Trăng",
+    ];
     for (c, v) in row.iter().enumerate() {
         sheet.write_string(1, c as u16, *v).unwrap();
     }
@@ -88,7 +94,10 @@ fn xlsx_import_reads_the_first_sheet() {
     let listings = export(&ws);
     assert_eq!(listings[0]["kind"], "research_output");
     assert_eq!(listings[0]["trl"], 5);
-    assert_eq!(listings[0]["province"], "92", "Sóc Trăng became part of Cần Thơ");
+    assert_eq!(
+        listings[0]["province"], "92",
+        "Sóc Trăng became part of Cần Thơ"
+    );
 }
 
 #[test]
@@ -111,7 +120,10 @@ fn xlsx_problems_name_the_spreadsheet_row() {
     assert!(!out.status.success());
     let err = stderr(&out);
     // Row 2 is a need with a TRL; row 3 also has an out-of-range TRL.
-    assert!(err.contains("bad.xlsx:2: trl: does not apply to kind need"), "{err}");
+    assert!(
+        err.contains("bad.xlsx:2: trl: does not apply to kind need"),
+        "{err}"
+    );
     assert!(err.contains("bad.xlsx:3: trl"), "{err}");
 }
 
@@ -148,7 +160,8 @@ fn a_file_with_invalid_records_writes_nothing_and_reports_every_problem() {
     let listings = export(&ws);
     assert_eq!(listings.len(), 1);
     assert_eq!(
-        listings[0]["title"], shrimp()["title"],
+        listings[0]["title"],
+        shrimp()["title"],
         "the valid first record of the bad file was not written either"
     );
 }
@@ -163,7 +176,10 @@ fn csv_rows_with_wrong_column_counts_are_reported_by_line() {
     let out = ws.cli(&["import", file.to_str().unwrap()]);
     assert!(!out.status.success());
     let err = stderr(&out);
-    assert!(err.contains("a.csv:3: -: has 2 columns; the header has 3"), "{err}");
+    assert!(
+        err.contains("a.csv:3: -: has 2 columns; the header has 3"),
+        "{err}"
+    );
     assert!(err.contains("a.csv:4: -: has 4 columns"), "{err}");
 }
 
@@ -176,16 +192,25 @@ fn unknown_province_suggests_the_nearest_names() {
     let out = ws.cli(&["import", file.to_str().unwrap()]);
     assert!(!out.status.success());
     let err = stderr(&out);
-    assert!(err.contains("a.jsonl:1: province: unknown province \"Hà Nộii\"; did you mean Hà Nội"), "{err}");
+    assert!(
+        err.contains("a.jsonl:1: province: unknown province \"Hà Nộii\"; did you mean Hà Nội"),
+        "{err}"
+    );
 }
 
 #[test]
 fn legacy_province_names_resolve_to_their_2025_unit() {
     let ws = Workspace::new();
     let mut lines = String::new();
-    for (i, name) in ["Bình Định", "Bắc Kạn", "Tỉnh Bà Rịa - Vũng Tàu", "TP.HCM", "ha giang"]
-        .iter()
-        .enumerate()
+    for (i, name) in [
+        "Bình Định",
+        "Bắc Kạn",
+        "Tỉnh Bà Rịa - Vũng Tàu",
+        "TP.HCM",
+        "ha giang",
+    ]
+    .iter()
+    .enumerate()
     {
         let mut l = shrimp();
         l["id"] = json!(format!("p{i}"));
@@ -196,20 +221,36 @@ fn legacy_province_names_resolve_to_their_2025_unit() {
     let out = ws.cli(&["import", file.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let provinces: Vec<Value> = export(&ws).iter().map(|l| l["province"].clone()).collect();
-    assert_eq!(provinces, vec![json!("52"), json!("19"), json!("79"), json!("79"), json!("08")]);
+    assert_eq!(
+        provinces,
+        vec![
+            json!("52"),
+            json!("19"),
+            json!("79"),
+            json!("79"),
+            json!("08")
+        ]
+    );
 }
 
 #[test]
 fn reimporting_the_same_ids_updates_them() {
     let ws = Workspace::new();
     let first = ws.file("a.jsonl", &line(shrimp()));
-    assert!(ws.cli(&["import", first.to_str().unwrap()]).status.success());
+    assert!(ws
+        .cli(&["import", first.to_str().unwrap()])
+        .status
+        .success());
     let before = export(&ws);
     let mut changed = shrimp();
     changed["title"] = json!("Quy trình mới");
     let second = ws.file("b.jsonl", &line(changed));
     let out = ws.cli(&["import", second.to_str().unwrap()]);
-    assert!(stdout(&out).contains("0 new, 1 updated"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("0 new, 1 updated"),
+        "{}",
+        stdout(&out)
+    );
     let after = export(&ws);
     assert_eq!(after.len(), 1);
     assert_eq!(after[0]["title"], "Quy trình mới");
@@ -243,5 +284,9 @@ fn the_same_id_twice_in_one_import_is_refused() {
     let file = ws.file("a.jsonl", &[line(shrimp()), line(shrimp())].concat());
     let out = ws.cli(&["import", file.to_str().unwrap()]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("a.jsonl:2: id: \"ro-tom-1\" already appears at"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("a.jsonl:2: id: \"ro-tom-1\" already appears at"),
+        "{}",
+        stderr(&out)
+    );
 }

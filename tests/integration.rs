@@ -1,6 +1,8 @@
 //! Integration tests: a real sled store on disk, a real index, the real binary, and the HTTP
 //! application on loopback or in process. One binary, a module per feature.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 mod api;

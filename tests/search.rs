@@ -24,14 +24,28 @@ async fn unaccented_query_finds_accented_listing() {
     let seq = world(
         &app,
         vec![
-            listing("a", "research_output", "Công nghệ nuôi tôm tuần hoàn", "Nuôi tôm trong hệ thống RAS tiết kiệm nước"),
-            listing("b", "research_output", "Máy sấy nông sản", "Sấy xoài bằng bơm nhiệt"),
+            listing(
+                "a",
+                "research_output",
+                "Công nghệ nuôi tôm tuần hoàn",
+                "Nuôi tôm trong hệ thống RAS tiết kiệm nước",
+            ),
+            listing(
+                "b",
+                "research_output",
+                "Máy sấy nông sản",
+                "Sấy xoài bằng bơm nhiệt",
+            ),
         ],
     )
     .await;
-    let answer = app.search_after(seq, &format!("?q={}", enc("cong nghe nuoi tom"))).await;
+    let answer = app
+        .search_after(seq, &format!("?q={}", enc("cong nghe nuoi tom")))
+        .await;
     assert_eq!(hit_ids(&answer), vec!["a"]);
-    let answer = app.search_after(seq, &format!("?q={}", enc("công nghệ nuôi tôm"))).await;
+    let answer = app
+        .search_after(seq, &format!("?q={}", enc("công nghệ nuôi tôm")))
+        .await;
     assert_eq!(hit_ids(&answer), vec!["a"]);
     let snippet = answer["hits"][0]["snippet"].as_str().unwrap_or_default();
     assert!(snippet.contains("<mark>"), "{snippet}");
@@ -43,16 +57,35 @@ async fn exact_diacritics_rank_above_folded_matches() {
     let seq = world(
         &app,
         vec![
-            listing("ca-shift", "research_output", "Phần mềm xếp ca làm việc", "Phân ca cho nhà máy"),
-            listing("ca-fish", "research_output", "Kỹ thuật nuôi cá lồng", "Nuôi cá trên biển"),
-            listing("ca-eggplant", "research_output", "Giống cà tím mới", "Cà chịu hạn"),
+            listing(
+                "ca-shift",
+                "research_output",
+                "Phần mềm xếp ca làm việc",
+                "Phân ca cho nhà máy",
+            ),
+            listing(
+                "ca-fish",
+                "research_output",
+                "Kỹ thuật nuôi cá lồng",
+                "Nuôi cá trên biển",
+            ),
+            listing(
+                "ca-eggplant",
+                "research_output",
+                "Giống cà tím mới",
+                "Cà chịu hạn",
+            ),
         ],
     )
     .await;
     for (q, first) in [("cá", "ca-fish"), ("cà", "ca-eggplant"), ("ca", "ca-shift")] {
         let answer = app.search_after(seq, &format!("?q={}", enc(q))).await;
         let ids = hit_ids(&answer);
-        assert_eq!(ids.first().map(String::as_str), Some(first), "query {q}: {ids:?}");
+        assert_eq!(
+            ids.first().map(String::as_str),
+            Some(first),
+            "query {q}: {ids:?}"
+        );
     }
 }
 
@@ -61,10 +94,17 @@ async fn either_tone_mark_convention_finds_the_other() {
     let app = TestApp::new().await;
     let seq = world(
         &app,
-        vec![listing("t", "research_output", "Thủy lợi và hòa giải", "Công trình thuỷ lợi")],
+        vec![listing(
+            "t",
+            "research_output",
+            "Thủy lợi và hòa giải",
+            "Công trình thuỷ lợi",
+        )],
     )
     .await;
-    let answer = app.search_after(seq, &format!("?q={}", enc("thuỷ lợi hoà"))).await;
+    let answer = app
+        .search_after(seq, &format!("?q={}", enc("thuỷ lợi hoà")))
+        .await;
     assert_eq!(hit_ids(&answer), vec!["t"]);
 }
 
@@ -99,16 +139,29 @@ async fn filters_combine_and_facets_count_every_match() {
     assert_eq!(all["facets"]["province"][0]["count"], 3);
 
     let filtered = app
-        .search_after(seq, &format!("?q=tom&kind=research_output&province={}&trl_min=5", enc("can tho")))
+        .search_after(
+            seq,
+            &format!(
+                "?q=tom&kind=research_output&province={}&trl_min=5",
+                enc("can tho")
+            ),
+        )
         .await;
     assert_eq!(hit_ids(&filtered), vec!["r3"]);
-    assert_eq!(filtered["facets"]["trl"], json!([{"value": "8", "count": 1}]));
+    assert_eq!(
+        filtered["facets"]["trl"],
+        json!([{"value": "8", "count": 1}])
+    );
 
-    let by_field = app.search_after(seq, "?field=4&kind=research_output,need").await;
+    let by_field = app
+        .search_after(seq, "?field=4&kind=research_output,need")
+        .await;
     let mut ids = hit_ids(&by_field);
     ids.sort();
     assert_eq!(ids, vec!["n1", "r1", "r2"]);
-    let by_mode = app.search_after(seq, "?transfer_mode=licence&field=2.2").await;
+    let by_mode = app
+        .search_after(seq, "?transfer_mode=licence&field=2.2")
+        .await;
     assert_eq!(hit_ids(&by_mode), vec!["r3"]);
 }
 
@@ -116,14 +169,24 @@ async fn filters_combine_and_facets_count_every_match() {
 async fn pages_are_stable_and_do_not_overlap() {
     let app = TestApp::new().await;
     let listings = (0..25)
-        .map(|i| listing(&format!("l{i:02}"), "research_output", "Máy sấy nông sản", &"sấy ".repeat(1 + i % 3)))
+        .map(|i| {
+            listing(
+                &format!("l{i:02}"),
+                "research_output",
+                "Máy sấy nông sản",
+                &"sấy ".repeat(1 + i % 3),
+            )
+        })
         .collect();
     let seq = world(&app, listings).await;
     let full = hit_ids(&app.search_after(seq, "?q=say&limit=25").await);
     assert_eq!(full.len(), 25);
     let mut paged = Vec::new();
     for offset in [0, 10, 20] {
-        paged.extend(hit_ids(&app.search_after(seq, &format!("?q=say&limit=10&offset={offset}")).await));
+        paged.extend(hit_ids(
+            &app.search_after(seq, &format!("?q=say&limit=10&offset={offset}"))
+                .await,
+        ));
     }
     assert_eq!(paged, full);
 }
@@ -132,7 +195,15 @@ async fn pages_are_stable_and_do_not_overlap() {
 async fn any_text_is_a_valid_query() {
     let app = TestApp::new().await;
     let seq = world(&app, vec![listing("a", "need", "Cần AND máy", "OR NOT")]).await;
-    for q in ["\"((", "AND OR NOT", "title:x*", "-+~^[]{}", "\u{0}", "  ", "😀"] {
+    for q in [
+        "\"((",
+        "AND OR NOT",
+        "title:x*",
+        "-+~^[]{}",
+        "\u{0}",
+        "  ",
+        "😀",
+    ] {
         let (status, body) = app
             .get(&format!("/api/v1/search?q={}&min_seq={seq}", enc(q)))
             .await;
@@ -163,7 +234,12 @@ async fn bad_parameters_name_the_parameter() {
 #[tokio::test]
 async fn search_shows_published_listings_without_contact_details() {
     let app = TestApp::new().await;
-    let mut public = listing("pub", "research_output", "Màng phủ chitosan", "Bảo quản vải thiều");
+    let mut public = listing(
+        "pub",
+        "research_output",
+        "Màng phủ chitosan",
+        "Bảo quản vải thiều",
+    );
     public["contact_email"] = json!("secret@example.vn");
     public["contact_phone"] = json!("0901234567");
     let mut draft = listing("draft", "research_output", "Màng phủ chitosan", "Bản nháp");
@@ -174,5 +250,8 @@ async fn search_shows_published_listings_without_contact_details() {
         .await;
     assert_eq!(hit_ids(&body), vec!["pub"]);
     let text = body.to_string();
-    assert!(!text.contains("secret@example.vn") && !text.contains("0901234567"), "{text}");
+    assert!(
+        !text.contains("secret@example.vn") && !text.contains("0901234567"),
+        "{text}"
+    );
 }

@@ -151,7 +151,10 @@ impl SearchIndex {
                 for term in terms.of(chain) {
                     let term = Term::from_field_text(fields.for_chain(chain), term);
                     let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
-                    clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(query), boost))));
+                    clauses.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(query), boost)),
+                    ));
                 }
             }
         }
@@ -170,10 +173,8 @@ impl SearchIndex {
             let any: Vec<(Occur, Box<dyn Query>)> = values
                 .iter()
                 .map(|v| {
-                    let q = TermQuery::new(
-                        Term::from_field_text(field, v),
-                        IndexRecordOption::Basic,
-                    );
+                    let q =
+                        TermQuery::new(Term::from_field_text(field, v), IndexRecordOption::Basic);
                     (Occur::Should, Box::new(q) as Box<dyn Query>)
                 })
                 .collect();

@@ -97,7 +97,10 @@ mod tests {
             &tokens(Chain::Folded, "nuoi tom"),
             100,
         );
-        assert_eq!(s, "Quy trình <mark>nuôi</mark> <mark>tôm</mark> thẻ chân trắng");
+        assert_eq!(
+            s,
+            "Quy trình <mark>nuôi</mark> <mark>tôm</mark> thẻ chân trắng"
+        );
     }
 
     #[test]
@@ -109,7 +112,11 @@ mod tests {
 
     #[test]
     fn long_text_is_cut_around_the_matches() {
-        let text = format!("{} nuôi tôm {}", "mở đầu ".repeat(100), "kết thúc ".repeat(100));
+        let text = format!(
+            "{} nuôi tôm {}",
+            "mở đầu ".repeat(100),
+            "kết thúc ".repeat(100)
+        );
         let s = snippet(&text, &tokens(Chain::Folded, "nuôi tôm"), 80);
         assert!(s.starts_with('…') && s.ends_with('…'), "{s}");
         assert!(s.contains("<mark>nuôi</mark>"));

@@ -25,10 +25,7 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
             for p in &problems {
                 eprintln!("{p}");
             }
-            eprintln!(
-                "{} problem(s) found; nothing was imported",
-                problems.len()
-            );
+            eprintln!("{} problem(s) found; nothing was imported", problems.len());
             return Ok(ExitCode::FAILURE);
         }
     };

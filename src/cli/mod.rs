@@ -22,7 +22,12 @@ use crate::store::{SledStore, Store};
 #[command(name = "techmatch", version, about)]
 struct Cli {
     /// Data directory (store, index, admin token).
-    #[arg(long, global = true, env = "TECHMATCH_DATA_DIR", default_value = "data")]
+    #[arg(
+        long,
+        global = true,
+        env = "TECHMATCH_DATA_DIR",
+        default_value = "data"
+    )]
     data_dir: PathBuf,
     #[command(subcommand)]
     command: Command,

@@ -32,7 +32,12 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
     // The index may lag (crash, deleted index) or be ahead (restored store): settle it first.
     let started = std::time::Instant::now();
     let seq = indexer::catch_up(&store, &index)?;
-    tracing::info!(seq, docs = index.num_docs(), elapsed_ms = started.elapsed().as_millis() as u64, "index ready");
+    tracing::info!(
+        seq,
+        docs = index.num_docs(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "index ready"
+    );
     let (token, created) = data
         .admin_token()
         .context("reading or creating the admin token")?;

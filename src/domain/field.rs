@@ -77,7 +77,10 @@ mod tests {
     fn codes_and_labels_resolve() {
         assert_eq!(resolve_field("2.2").map(|f| f.code.as_str()), Some("2.2"));
         assert_eq!(resolve_field("Thú y").map(|f| f.code.as_str()), Some("4.3"));
-        assert_eq!(resolve_field("veterinary science").map(|f| f.code.as_str()), Some("4.3"));
+        assert_eq!(
+            resolve_field("veterinary science").map(|f| f.code.as_str()),
+            Some("4.3")
+        );
         assert_eq!(resolve_field("4").map(|f| f.code.major()), Some("4"));
         assert!(resolve_field("9.9").is_none());
         assert_eq!(fields().len(), 48);

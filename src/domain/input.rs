@@ -151,8 +151,12 @@ impl Draft {
 /// Checks a record and builds its listing, or returns every problem found.
 pub fn parse_listing(record: &RawRecord) -> Result<Draft, Vec<FieldError>> {
     let mut r = Reader::new(record);
-    let kind = r.required("kind").and_then(|v| r.convert("kind", &v, parse_kind));
-    let title = r.required("title").and_then(|t| r.limit("title", t, MAX_TITLE));
+    let kind = r
+        .required("kind")
+        .and_then(|v| r.convert("kind", &v, parse_kind));
+    let title = r
+        .required("title")
+        .and_then(|t| r.limit("title", t, MAX_TITLE));
     let description = r
         .required("description")
         .and_then(|t| r.limit("description", t, MAX_TEXT));
@@ -168,10 +172,12 @@ pub fn parse_listing(record: &RawRecord) -> Result<Draft, Vec<FieldError>> {
         };
         for (name, value) in &record.fields {
             let known = all_columns().contains(&name.as_str());
-            if known && !COMMON.contains(&name.as_str()) && !allowed.contains(&name.as_str()) {
-                if !is_blank(value) {
-                    r.error(name, format!("does not apply to kind {}", kind_name(kind)));
-                }
+            if known
+                && !COMMON.contains(&name.as_str())
+                && !allowed.contains(&name.as_str())
+                && !is_blank(value)
+            {
+                r.error(name, format!("does not apply to kind {}", kind_name(kind)));
             }
         }
     }
@@ -184,13 +190,13 @@ pub fn parse_listing(record: &RawRecord) -> Result<Draft, Vec<FieldError>> {
         }
     }
     let keywords = r.list("keywords");
-    let field = r
-        .text("field")
-        .and_then(|v| r.convert("field", &v, |s| {
+    let field = r.text("field").and_then(|v| {
+        r.convert("field", &v, |s| {
             resolve_field(s)
                 .map(|f| f.code.clone())
                 .ok_or_else(|| "not an OECD field-of-science code such as 2.2 or 4.1".to_string())
-        }));
+        })
+    });
     let province = r.text("province").and_then(|v| {
         r.convert("province", &v, |s| {
             Provinces::get()
@@ -297,11 +303,7 @@ struct Reader<'a> {
 impl<'a> Reader<'a> {
     fn new(record: &'a RawRecord) -> Self {
         Reader {
-            values: record
-                .fields
-                .iter()
-                .map(|(k, v)| (k.as_str(), v))
-                .collect(),
+            values: record.fields.iter().map(|(k, v)| (k.as_str(), v)).collect(),
             errors: Vec::new(),
         }
     }
@@ -340,8 +342,14 @@ impl<'a> Reader<'a> {
                 return None;
             }
         };
-        if let Some(c) = text.chars().find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-            self.error(field, format!("contains the control character U+{:04X}", c as u32));
+        if let Some(c) = text
+            .chars()
+            .find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            self.error(
+                field,
+                format!("contains the control character U+{:04X}", c as u32),
+            );
             return None;
         }
         let trimmed = text.trim();
@@ -399,11 +407,20 @@ impl<'a> Reader<'a> {
             .filter(|s| !s.is_empty())
             .collect();
         if items.len() > MAX_LIST {
-            self.error(field, format!("has {} entries; the limit is {MAX_LIST}", items.len()));
+            self.error(
+                field,
+                format!("has {} entries; the limit is {MAX_LIST}", items.len()),
+            );
             return Vec::new();
         }
         if let Some(long) = items.iter().find(|s| s.chars().count() > MAX_SHORT) {
-            self.error(field, format!("an entry is {} characters long; the limit is {MAX_SHORT}", long.chars().count()));
+            self.error(
+                field,
+                format!(
+                    "an entry is {} characters long; the limit is {MAX_SHORT}",
+                    long.chars().count()
+                ),
+            );
             return Vec::new();
         }
         if let Some(bad) = items.iter().find(|s| s.chars().any(char::is_control)) {
@@ -418,7 +435,10 @@ impl<'a> Reader<'a> {
             if let Some(v) = n.as_u64() {
                 return Some(v);
             }
-            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1e18) {
+            if let Some(f) = n
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1e18)
+            {
                 return Some(f as u64);
             }
             self.error(field, format!("{n} is not a whole number ≥ 0"));
@@ -487,9 +507,20 @@ fn folded_in(value: &str, names: &[&str]) -> bool {
 }
 
 fn parse_kind(s: &str) -> Result<Kind, String> {
-    if folded_in(s, &["research output", "ket qua nghien cuu", "research", "technology"]) {
+    if folded_in(
+        s,
+        &[
+            "research output",
+            "ket qua nghien cuu",
+            "research",
+            "technology",
+        ],
+    ) {
         Ok(Kind::ResearchOutput)
-    } else if folded_in(s, &["patent", "sang che", "giai phap huu ich", "bang sang che"]) {
+    } else if folded_in(
+        s,
+        &["patent", "sang che", "giai phap huu ich", "bang sang che"],
+    ) {
         Ok(Kind::Patent)
     } else if folded_in(s, &["need", "nhu cau", "nhu cau cong nghe", "demand"]) {
         Ok(Kind::Need)
@@ -511,11 +542,36 @@ fn parse_status(s: &str) -> Result<Status, String> {
 }
 
 fn parse_mode(s: &str) -> Result<TransferMode, String> {
-    if folded_in(s, &["licence", "license", "li xang", "cap phep", "chuyen giao quyen su dung"]) {
+    if folded_in(
+        s,
+        &[
+            "licence",
+            "license",
+            "li xang",
+            "cap phep",
+            "chuyen giao quyen su dung",
+        ],
+    ) {
         Ok(TransferMode::Licence)
-    } else if folded_in(s, &["assignment", "chuyen nhuong", "chuyen giao quyen so huu", "ban dut"]) {
+    } else if folded_in(
+        s,
+        &[
+            "assignment",
+            "chuyen nhuong",
+            "chuyen giao quyen so huu",
+            "ban dut",
+        ],
+    ) {
         Ok(TransferMode::Assignment)
-    } else if folded_in(s, &["joint development", "hop tac phat trien", "hop tac", "lien doanh"]) {
+    } else if folded_in(
+        s,
+        &[
+            "joint development",
+            "hop tac phat trien",
+            "hop tac",
+            "lien doanh",
+        ],
+    ) {
         Ok(TransferMode::JointDevelopment)
     } else if folded_in(s, &["technical service", "dich vu ky thuat", "dich vu"]) {
         Ok(TransferMode::TechnicalService)
@@ -531,7 +587,10 @@ fn parse_mode(s: &str) -> Result<TransferMode, String> {
 fn parse_patent_type(s: &str) -> Result<PatentType, String> {
     if folded_in(s, &["invention", "sang che", "bang doc quyen sang che"]) {
         Ok(PatentType::Invention)
-    } else if folded_in(s, &["utility solution", "giai phap huu ich", "utility model"]) {
+    } else if folded_in(
+        s,
+        &["utility solution", "giai phap huu ich", "utility model"],
+    ) {
         Ok(PatentType::UtilitySolution)
     } else {
         Err("must be invention or utility_solution".into())
@@ -558,7 +617,10 @@ fn parse_amount(s: &str) -> Result<u64, String> {
         .trim_end_matches("dong")
         .trim_end_matches('d')
         .trim();
-    let digits: String = core.chars().filter(|c| !matches!(c, '.' | ',' | ' ' | '_')).collect();
+    let digits: String = core
+        .chars()
+        .filter(|c| !matches!(c, '.' | ',' | ' ' | '_'))
+        .collect();
     if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
         return Err(format!("{s:?} is not a whole number"));
     }

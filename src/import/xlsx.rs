@@ -15,8 +15,8 @@ pub fn read(path: &Path) -> Read {
         field: "-".into(),
         reason,
     };
-    let mut workbook =
-        open_workbook_auto(path).map_err(|e| vec![problem(0, format!("unreadable workbook: {e}"))])?;
+    let mut workbook = open_workbook_auto(path)
+        .map_err(|e| vec![problem(0, format!("unreadable workbook: {e}"))])?;
     let range = match workbook.worksheet_range_at(0) {
         Some(Ok(range)) => range,
         Some(Err(e)) => return Err(vec![problem(0, format!("unreadable sheet: {e}"))]),

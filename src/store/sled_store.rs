@@ -46,8 +46,9 @@ impl SledStore {
             .mode(sled::Mode::HighThroughput)
             .open()
             .map_err(|e| match e {
-                sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock
-                    || io.to_string().contains("lock") =>
+                sled::Error::Io(io)
+                    if io.kind() == std::io::ErrorKind::WouldBlock
+                        || io.to_string().contains("lock") =>
                 {
                     StoreError::Locked(dir.display().to_string())
                 }
@@ -58,7 +59,10 @@ impl SledStore {
 
     /// A store in a temporary directory that disappears when dropped (tests, evaluation).
     pub fn temporary() -> Result<Self, StoreError> {
-        let db = sled::Config::new().temporary(true).open().map_err(backend)?;
+        let db = sled::Config::new()
+            .temporary(true)
+            .open()
+            .map_err(backend)?;
         Self::from_db(db)
     }
 

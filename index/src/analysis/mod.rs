@@ -50,7 +50,10 @@ mod tests {
 
     #[test]
     fn folded_chain_stems_english() {
-        assert_eq!(tokens(Chain::Folded, "vaccines"), tokens(Chain::Folded, "vaccine"));
+        assert_eq!(
+            tokens(Chain::Folded, "vaccines"),
+            tokens(Chain::Folded, "vaccine")
+        );
     }
 
     #[test]
