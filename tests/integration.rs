@@ -8,6 +8,7 @@ mod common;
 mod api;
 mod catch_up;
 mod cli;
+mod crash;
 mod demo;
 mod import;
 mod search;

@@ -13,6 +13,7 @@
 pub mod analysis;
 mod doc;
 mod error;
+pub mod eval;
 mod facets;
 mod index;
 mod ranking;

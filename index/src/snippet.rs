@@ -38,8 +38,9 @@ pub fn snippet(text: &str, terms: &[String], max_chars: usize) -> String {
     let start = match text[..first].char_indices().rev().nth(40) {
         None => 0,
         Some((lead, _)) => text[lead..first]
-            .find(char::is_whitespace)
-            .map_or(lead, |i| lead + i + 1),
+            .char_indices()
+            .find(|(_, c)| c.is_whitespace())
+            .map_or(lead, |(i, c)| lead + i + c.len_utf8()),
     };
     let end = text[start..]
         .char_indices()
@@ -101,6 +102,18 @@ mod tests {
             s,
             "Quy trình <mark>nuôi</mark> <mark>tôm</mark> thẻ chân trắng"
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_and_terms_give_a_snippet_without_panicking(
+            text in "[a-zA-Z0-9 \u{a0}\u{2003}áàảãạăâđêôơư,.<>&\u{300}-\u{323}]{0,400}",
+            query in "[a-z áôđ]{0,20}",
+            max in 1usize..300,
+        ) {
+            let s = snippet(&text, &tokens(Chain::Folded, &query), max);
+            proptest::prop_assert!(!s.contains('<') || s.contains("<mark>"));
+        }
     }
 
     #[test]

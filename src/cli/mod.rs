@@ -1,5 +1,6 @@
 //! The command line: global options, one module per command, and the exit code.
 
+mod eval;
 mod export;
 mod import;
 mod progress;
@@ -47,6 +48,8 @@ enum Command {
     Reindex,
     /// Print the CSV column template for imports.
     Template,
+    /// Measure ranking quality on a labelled set (BEIR layout).
+    Eval(eval::Args),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -66,6 +69,7 @@ pub fn main() -> ExitCode {
         Command::Export(args) => export::run(&data, args),
         Command::Search(args) => search::run(&data, args),
         Command::Reindex => reindex::run(&data),
+        Command::Eval(args) => eval::run(args),
         Command::Template => {
             println!("{}", crate::domain::input::all_columns().join(","));
             Ok(ExitCode::SUCCESS)

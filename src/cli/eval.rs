@@ -1,0 +1,199 @@
+//! `techmatch eval`: ranking quality on a labelled set in BEIR layout, through the same path as
+//! `GET /api/v1/search`.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+use techmatch_index::eval::{evaluate, write_trec, Qrels, Run};
+use techmatch_index::SearchIndex;
+
+use crate::domain::{parse_listing, RawRecord};
+use crate::import::store_drafts;
+use crate::indexer;
+use crate::search::{run as run_search, SearchParams};
+use crate::store::SledStore;
+
+/// Depth of the ranking kept per query (recall@100, run files).
+const DEPTH: usize = 100;
+
+/// Options of `eval`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// corpus.jsonl: `_id`, `title`, `text` per line.
+    #[arg(long)]
+    corpus: PathBuf,
+    /// queries.jsonl: `_id`, `text` per line.
+    #[arg(long)]
+    queries: PathBuf,
+    /// qrels.tsv: `query-id`, `corpus-id`, `score` with a header line.
+    #[arg(long)]
+    qrels: PathBuf,
+    /// Write the ranking as a TREC run file (top 100 per query).
+    #[arg(long)]
+    run: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+struct Doc {
+    #[serde(rename = "_id")]
+    id: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct QueryLine {
+    #[serde(rename = "_id")]
+    id: String,
+    text: String,
+}
+
+fn jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> anyhow::Result<Vec<T>> {
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut out = Vec::new();
+    for (i, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.with_context(|| format!("{}:{}", path.display(), i + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        out.push(
+            serde_json::from_str(&line).with_context(|| {
+                format!("{}:{}: not a record of this set", path.display(), i + 1)
+            })?,
+        );
+    }
+    Ok(out)
+}
+
+fn read_qrels(path: &Path) -> anyhow::Result<Qrels> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut qrels = Qrels::new();
+    for (i, line) in text.lines().enumerate() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        if i == 0 && cols.first().is_some_and(|c| c.starts_with("query")) {
+            continue;
+        }
+        let [q, d, g] = cols.as_slice() else {
+            if line.trim().is_empty() {
+                continue;
+            }
+            bail!(
+                "{}:{}: expected query-id, corpus-id, score",
+                path.display(),
+                i + 1
+            );
+        };
+        let grade: i64 = g
+            .trim()
+            .parse()
+            .with_context(|| format!("{}:{}: score is not a number", path.display(), i + 1))?;
+        if grade > 0 {
+            qrels
+                .entry(q.to_string())
+                .or_default()
+                .insert(d.to_string(), grade as u32);
+        }
+    }
+    Ok(qrels)
+}
+
+/// Loads the corpus into a temporary store and index, as research outputs.
+fn load(corpus: &[Doc]) -> anyhow::Result<(SledStore, SearchIndex, HashMap<String, String>)> {
+    let store = SledStore::temporary()?;
+    let index = SearchIndex::in_ram()?;
+    // Set ids may not be valid listing ids, so listings get their own and we map back.
+    let mut ids = HashMap::new();
+    let mut drafts = Vec::with_capacity(corpus.len());
+    for (n, doc) in corpus.iter().enumerate() {
+        let id = format!("d{n}");
+        ids.insert(id.clone(), doc.id.clone());
+        // BEIR titles are often empty; a dash keeps the listing valid and adds no words.
+        let title = if doc.title.trim().is_empty() {
+            "-"
+        } else {
+            &doc.title
+        };
+        // Sets scraped from the web carry stray control characters that imports refuse.
+        let clean = |s: &str| -> String {
+            s.chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect()
+        };
+        let object = serde_json::json!({
+            "id": id, "kind": "research_output", "title": clean(title), "description": clean(&doc.text),
+        });
+        let serde_json::Value::Object(map) = object else {
+            unreachable!("json! of an object literal is an object")
+        };
+        let draft = parse_listing(&RawRecord::from_json(map)).map_err(|errors| {
+            let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            anyhow::anyhow!("corpus document {}: {}", doc.id, list.join("; "))
+        })?;
+        drafts.push(draft);
+    }
+    store_drafts(&store, drafts)?;
+    indexer::rebuild(&store, &index, |_| {})?;
+    Ok((store, index, ids))
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let corpus: Vec<Doc> = jsonl(&args.corpus)?;
+    let queries: Vec<QueryLine> = jsonl(&args.queries)?;
+    let qrels = read_qrels(&args.qrels)?;
+    let started = std::time::Instant::now();
+    let (_store, index, ids) = load(&corpus)?;
+    let load_s = started.elapsed().as_secs_f64();
+    let started = std::time::Instant::now();
+    let mut ranking: Run = Vec::with_capacity(queries.len());
+    for q in &queries {
+        let params = SearchParams {
+            q: Some(q.text.clone()),
+            limit: Some(DEPTH.to_string()),
+            ..SearchParams::default()
+        };
+        let request = params
+            .to_request(false)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let response = run_search(&index, &request)?;
+        let ranked = response
+            .hits
+            .iter()
+            .filter_map(|h| {
+                let id = ids.get(h.get("id")?.as_str()?)?;
+                Some((id.clone(), h.get("score")?.as_f64()? as f32))
+            })
+            .collect();
+        ranking.push((q.id.clone(), ranked));
+    }
+    let query_s = started.elapsed().as_secs_f64();
+    let scores = evaluate(&ranking, &qrels);
+    if let Some(path) = &args.run {
+        let mut out = std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        );
+        write_trec(&ranking, DEPTH, "techmatch", &mut out)?;
+    }
+    let report = serde_json::json!({
+        "corpus": corpus.len(),
+        "queries": queries.len(),
+        "judged_queries": scores.queries,
+        "ndcg@10": round(scores.ndcg_10),
+        "recall@100": round(scores.recall_100),
+        "mrr@10": round(scores.mrr_10),
+        "load_s": round(load_s),
+        "query_ms_mean": round(query_s * 1000.0 / queries.len().max(1) as f64),
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn round(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
