@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod config;
 pub mod data_dir;
 pub mod demo;
 pub mod domain;

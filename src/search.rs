@@ -183,6 +183,7 @@ impl SearchParams {
             offset: number("offset", &self.offset, MAX_OFFSET)?.unwrap_or(0),
             limit: number("limit", &self.limit, MAX_LIMIT)?.unwrap_or(10),
             facets: FACETS.to_vec(),
+            weights: crate::config::ranking().search,
         })
     }
 }

@@ -262,3 +262,32 @@ async fn the_openapi_document_describes_every_route() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creates_of_one_id_let_exactly_one_through() {
+    let app = std::sync::Arc::new(TestApp::new().await);
+    for round in 0..10 {
+        let mut body = need();
+        body["id"] = json!(format!("race-{round}"));
+        let body = body.to_string();
+        let tasks: Vec<_> = (0..6)
+            .map(|_| {
+                let (app, body) = (app.clone(), body.clone());
+                tokio::spawn(async move {
+                    app.send(Method::POST, "/api/v1/listings", Some(TOKEN), Some(&body))
+                        .await
+                        .0
+                })
+            })
+            .collect();
+        let mut created = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                StatusCode::CREATED => created += 1,
+                StatusCode::CONFLICT => {}
+                other => panic!("unexpected {other}"),
+            }
+        }
+        assert_eq!(created, 1, "round {round}");
+    }
+}

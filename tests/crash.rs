@@ -27,6 +27,8 @@ const WRITE_WINDOW: Duration = Duration::from_secs(2);
 /// The kill comes this many milliseconds after the writers start: 50..=400.
 const KILL_MIN_MS: u64 = 50;
 const KILL_MAX_MS: u64 = 400;
+/// Threads reading listings back after a restart.
+const CHECKERS: usize = 4;
 /// No single request may hang the test (a `min_seq` search waits at most 5 s).
 const IO_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -250,49 +252,93 @@ fn get_json(addr: &str, path: &str) -> Value {
     reply.json()
 }
 
-/// Checks, on a freshly restarted server, that every acknowledged listing is whole and found.
-fn check_all(addr: &str, acked: &[Acked], min_seq: u64, cycle: usize) {
-    for a in acked {
-        let path = format!("/api/v1/listings/{}", a.id);
-        let reply = send(addr, "GET", &path, None, None)
-            .unwrap_or_else(|e| panic!("cycle {cycle}: GET {path}: {e}"));
-        assert_eq!(
-            reply.status, 200,
-            "cycle {cycle}: acknowledged listing {} (seq {:?}) is lost: {}",
-            a.id, a.seq, reply.body
-        );
-        assert!(reply.complete, "cycle {cycle}: GET {path} cut short");
-        let listing = reply.json();
-        let title = listing["title"].as_str().unwrap_or_default();
-        let description = listing["description"].as_str().unwrap_or_default();
-        assert!(
-            !title.is_empty() && !description.is_empty(),
-            "cycle {cycle}: {} is half-written: {listing}",
-            a.id
-        );
-        assert_eq!(title, a.title, "cycle {cycle}: {} title", a.id);
-        assert_eq!(
-            description, a.description,
-            "cycle {cycle}: {} description",
-            a.id
-        );
-        assert_eq!(listing["id"], a.id.as_str());
-        assert_eq!(listing["kind"], "research_output");
-
-        let search = format!("/api/v1/search?q={}&min_seq={min_seq}", a.word);
-        let answer = get_json(addr, &search);
-        let ids: Vec<&str> = answer["hits"]
-            .as_array()
-            .map(|hits| hits.iter().filter_map(|h| h["id"].as_str()).collect())
-            .unwrap_or_default();
-        assert_eq!(
-            ids,
-            [a.id.as_str()],
-            "cycle {cycle}: searching {:?} should find exactly {}: {answer}",
-            a.word,
-            a.id
-        );
+/// Reads an acknowledged listing back: it must be there, whole, as it was sent.
+fn check_stored(addr: &str, a: &Acked) -> Result<(), String> {
+    let path = format!("/api/v1/listings/{}", a.id);
+    let reply = send(addr, "GET", &path, None, None).map_err(|e| format!("GET {path}: {e}"))?;
+    if reply.status != 200 {
+        return Err(format!(
+            "{} (seq {:?}) is lost: {} {}",
+            a.id, a.seq, reply.status, reply.body
+        ));
     }
+    if !reply.complete {
+        return Err(format!("GET {path}: answer cut short"));
+    }
+    let listing: Value = serde_json::from_str(&reply.body)
+        .map_err(|e| format!("{}: unreadable answer ({e}): {}", a.id, reply.body))?;
+    let title = listing["title"].as_str().unwrap_or_default();
+    let description = listing["description"].as_str().unwrap_or_default();
+    if title.is_empty() || description.is_empty() {
+        return Err(format!("{} is half-written: {listing}", a.id));
+    }
+    if title != a.title
+        || description != a.description
+        || listing["id"] != a.id.as_str()
+        || listing["kind"] != "research_output"
+    {
+        return Err(format!(
+            "{} differs from what was acknowledged: {listing}",
+            a.id
+        ));
+    }
+    Ok(())
+}
+
+/// Searches an acknowledged listing's own word, after the index has reached `min_seq`.
+fn check_found(addr: &str, a: &Acked, min_seq: u64) -> Result<(), String> {
+    let path = format!("/api/v1/search?q={}&min_seq={min_seq}", a.word);
+    let reply = send(addr, "GET", &path, None, None).map_err(|e| format!("GET {path}: {e}"))?;
+    if reply.status != 200 || !reply.complete {
+        return Err(format!("GET {path}: {} {}", reply.status, reply.body));
+    }
+    let answer: Value = serde_json::from_str(&reply.body)
+        .map_err(|e| format!("GET {path}: unreadable answer ({e}): {}", reply.body))?;
+    let ids: Vec<&str> = answer["hits"]
+        .as_array()
+        .map(|hits| hits.iter().filter_map(|h| h["id"].as_str()).collect())
+        .unwrap_or_default();
+    if ids != [a.id.as_str()] {
+        return Err(format!(
+            "searching {:?} should find exactly {}: {answer}",
+            a.word, a.id
+        ));
+    }
+    Ok(())
+}
+
+/// Runs `check` on every listing (a few at a time) and panics with every problem found.
+fn check_all(what: &str, acked: &[Acked], check: impl Fn(&Acked) -> Result<(), String> + Sync) {
+    let chunk = acked.len().div_ceil(CHECKERS).max(1);
+    let problems: Vec<String> = thread::scope(|s| {
+        let check = &check;
+        let workers: Vec<_> = acked
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .filter_map(|a| check(a).err())
+                        .collect::<Vec<String>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("checker thread"))
+            .collect::<Vec<String>>()
+    });
+    assert!(
+        problems.is_empty(),
+        "{what}: {} of {} acknowledged listings fail; the first ones:\n{}",
+        problems.len(),
+        acked.len(),
+        problems
+            .iter()
+            .take(10)
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }
 
 #[test]
@@ -366,14 +412,21 @@ fn acknowledged_writes_survive_sigkill() {
 
         let server = Server::start(&ws, &[]);
         assert!(server.token.is_none(), "the admin token is created once");
-        let health = get_json(&server.addr, "/api/v1/health");
+        let addr = server.addr.as_str();
+        // Reads first: with writes lost, min_seq searches would each wait 5 s for nothing.
+        check_all(&format!("cycle {cycle}, after restart"), &all, |a| {
+            check_stored(addr, a)
+        });
+        let health = get_json(addr, "/api/v1/health");
         let store_seq = health["store_seq"].as_u64().expect("store_seq");
         assert!(
             store_seq >= max_seq,
             "cycle {cycle}: the store restarted at sequence {store_seq}, below the acknowledged {max_seq}: {health}"
         );
-        check_all(&server.addr, &all, max_seq, cycle);
-        let health = get_json(&server.addr, "/api/v1/health");
+        check_all(&format!("cycle {cycle}, search"), &all, |a| {
+            check_found(addr, a, max_seq)
+        });
+        let health = get_json(addr, "/api/v1/health");
         assert_eq!(health["index_lag"], 0, "cycle {cycle}: {health}");
         assert_eq!(health["status"], "ok", "cycle {cycle}: {health}");
 
@@ -381,7 +434,7 @@ fn acknowledged_writes_survive_sigkill() {
         // landed one must be whole.
         for id in &unanswered {
             let path = format!("/api/v1/listings/{id}");
-            let reply = send(&server.addr, "GET", &path, None, None).expect("GET in-flight");
+            let reply = send(addr, "GET", &path, None, None).expect("GET in-flight");
             match reply.status {
                 200 => {
                     let l = reply.json();

@@ -4,7 +4,8 @@ use crate::analysis::Chain;
 use crate::doc::TextGroup;
 
 /// Multipliers applied to BM25 scores per text group and per analysis chain.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Weights {
     /// Title.
     pub title: f32,
@@ -14,12 +15,20 @@ pub struct Weights {
     pub body: f32,
     /// Owner, industry and the rest.
     pub extra: f32,
-    /// Exact (diacritics kept) matches; above `folded` so exact spelling wins.
+    /// Exact matches of words typed with diacritics; above `folded_accented` so exact spelling wins.
     pub exact: f32,
-    /// Folded matches.
+    /// Exact matches of words typed without diacritics (mostly the folded term again, unstemmed).
+    pub exact_plain: f32,
+    /// Folded matches of words typed without diacritics.
     pub folded: f32,
-    /// Syllable-bigram matches.
+    /// Folded matches of words typed with diacritics (look-alikes of what was meant).
+    pub folded_accented: f32,
+    /// Syllable-bigram matches in queries typed with diacritics.
     pub bigram: f32,
+    /// Syllable-bigram matches in queries typed without (English, or Vietnamese typed plain).
+    pub bigram_plain: f32,
+    /// Share of a repeated query term's weight added for each repetition.
+    pub repeat: f32,
 }
 
 impl Default for Weights {
@@ -30,8 +39,12 @@ impl Default for Weights {
             body: 1.0,
             extra: 0.5,
             exact: 1.0,
+            exact_plain: 0.3,
             folded: 0.6,
+            folded_accented: 0.3,
             bigram: 0.8,
+            bigram_plain: 0.4,
+            repeat: 0.0,
         }
     }
 }

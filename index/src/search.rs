@@ -1,20 +1,20 @@
 //! Searching: from a request to ranked hits with snippets and facet counts.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{IndexRecordOption, Term, Value};
 use tantivy::{DocAddress, TantivyDocument};
 
-use crate::analysis::{tokens, Chain};
 use crate::doc::{Facet, TextGroup};
 use crate::error::IndexError;
 use crate::facets::FacetCollector;
 use crate::index::SearchIndex;
+use crate::query::QueryTerms;
 use crate::ranking::Weights;
 use crate::snippet::snippet;
 
@@ -36,6 +36,8 @@ pub struct SearchRequest {
     pub limit: usize,
     /// Facets to count over all matching documents.
     pub facets: Vec<Facet>,
+    /// How text groups and chains are weighted.
+    pub weights: Weights,
 }
 
 /// One ranked hit.
@@ -65,50 +67,11 @@ pub struct SearchResult {
     pub facets: BTreeMap<Facet, FacetCounts>,
 }
 
-/// The analysed terms of a query, per chain, in first-seen order without repeats.
-#[derive(Debug, Clone, Default)]
-pub struct QueryTerms {
-    /// Exact forms.
-    pub exact: Vec<String>,
-    /// Folded, stemmed forms.
-    pub folded: Vec<String>,
-    /// Folded bigrams.
-    pub bigram: Vec<String>,
-}
-
-impl QueryTerms {
-    /// Analyses `text` with every chain.
-    pub fn analyse(text: &str) -> Self {
-        QueryTerms {
-            exact: dedup(tokens(Chain::Exact, text)),
-            folded: dedup(tokens(Chain::Folded, text)),
-            bigram: dedup(tokens(Chain::Bigram, text)),
-        }
-    }
-
-    fn of(&self, chain: Chain) -> &[String] {
-        match chain {
-            Chain::Exact => &self.exact,
-            Chain::Folded => &self.folded,
-            Chain::Bigram => &self.bigram,
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.exact.is_empty() && self.folded.is_empty()
-    }
-}
-
-fn dedup(v: Vec<String>) -> Vec<String> {
-    let mut seen = HashSet::new();
-    v.into_iter().filter(|t| seen.insert(t.clone())).collect()
-}
-
 impl SearchIndex {
     /// Runs `request` and returns its page of hits and facet counts.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResult, IndexError> {
-        let terms = QueryTerms::analyse(&request.text);
-        let text_query = self.text_query(&terms, &Weights::default());
+        let terms = QueryTerms::analyse(&request.text, &request.weights);
+        let text_query = self.text_query(&terms, &request.weights);
         let query = self.with_filters(text_query, request);
         let searcher = self.searcher();
         let limit = request.limit.max(1);
@@ -140,25 +103,7 @@ impl SearchIndex {
         if terms.is_empty() {
             return Box::new(AllQuery);
         }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for group in TextGroup::ALL {
-            let fields = self.fields.group(group);
-            for chain in [Chain::Exact, Chain::Folded, Chain::Bigram] {
-                let boost = weights.group(group) * weights.chain(chain);
-                if boost <= 0.0 {
-                    continue;
-                }
-                for term in terms.of(chain) {
-                    let term = Term::from_field_text(fields.for_chain(chain), term);
-                    let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
-                    clauses.push((
-                        Occur::Should,
-                        Box::new(BoostQuery::new(Box::new(query), boost)),
-                    ));
-                }
-            }
-        }
-        Box::new(BooleanQuery::new(clauses))
+        Box::new(terms.to_query(&self.fields, weights))
     }
 
     /// Adds the request's filters to `scoring` without changing its scores.
@@ -212,7 +157,7 @@ impl SearchIndex {
             id: text(self.fields.id),
             score,
             stored: text(self.fields.stored),
-            snippet: snippet(&body, &terms.folded, SNIPPET_CHARS),
+            snippet: snippet(&body, &terms.folded(), SNIPPET_CHARS),
         })
     }
 }

@@ -40,14 +40,25 @@ async fn store(
         .without_timestamps();
     let store = state.store.clone();
     let (listing, seq, created) = tokio::task::spawn_blocking(move || {
-        let existing = store.get(draft.id())?;
-        if must_be_new && existing.is_some() {
-            return Err(ApiError::Conflict(draft.id().to_string()));
+        let id = draft.id().to_string();
+        let now = Utc::now();
+        let mut stored = None;
+        // Decided under the store's writer lock, so two creates of one id cannot both succeed.
+        let updated = store.update(
+            &id,
+            Box::new(|existing| {
+                if must_be_new && existing.is_some() {
+                    return None;
+                }
+                let listing = draft.into_listing(existing, now);
+                stored = Some(listing.clone());
+                Some(listing)
+            }),
+        )?;
+        match (stored, updated.seq) {
+            (Some(listing), Some(seq)) => Ok((listing, seq, updated.previous.is_none())),
+            _ => Err(ApiError::Conflict(id)),
         }
-        let created = existing.is_none();
-        let listing = draft.into_listing(existing.as_ref(), Utc::now());
-        let seq = store.put_all(std::slice::from_ref(&listing))?;
-        Ok((listing, seq, created))
     })
     .await??;
     state.written.notify_one();

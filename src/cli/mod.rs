@@ -30,6 +30,9 @@ struct Cli {
         default_value = "data"
     )]
     data_dir: PathBuf,
+    /// Ranking weights (JSON) instead of the shipped fixtures/ranking.json.
+    #[arg(long, global = true, env = "TECHMATCH_RANKING")]
+    ranking: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -62,6 +65,12 @@ pub fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if let Some(path) = &cli.ranking {
+        if let Err(e) = crate::config::load(path) {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let data = DataDir::new(cli.data_dir);
     let result = match cli.command {
         Command::Serve(args) => serve::run(&data, args),

@@ -53,6 +53,19 @@ pub enum StoreError {
     Backend(String),
 }
 
+/// Decides, from the stored listing with an id (if any), what to store instead; `None` writes
+/// nothing.
+pub type Decide<'a> = Box<dyn FnOnce(Option<&Listing>) -> Option<Listing> + 'a>;
+
+/// What [`Store::update`] did.
+#[derive(Debug)]
+pub struct Updated {
+    /// The listing stored before, if any.
+    pub previous: Option<Listing>,
+    /// The sequence of the change written; `None` when the decision was to write nothing.
+    pub seq: Option<u64>,
+}
+
 /// Durable storage of listings with a change log.
 pub trait Store: Send + Sync {
     /// The listing with this id.
@@ -61,6 +74,10 @@ pub trait Store: Send + Sync {
     /// Stores all `listings` (replacing those with the same ids) as one atomic, durable write.
     /// Returns the sequence of the last change written.
     fn put_all(&self, listings: &[Listing]) -> Result<u64, StoreError>;
+
+    /// Reads the listing `id` and writes what `decide` makes of it, with no other writer in
+    /// between (create-if-absent, replace-keeping-creation-time), durably.
+    fn update(&self, id: &str, decide: Decide<'_>) -> Result<Updated, StoreError>;
 
     /// Removes a listing durably; returns the change's sequence, or `None` if it did not exist.
     fn delete(&self, id: &str) -> Result<Option<u64>, StoreError>;

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use crate::domain::Listing;
 
-use super::{Change, ChangeOp, Store, StoreError};
+use super::{Change, ChangeOp, Decide, Store, StoreError, Updated};
 
 /// Key prefix of listings: `l/<id>`.
 const LISTING: &[u8] = b"l/";
@@ -85,6 +85,15 @@ impl SledStore {
         build: impl FnOnce(&mut sled::Batch, &mut dyn FnMut() -> u64),
     ) -> Result<u64, StoreError> {
         let mut last = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        self.write_locked(&mut last, build)
+    }
+
+    /// [`SledStore::write`] for a caller that already holds the writer lock.
+    fn write_locked(
+        &self,
+        last: &mut u64,
+        build: impl FnOnce(&mut sled::Batch, &mut dyn FnMut() -> u64),
+    ) -> Result<u64, StoreError> {
         let mut next = *last;
         let mut batch = sled::Batch::default();
         build(&mut batch, &mut || {
@@ -107,6 +116,20 @@ impl SledStore {
     /// Bytes the database takes on disk.
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
         self.db.size_on_disk().map_err(backend)
+    }
+}
+
+/// Adds each listing and its change record to `batch`.
+fn put_into(batch: &mut sled::Batch, next: &mut dyn FnMut() -> u64, listings: &[Listing]) {
+    for listing in listings {
+        batch.insert(listing_key(&listing.id), encode(listing));
+        let seq = next();
+        let change = Change {
+            seq,
+            id: listing.id.clone(),
+            op: ChangeOp::Put,
+        };
+        batch.insert(change_key(seq), encode(&change));
     }
 }
 
@@ -138,17 +161,24 @@ impl Store for SledStore {
     }
 
     fn put_all(&self, listings: &[Listing]) -> Result<u64, StoreError> {
-        self.write(|batch, next| {
-            for listing in listings {
-                batch.insert(listing_key(&listing.id), encode(listing));
-                let seq = next();
-                let change = Change {
-                    seq,
-                    id: listing.id.clone(),
-                    op: ChangeOp::Put,
-                };
-                batch.insert(change_key(seq), encode(&change));
-            }
+        self.write(|batch, next| put_into(batch, next, listings))
+    }
+
+    fn update(&self, id: &str, decide: Decide<'_>) -> Result<Updated, StoreError> {
+        let mut last = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        let previous = self.get(id)?;
+        let Some(listing) = decide(previous.as_ref()) else {
+            return Ok(Updated {
+                previous,
+                seq: None,
+            });
+        };
+        let seq = self.write_locked(&mut last, |batch, next| {
+            put_into(batch, next, std::slice::from_ref(&listing))
+        })?;
+        Ok(Updated {
+            previous,
+            seq: Some(seq),
         })
     }
 
