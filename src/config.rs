@@ -7,9 +7,11 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
+use techmatch_index::analysis::Synonyms;
 use techmatch_index::Weights;
 
 const DEFAULT: &str = include_str!("../fixtures/ranking.json");
+const SYNONYMS: &str = include_str!("../fixtures/synonyms.txt");
 
 /// Every tunable weight.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -62,6 +64,12 @@ pub fn load(path: &Path) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// The synonym table shipped in `fixtures/synonyms.txt`.
+pub fn synonyms() -> &'static Synonyms {
+    static TABLE: OnceLock<Synonyms> = OnceLock::new();
+    TABLE.get_or_init(|| Synonyms::parse(SYNONYMS))
+}
+
 /// The configuration in force.
 pub fn ranking() -> &'static Ranking {
     RANKING.get_or_init(|| parse("fixtures/ranking.json", DEFAULT).unwrap_or_default())
@@ -74,6 +82,20 @@ mod tests {
     #[test]
     fn the_shipped_defaults_parse() {
         assert!(parse("fixtures/ranking.json", DEFAULT).is_ok());
+    }
+
+    #[test]
+    fn the_shipped_synonyms_parse() {
+        assert!(synonyms().len() > 30);
+        assert_eq!(
+            synonyms().expand("KH&CN"),
+            vec![
+                "KHCN",
+                "khoa học và công nghệ",
+                "khoa học công nghệ",
+                "science and technology"
+            ]
+        );
     }
 
     #[test]

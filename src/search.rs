@@ -176,8 +176,10 @@ impl SearchParams {
         if trl_min == Some(0) {
             return Err(bad("trl_min", "must be 1 to 9"));
         }
+        let text = self.q.clone().unwrap_or_default();
         Ok(SearchRequest {
-            text: self.q.clone().unwrap_or_default(),
+            expansions: crate::config::synonyms().expand(&text),
+            text,
             filters,
             trl_min: trl_min.map(|t| t as u64),
             offset: number("offset", &self.offset, MAX_OFFSET)?.unwrap_or(0),

@@ -9,7 +9,10 @@ use std::collections::HashMap;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Term};
 
-use crate::analysis::{exact_form, folded_form, tokens, Chain};
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+use crate::analysis::{could_be_vietnamese, is_english_stopword, tokens, Chain};
 use crate::doc::TextGroup;
 use crate::ranking::Weights;
 use crate::schema::Fields;
@@ -40,25 +43,47 @@ impl QueryTerms {
         q
     }
 
-    /// Adds the terms of `text` (an expansion such as a synonym) scaled by `factor`.
+    /// Adds a synonym of the query, scaled by `factor`: a phrase of several words only through
+    /// its bigrams, since its single syllables ("xin" of "vắc xin") mean something else alone.
+    pub fn add_phrase(&mut self, phrase: &str, weights: &Weights, factor: f32) {
+        let bigrams = tokens(Chain::Bigram, phrase);
+        if bigrams.is_empty() {
+            self.add_text(phrase, weights, factor);
+            return;
+        }
+        let w = if has_diacritics(phrase) {
+            weights.bigram
+        } else {
+            weights.bigram_plain
+        };
+        for b in bigrams {
+            self.push(Chain::Bigram, b, w * factor, weights.repeat);
+        }
+    }
+
+    /// Adds the terms of `text` scaled by `factor`.
     pub fn add_text(&mut self, text: &str, weights: &Weights, factor: f32) {
         let exact = tokens(Chain::Exact, text);
         let folded = tokens(Chain::Folded, text);
         // Someone who types any diacritic types them all: then a plain word is truly plain and
         // its exact form is what they meant. Without any, every word may be missing its marks.
-        let accented = exact.iter().any(|e| {
-            let mut plain = String::new();
-            folded_form(e, &mut plain);
-            let mut typed = String::new();
-            exact_form(&plain, &mut typed);
-            typed != *e
-        });
+        let accented = has_diacritics(text);
         let (exact_weight, folded_weight, bigram_weight) = if accented {
             (weights.exact, weights.folded_accented, weights.bigram)
         } else {
             (weights.exact_plain, weights.folded, weights.bigram_plain)
         };
+        // A plain query whose words mostly cannot be Vietnamese syllables reads as English;
+        // its function words carry no meaning and only add noise to BM25.
+        let english = !accented && {
+            let foreign = exact.iter().filter(|e| !could_be_vietnamese(e)).count();
+            foreign * 2 >= exact.len().max(1)
+        };
+        let skip = |word: &str| english && is_english_stopword(word);
         for (e, f) in exact.iter().zip(&folded) {
+            if skip(e) {
+                continue;
+            }
             self.push(
                 Chain::Exact,
                 e.clone(),
@@ -73,7 +98,16 @@ impl QueryTerms {
             );
         }
         for b in tokens(Chain::Bigram, text) {
-            self.push(Chain::Bigram, b, bigram_weight * factor, weights.repeat);
+            if b.split('_').any(skip) {
+                continue;
+            }
+            // Two syllables make a Vietnamese compound; anything else is a foreign phrase.
+            let w = if b.split('_').all(could_be_vietnamese) {
+                bigram_weight
+            } else {
+                weights.bigram_foreign
+            };
+            self.push(Chain::Bigram, b, w * factor, weights.repeat);
         }
     }
 
@@ -139,6 +173,12 @@ impl QueryTerms {
         }
         BooleanQuery::new(clauses)
     }
+}
+
+/// Whether `text` carries any diacritic (a combining mark once decomposed, or `đ`).
+fn has_diacritics(text: &str) -> bool {
+    text.nfd()
+        .any(|c| is_combining_mark(c) || c == 'đ' || c == 'Đ')
 }
 
 #[cfg(test)]

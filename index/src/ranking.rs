@@ -1,6 +1,5 @@
 //! Ranking weights: how much each text group and each analysis chain counts.
 
-use crate::analysis::Chain;
 use crate::doc::TextGroup;
 
 /// Multipliers applied to BM25 scores per text group and per analysis chain.
@@ -25,13 +24,20 @@ pub struct Weights {
     pub folded_accented: f32,
     /// Syllable-bigram matches in queries typed with diacritics.
     pub bigram: f32,
-    /// Syllable-bigram matches in queries typed without (English, or Vietnamese typed plain).
+    /// Syllable-bigram matches in queries typed without (Vietnamese typed plain).
     pub bigram_plain: f32,
+    /// Bigrams with a word that cannot be a Vietnamese syllable (English phrases).
+    pub bigram_foreign: f32,
     /// Share of a repeated query term's weight added for each repetition.
     pub repeat: f32,
+    /// Factor on the terms of synonym expansions.
+    pub synonym: f32,
+    /// Score of a near spelling of a query word that occurs nowhere (a typo), per group weight.
+    pub fuzzy: f32,
 }
 
 impl Default for Weights {
+    /// The values chosen on the development sets (also in the service's `fixtures/ranking.json`).
     fn default() -> Self {
         Weights {
             title: 3.0,
@@ -40,11 +46,14 @@ impl Default for Weights {
             extra: 0.5,
             exact: 1.0,
             exact_plain: 0.3,
-            folded: 0.6,
+            folded: 1.0,
             folded_accented: 0.3,
             bigram: 0.8,
-            bigram_plain: 0.4,
+            bigram_plain: 1.0,
+            bigram_foreign: 0.3,
             repeat: 0.0,
+            synonym: 0.3,
+            fuzzy: 1.0,
         }
     }
 }
@@ -57,15 +66,6 @@ impl Weights {
             TextGroup::Keywords => self.keywords,
             TextGroup::Body => self.body,
             TextGroup::Extra => self.extra,
-        }
-    }
-
-    /// The weight of one chain.
-    pub fn chain(&self, chain: Chain) -> f32 {
-        match chain {
-            Chain::Exact => self.exact,
-            Chain::Folded => self.folded,
-            Chain::Bigram => self.bigram,
         }
     }
 }

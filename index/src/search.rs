@@ -5,11 +5,13 @@ use std::ops::Bound;
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, RangeQuery,
+    TermQuery,
 };
 use tantivy::schema::{IndexRecordOption, Term, Value};
 use tantivy::{DocAddress, TantivyDocument};
 
+use crate::analysis::{tokens, Chain};
 use crate::doc::{Facet, TextGroup};
 use crate::error::IndexError;
 use crate::facets::FacetCollector;
@@ -17,6 +19,10 @@ use crate::index::SearchIndex;
 use crate::query::QueryTerms;
 use crate::ranking::Weights;
 use crate::snippet::snippet;
+
+/// Shortest word (in characters) that may be a typo of a longer one; shorter words have too
+/// many neighbours one edit away.
+const MIN_TYPO_LEN: usize = 5;
 
 /// Longest snippet, in characters.
 const SNIPPET_CHARS: usize = 220;
@@ -38,6 +44,8 @@ pub struct SearchRequest {
     pub facets: Vec<Facet>,
     /// How text groups and chains are weighted.
     pub weights: Weights,
+    /// Phrases that mean what the text says (synonyms), searched with `weights.synonym`.
+    pub expansions: Vec<String>,
 }
 
 /// One ranked hit.
@@ -70,10 +78,19 @@ pub struct SearchResult {
 impl SearchIndex {
     /// Runs `request` and returns its page of hits and facet counts.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResult, IndexError> {
-        let terms = QueryTerms::analyse(&request.text, &request.weights);
-        let text_query = self.text_query(&terms, &request.weights);
-        let query = self.with_filters(text_query, request);
         let searcher = self.searcher();
+        let mut terms = QueryTerms::analyse(&request.text, &request.weights);
+        for phrase in &request.expansions {
+            terms.add_phrase(phrase, &request.weights, request.weights.synonym);
+        }
+        let mut text_query = self.text_query(&terms, &request.weights);
+        if let Some(fuzzy) = self.typo_query(&searcher, &request.text, &request.weights)? {
+            text_query = Box::new(BooleanQuery::new(vec![
+                (Occur::Should, text_query),
+                (Occur::Should, fuzzy),
+            ]));
+        }
+        let query = self.with_filters(text_query, request);
         let limit = request.limit.max(1);
         let top = TopDocs::with_limit(limit).and_offset(request.offset);
         let facet_collector = FacetCollector::new(
@@ -104,6 +121,49 @@ impl SearchIndex {
             return Box::new(AllQuery);
         }
         Box::new(terms.to_query(&self.fields, weights))
+    }
+
+    /// Near spellings of query words that occur nowhere in the index (typos), if any.
+    ///
+    /// Only unknown words are widened, so a correctly spelled query ranks exactly as before.
+    fn typo_query(
+        &self,
+        searcher: &tantivy::Searcher,
+        text: &str,
+        weights: &Weights,
+    ) -> Result<Option<Box<dyn Query>>, IndexError> {
+        if weights.fuzzy <= 0.0 {
+            return Ok(None);
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for word in tokens(Chain::Folded, text) {
+            let len = word.chars().count();
+            if len < MIN_TYPO_LEN {
+                continue;
+            }
+            let mut known = false;
+            for group in TextGroup::ALL {
+                let term = Term::from_field_text(self.fields.group(group).folded, &word);
+                if searcher.doc_freq(&term)? > 0 {
+                    known = true;
+                    break;
+                }
+            }
+            if known {
+                continue;
+            }
+            let distance = if len >= 9 { 2 } else { 1 };
+            for group in [TextGroup::Title, TextGroup::Keywords, TextGroup::Body] {
+                let term = Term::from_field_text(self.fields.group(group).folded, &word);
+                let fuzzy = FuzzyTermQuery::new(term, distance, true);
+                let boost = weights.fuzzy * weights.group(group);
+                clauses.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(fuzzy), boost)),
+                ));
+            }
+        }
+        Ok((!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>))
     }
 
     /// Adds the request's filters to `scoring` without changing its scores.

@@ -8,9 +8,15 @@
 //!   compounds Vietnamese writes with a space score as units.
 
 mod fold;
+mod stopwords;
+mod syllable;
+mod synonyms;
 mod tokenizer;
 
 pub use fold::{exact_form, fold_text, folded_form, is_word_char};
+pub use stopwords::is_english_stopword;
+pub use syllable::could_be_vietnamese;
+pub use synonyms::Synonyms;
 pub use tokenizer::{Chain, VietTokenizer};
 
 use tantivy::tokenizer::{Language, Stemmer, TextAnalyzer, TokenStream};
