@@ -136,17 +136,21 @@ impl SearchIndex {
             return Ok(None);
         }
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for word in tokens(Chain::Folded, text) {
-            let len = word.chars().count();
+        let exact = tokens(Chain::Exact, text);
+        let folded = tokens(Chain::Folded, text);
+        for (e, f) in exact.iter().zip(&folded) {
+            let len = e.chars().count();
             if len < MIN_TYPO_LEN {
                 continue;
             }
+            // Both forms are tried: stemming shortens English words ("pasteurization" is
+            // indexed as "pasteur"), so a misspelling is closer to the unstemmed exact form.
+            let forms = [(Chain::Exact, e), (Chain::Folded, f)];
             let mut known = false;
             for group in TextGroup::ALL {
-                let term = Term::from_field_text(self.fields.group(group).folded, &word);
-                if searcher.doc_freq(&term)? > 0 {
-                    known = true;
-                    break;
+                for (chain, form) in forms {
+                    let field = self.fields.group(group).for_chain(chain);
+                    known |= searcher.doc_freq(&Term::from_field_text(field, form))? > 0;
                 }
             }
             if known {
@@ -154,13 +158,16 @@ impl SearchIndex {
             }
             let distance = if len >= 9 { 2 } else { 1 };
             for group in [TextGroup::Title, TextGroup::Keywords, TextGroup::Body] {
-                let term = Term::from_field_text(self.fields.group(group).folded, &word);
-                let fuzzy = FuzzyTermQuery::new(term, distance, true);
-                let boost = weights.fuzzy * weights.group(group);
-                clauses.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(fuzzy), boost)),
-                ));
+                for (chain, form) in forms {
+                    let field = self.fields.group(group).for_chain(chain);
+                    let fuzzy =
+                        FuzzyTermQuery::new(Term::from_field_text(field, form), distance, true);
+                    let boost = weights.fuzzy * weights.group(group);
+                    clauses.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(fuzzy), boost)),
+                    ));
+                }
             }
         }
         Ok((!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>))
