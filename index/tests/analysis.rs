@@ -4,6 +4,8 @@
 //! 2. NFC input, NFD input and either tone-mark convention give the same exact tokens.
 //! 3. Every folded spelling of a word finds the word in an index.
 
+#![allow(clippy::unwrap_used)]
+
 use proptest::prelude::*;
 use techmatch_index::analysis::{exact_form, fold_text, folded_form, tokens, Chain};
 use techmatch_index::{IndexChange, IndexDoc, SearchIndex, SearchRequest, TextGroup};

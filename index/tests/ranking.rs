@@ -8,6 +8,8 @@
 //! 4. An abbreviation finds listings that spell it out, through the synonym table.
 //! 5. A misspelled long word still finds its listing; a correct query is not widened.
 
+#![allow(clippy::unwrap_used)]
+
 use techmatch_index::analysis::Synonyms;
 use techmatch_index::{IndexChange, IndexDoc, SearchIndex, SearchRequest, TextGroup};
 
