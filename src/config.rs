@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use techmatch_index::analysis::Synonyms;
-use techmatch_index::Weights;
+use techmatch_index::{MatchWeights, Weights};
 
 const DEFAULT: &str = include_str!("../fixtures/ranking.json");
 const SYNONYMS: &str = include_str!("../fixtures/synonyms.txt");
@@ -17,8 +17,10 @@ const SYNONYMS: &str = include_str!("../fixtures/synonyms.txt");
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Ranking {
-    /// Text-group and analysis-chain weights of search.
+    /// Text-group and analysis-chain weights of search (and of matching's text part).
     pub search: Weights,
+    /// Component weights of matching.
+    pub matching: MatchWeights,
 }
 
 static RANKING: OnceLock<Ranking> = OnceLock::new();

@@ -4,9 +4,12 @@
 //! can be thrown away and rebuilt from the store at any time.
 
 use serde::Serialize;
-use techmatch_index::{Facet, IndexChange, IndexDoc, IndexError, SearchIndex, TextGroup};
+use techmatch_index::{
+    Facet, IndexChange, IndexDoc, IndexError, MatchProfile, SearchIndex, TextGroup,
+};
 
 use crate::domain::field::field_by_code;
+use crate::domain::listing::LegalStatus;
 use crate::domain::{Kind, Listing, Provinces, Status, TransferMode};
 use crate::store::{Store, StoreError};
 
@@ -126,6 +129,29 @@ pub fn to_index_doc(listing: &Listing) -> IndexDoc {
         facets,
         trl: listing.trl.map(|t| u64::from(t.get())),
         stored: serde_json::to_string(&view).unwrap_or_default(),
+        profile: match_profile(listing),
+    }
+}
+
+/// The structured facts matching compares.
+pub fn match_profile(listing: &Listing) -> MatchProfile {
+    let province = listing
+        .province
+        .as_ref()
+        .and_then(|c| Provinces::get().by_code(c));
+    MatchProfile {
+        field: listing.field.as_ref().map(|f| f.as_str().to_string()),
+        ipc: listing.ipc.clone(),
+        trl: listing.trl.map(|t| t.get()),
+        trl_min: listing.trl_min.map(|t| t.get()),
+        modes: listing.transfer_modes.iter().map(enum_name).collect(),
+        price: listing.price_vnd,
+        budget_max: listing.budget_max_vnd,
+        region: listing.province.as_ref().map(|p| p.to_string()),
+        lat: province.map(|p| p.lat),
+        lon: province.map(|p| p.lon),
+        valid_until: listing.expiry_date.map(|d| d.to_string()),
+        lapsed: listing.legal_status == Some(LegalStatus::Expired),
     }
 }
 
@@ -150,7 +176,7 @@ pub fn catch_up(store: &dyn Store, index: &SearchIndex) -> Result<u64, IndexerEr
         for change in &changes {
             // The log says which listings changed; their current state is what to index.
             batch.push(match store.get(&change.id)? {
-                Some(listing) => IndexChange::Upsert(to_index_doc(&listing)),
+                Some(listing) => IndexChange::Upsert(Box::new(to_index_doc(&listing))),
                 None => IndexChange::Delete(change.id.clone()),
             });
         }
@@ -173,7 +199,7 @@ pub fn rebuild(
     let mut batch = Vec::with_capacity(BATCH);
     let mut done = 0;
     for listing in store.scan() {
-        batch.push(IndexChange::Upsert(to_index_doc(&listing?)));
+        batch.push(IndexChange::Upsert(Box::new(to_index_doc(&listing?))));
         if batch.len() == BATCH {
             done += batch.len();
             index.apply(std::mem::take(&mut batch), 0)?;

@@ -18,6 +18,7 @@ pub mod demo;
 pub mod domain;
 pub mod import;
 pub mod indexer;
+pub mod matching;
 pub mod search;
 pub mod server;
 pub mod store;

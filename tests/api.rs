@@ -251,6 +251,9 @@ async fn the_openapi_document_describes_every_route() {
         ("/api/v1/fields", vec!["get"]),
         ("/api/v1/health", vec!["get"]),
         ("/api/v1/openapi.json", vec!["get"]),
+        ("/api/v1/needs/{id}/matches", vec!["get"]),
+        ("/api/v1/listings/{id}/matches", vec!["get"]),
+        ("/api/v1/match", vec!["post"]),
     ] {
         for m in methods {
             assert!(paths[path].get(m).is_some(), "{m} {path} undocumented");

@@ -11,4 +11,5 @@ mod cli;
 mod crash;
 mod demo;
 mod import;
+mod matching;
 mod search;

@@ -63,12 +63,12 @@ fn main() {
     let started = Instant::now();
     let docs = (0..copies).flat_map(|c| {
         texts.iter().enumerate().map(move |(i, (t, d))| {
-            IndexChange::Upsert(IndexDoc {
+            IndexChange::Upsert(Box::new(IndexDoc {
                 id: format!("{c}-{i}"),
                 text: vec![(TextGroup::Title, t.clone()), (TextGroup::Body, d.clone())],
                 stored: format!("{{\"title\":{t:?}}}"),
                 ..IndexDoc::default()
-            })
+            }))
         })
     });
     index.apply(docs, 1).expect("index documents");

@@ -91,13 +91,15 @@ pub struct IndexDoc {
     pub trl: Option<u64>,
     /// Opaque JSON handed back in hits.
     pub stored: String,
+    /// What matching compares besides text.
+    pub profile: crate::MatchProfile,
 }
 
 /// One change to apply to the index.
 #[derive(Debug, Clone)]
 pub enum IndexChange {
     /// Add the document, replacing any with the same id.
-    Upsert(IndexDoc),
+    Upsert(Box<IndexDoc>),
     /// Remove the document with this id, if present.
     Delete(String),
 }

@@ -183,6 +183,10 @@ impl SearchIndex {
         let mut d = TantivyDocument::default();
         d.add_text(f.id, &doc.id);
         d.add_text(f.stored, &doc.stored);
+        d.add_text(
+            f.profile,
+            serde_json::to_string(&doc.profile).unwrap_or_default(),
+        );
         for (group, text) in &doc.text {
             let g = f.group(*group);
             d.add_text(g.exact, text);

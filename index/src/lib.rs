@@ -7,7 +7,9 @@
 //!   fed with [`IndexChange`]s of [`IndexDoc`]s.
 //! - [`SearchRequest`] → [`SearchIndex::search`] → [`SearchResult`]: ranked hits,
 //!   snippets and facet counts.
-//! - [`Weights`]: how text groups and chains are weighted.
+//! - [`MatchRequest`] → [`SearchIndex::find_matches`] → [`MatchResult`]: listings that fit a
+//!   need (or a technology), rescored by structured [`MatchProfile`] facts, every score explained.
+//! - [`Weights`], [`MatchWeights`]: how text groups, chains and match components are weighted.
 #![warn(missing_docs)]
 
 pub mod analysis;
@@ -16,6 +18,7 @@ mod error;
 pub mod eval;
 mod facets;
 mod index;
+mod matching;
 mod query;
 mod ranking;
 mod schema;
@@ -25,6 +28,10 @@ mod snippet;
 pub use doc::{Facet, IndexChange, IndexDoc, TextGroup};
 pub use error::IndexError;
 pub use index::SearchIndex;
+pub use matching::{
+    Component, Geography, Match, MatchProfile, MatchRequest, MatchResult, MatchWeights, Side,
+    NEUTRAL,
+};
 pub use query::{QueryTerm, QueryTerms};
 pub use ranking::Weights;
 pub use search::{FacetCounts, Hit, SearchRequest, SearchResult};

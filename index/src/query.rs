@@ -26,6 +26,8 @@ pub struct QueryTerm {
     pub text: String,
     /// Multiplier on its BM25 score (before text-group weights).
     pub weight: f32,
+    /// How often it occurs in the query text.
+    pub count: u32,
 }
 
 /// The weighted terms of a query, without repeats (a repeat keeps the larger weight).
@@ -121,6 +123,7 @@ impl QueryTerms {
             Some(&i) => {
                 let old = self.terms[i].weight;
                 self.terms[i].weight = old.max(weight) + repeat * old.min(weight);
+                self.terms[i].count += 1;
             }
             None => {
                 self.positions
@@ -129,6 +132,7 @@ impl QueryTerms {
                     chain,
                     text,
                     weight,
+                    count: 1,
                 });
             }
         }
@@ -137,6 +141,17 @@ impl QueryTerms {
     /// Every term.
     pub fn terms(&self) -> &[QueryTerm] {
         &self.terms
+    }
+
+    /// Keeps only the terms `keep` accepts.
+    pub fn retain(&mut self, mut keep: impl FnMut(&QueryTerm) -> bool) {
+        self.terms.retain(|t| keep(t));
+        self.positions = self
+            .terms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| ((t.chain, t.text.clone()), i))
+            .collect();
     }
 
     /// The folded terms, for marking matches in snippets.

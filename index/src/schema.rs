@@ -10,7 +10,7 @@ use crate::analysis::{analyzer, Chain};
 use crate::doc::{Facet, TextGroup};
 
 /// Bumped whenever the fields or the analysis change, so an old index is rebuilt, not misread.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Tokenizer names registered on every index.
 const EXACT: &str = "vi_exact";
@@ -46,6 +46,8 @@ pub struct Fields {
     pub id: Field,
     /// The caller's opaque JSON shown in hits.
     pub stored: Field,
+    /// The structured facts matching compares ([`crate::MatchProfile`] as JSON).
+    pub profile: Field,
     /// Text groups in [`TextGroup::ALL`] order.
     pub groups: [GroupFields; 4],
     /// Facet fields in [`Facet::ALL`] order.
@@ -84,11 +86,16 @@ pub fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let id = b.add_text_field("id", STRING | STORED);
     let stored = b.add_text_field("stored", STORED);
+    let profile = b.add_text_field("profile", STORED);
     let groups = TextGroup::ALL.map(|g| {
         let name = g.name();
         GroupFields {
-            // The description is stored once, in its exact field, for snippets.
-            exact: b.add_text_field(name, text_options(EXACT, g == TextGroup::Body)),
+            // Title and description are stored once, in their exact fields, for snippets and
+            // for naming the words a match shares.
+            exact: b.add_text_field(
+                name,
+                text_options(EXACT, matches!(g, TextGroup::Body | TextGroup::Title)),
+            ),
             folded: b.add_text_field(&format!("{name}_f"), text_options(FOLDED, false)),
             bigram: b.add_text_field(&format!("{name}_b"), text_options(BIGRAM, false)),
         }
@@ -100,6 +107,7 @@ pub fn build() -> (Schema, Fields) {
         Fields {
             id,
             stored,
+            profile,
             groups,
             facets,
             trl,

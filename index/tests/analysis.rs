@@ -119,7 +119,7 @@ proptest! {
             stored: "{}".into(),
             ..IndexDoc::default()
         };
-        index.apply([IndexChange::Upsert(doc)], 1).unwrap();
+        index.apply([IndexChange::Upsert(Box::new(doc))], 1).unwrap();
         for query in [word.clone(), fold_text(&word), fold_text(&word).to_uppercase()] {
             let result = index
                 .search(&SearchRequest { text: query.clone(), limit: 5, ..SearchRequest::default() })

@@ -16,7 +16,7 @@ use techmatch_index::{IndexChange, IndexDoc, SearchIndex, SearchRequest, TextGro
 fn world(docs: &[(&str, &str, &str)]) -> SearchIndex {
     let index = SearchIndex::in_ram().unwrap();
     let changes = docs.iter().map(|(id, title, body)| {
-        IndexChange::Upsert(IndexDoc {
+        IndexChange::Upsert(Box::new(IndexDoc {
             id: id.to_string(),
             text: vec![
                 (TextGroup::Title, title.to_string()),
@@ -24,7 +24,7 @@ fn world(docs: &[(&str, &str, &str)]) -> SearchIndex {
             ],
             stored: "{}".into(),
             ..IndexDoc::default()
-        })
+        }))
     });
     index.apply(changes, 1).unwrap();
     index

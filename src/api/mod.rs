@@ -4,6 +4,7 @@ mod auth;
 mod error;
 mod json;
 mod listings;
+mod matches;
 mod meta;
 mod search;
 
@@ -22,6 +23,7 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .merge(listings::router())
+        .merge(matches::router())
         .merge(search::router())
         .merge(meta::router());
     Router::new()

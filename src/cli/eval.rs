@@ -14,6 +14,7 @@ use techmatch_index::SearchIndex;
 use crate::domain::{parse_listing, RawRecord};
 use crate::import::store_drafts;
 use crate::indexer;
+use crate::matching::{run as run_match, AdHocNeed};
 use crate::search::{run as run_search, SearchParams};
 use crate::store::SledStore;
 
@@ -35,6 +36,19 @@ pub struct Args {
     /// Write the ranking as a TREC run file (top 100 per query).
     #[arg(long)]
     run: Option<PathBuf>,
+    /// `search` runs each query as `GET /api/v1/search` does; `match` as an ad-hoc need
+    /// (`POST /api/v1/match`), for long descriptions.
+    #[arg(long, value_enum, default_value = "search")]
+    mode: Mode,
+}
+
+/// Which path the queries take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// The search path.
+    Search,
+    /// The matching path.
+    Match,
 }
 
 #[derive(Deserialize)]
@@ -153,17 +167,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let mut ranking: Run = Vec::with_capacity(queries.len());
     for q in &queries {
-        let params = SearchParams {
-            q: Some(q.text.clone()),
-            limit: Some(DEPTH.to_string()),
-            ..SearchParams::default()
+        let hits = match args.mode {
+            Mode::Search => {
+                let params = SearchParams {
+                    q: Some(q.text.clone()),
+                    limit: Some(DEPTH.to_string()),
+                    ..SearchParams::default()
+                };
+                let request = params
+                    .to_request(false)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                run_search(&index, &request)?.hits
+            }
+            Mode::Match => {
+                let need = AdHocNeed {
+                    text: q.text.clone(),
+                    limit: Some(DEPTH),
+                    ..AdHocNeed::default()
+                };
+                let request = need.to_request().map_err(|e| anyhow::anyhow!("{e}"))?;
+                run_match(&index, &request)?.matches
+            }
         };
-        let request = params
-            .to_request(false)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let response = run_search(&index, &request)?;
-        let ranked = response
-            .hits
+        let ranked = hits
             .iter()
             .filter_map(|h| {
                 let id = ids.get(h.get("id")?.as_str()?)?;
@@ -183,6 +209,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let report = serde_json::json!({
         "corpus": corpus.len(),
         "queries": queries.len(),
+        "mode": format!("{:?}", args.mode).to_lowercase(),
         "judged_queries": scores.queries,
         "ndcg@10": round(scores.ndcg_10),
         "recall@100": round(scores.recall_100),

@@ -3,6 +3,7 @@
 mod eval;
 mod export;
 mod import;
+mod match_cmd;
 mod progress;
 mod reindex;
 mod search;
@@ -47,6 +48,8 @@ enum Command {
     Export(export::Args),
     /// Search listings.
     Search(search::Args),
+    /// Match a need to technologies (or a technology to needs), with reasons.
+    Match(match_cmd::Args),
     /// Rebuild the search index from the store.
     Reindex,
     /// Print the CSV column template for imports.
@@ -77,6 +80,7 @@ pub fn main() -> ExitCode {
         Command::Import(args) => import::run(&data, args),
         Command::Export(args) => export::run(&data, args),
         Command::Search(args) => search::run(&data, args),
+        Command::Match(args) => match_cmd::run_cmd(&data, args),
         Command::Reindex => reindex::run(&data),
         Command::Eval(args) => eval::run(args),
         Command::Template => {

@@ -1,0 +1,324 @@
+//! Matching: from a long text and its structured facts (a need, or a technology) to the
+//! listings on the other side that fit best, each with the parts of its score.
+//!
+//! 1. The text's salient terms (highest count × idf) make an OR query; nothing is ANDed.
+//! 2. The best `candidates` by text are rescored: text relevance normalised to the best
+//!    candidate, plus weighted components (field, IPC, TRL, mode, budget, geography).
+//! 3. Ended offers (expired patents) are dropped; ties are broken by id.
+
+mod components;
+mod profile;
+
+pub use components::{MatchWeights, NEUTRAL};
+pub use profile::{Geography, MatchProfile};
+
+use std::collections::HashSet;
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, Term, Value};
+use tantivy::tokenizer::TokenStream;
+use tantivy::{DocAddress, TantivyDocument};
+
+use crate::analysis::{analyzer, Chain};
+use crate::doc::{Facet, TextGroup};
+use crate::error::IndexError;
+use crate::index::SearchIndex;
+use crate::query::QueryTerms;
+use crate::ranking::Weights;
+use crate::search::SearchRequest;
+
+/// Which side of a deal the request describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Side {
+    /// A technology need; candidates are supply.
+    #[default]
+    Need,
+    /// A technology on offer; candidates are needs.
+    Supply,
+}
+
+/// A matching request.
+#[derive(Debug, Clone, Default)]
+pub struct MatchRequest {
+    /// The text to match: title, description, outcome… Any length.
+    pub text: String,
+    /// Synonyms of phrases in the text.
+    pub expansions: Vec<String>,
+    /// The structured facts of the request.
+    pub profile: MatchProfile,
+    /// Which side `profile` is.
+    pub side: Side,
+    /// Facet filters on candidates (kinds, status), as in search.
+    pub filters: Vec<(Facet, Vec<String>)>,
+    /// A listing never to return (the request's own).
+    pub exclude_id: Option<String>,
+    /// Where matches may come from.
+    pub geography: Geography,
+    /// Today as YYYY-MM-DD, to drop ended offers.
+    pub today: String,
+    /// Matches to return.
+    pub limit: usize,
+    /// Component weights.
+    pub weights: MatchWeights,
+    /// Text weights.
+    pub text_weights: Weights,
+}
+
+/// One part of a match's score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Component {
+    /// `text`, `field`, `ipc`, `trl`, `mode`, `budget` or `geography`.
+    pub name: &'static str,
+    /// The fit in 0..=1; `None` when a side lacks the fact (counted as [`NEUTRAL`]).
+    pub value: Option<f32>,
+    /// Its weight.
+    pub weight: f32,
+    /// What it added to the score.
+    pub contribution: f32,
+}
+
+/// One matching listing with the reasons for its score.
+#[derive(Debug, Clone)]
+pub struct Match {
+    /// Listing id.
+    pub id: String,
+    /// Total score (sum of contributions).
+    pub score: f32,
+    /// The opaque JSON the listing was indexed with.
+    pub stored: String,
+    /// The listing's structured facts.
+    pub profile: MatchProfile,
+    /// Every component, text first.
+    pub components: Vec<Component>,
+    /// Words of the listing that the request's salient terms matched, as the listing writes them.
+    pub matched_terms: Vec<String>,
+    /// Distance between the two sides, when both are placed.
+    pub distance_km: Option<f64>,
+}
+
+/// The answer to a [`MatchRequest`].
+#[derive(Debug, Clone, Default)]
+pub struct MatchResult {
+    /// Candidates rescored.
+    pub candidates: usize,
+    /// The best matches, best first.
+    pub matches: Vec<Match>,
+}
+
+/// A kept query term with its salience (count × idf × weight).
+type Salient = ((Chain, String), f32);
+
+/// Most matched words reported per match.
+const MAX_MATCHED_TERMS: usize = 8;
+
+impl SearchIndex {
+    /// Finds the listings that best fit `request`.
+    pub fn find_matches(&self, request: &MatchRequest) -> Result<MatchResult, IndexError> {
+        let searcher = self.searcher();
+        let w = &request.weights;
+        let mut terms = QueryTerms::analyse(&request.text, &request.text_weights);
+        for phrase in &request.expansions {
+            terms.add_phrase(phrase, &request.text_weights, request.text_weights.synonym);
+        }
+        let salience = self.keep_salient(&searcher, &mut terms, w)?;
+        if terms.is_empty() {
+            return Ok(MatchResult::default());
+        }
+        let mut filters = request.filters.clone();
+        if let Geography::Only(regions) = &request.geography {
+            filters.push((Facet::Province, regions.clone()));
+        }
+        let filtered = SearchRequest {
+            filters,
+            ..SearchRequest::default()
+        };
+        let mut query = self.with_filters(
+            Box::new(terms.to_query(&self.fields, &request.text_weights)),
+            &filtered,
+        );
+        if let Some(id) = &request.exclude_id {
+            let not: Box<dyn Query> = Box::new(TermQuery::new(
+                Term::from_field_text(self.fields.id, id),
+                IndexRecordOption::Basic,
+            ));
+            query = Box::new(BooleanQuery::new(vec![
+                (Occur::Must, query),
+                (Occur::MustNot, not),
+            ]));
+        }
+        let top = searcher.search(&query, &TopDocs::with_limit(w.candidates.max(1)))?;
+        let best_text = top.first().map_or(1.0, |(s, _)| s.max(f32::EPSILON));
+        let geography_weight = match request.geography {
+            Geography::PreferNear => w.geography,
+            Geography::Any | Geography::Only(_) => 0.0,
+        };
+        let mut matches = Vec::with_capacity(top.len());
+        for (text_score, address) in &top {
+            let doc: TantivyDocument = searcher.doc(*address)?;
+            let text = |field| {
+                doc.get_first(field)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let profile: MatchProfile =
+                serde_json::from_str(&text(self.fields.profile)).unwrap_or_default();
+            if profile.ended(&request.today) {
+                continue;
+            }
+            let (need, supply) = match request.side {
+                Side::Need => (&request.profile, &profile),
+                Side::Supply => (&profile, &request.profile),
+            };
+            let values = [
+                // Quantised for the same reason as the total below.
+                (
+                    "text",
+                    Some((text_score / best_text * 1e4).round() / 1e4),
+                    w.text,
+                ),
+                ("field", components::field(need, supply), w.field),
+                ("ipc", components::ipc(need, supply), w.ipc),
+                ("trl", components::trl(need, supply), w.trl),
+                ("mode", components::mode(need, supply), w.mode),
+                ("budget", components::budget(need, supply), w.budget),
+                (
+                    "geography",
+                    components::geography(need, supply, w.half_distance_km),
+                    geography_weight,
+                ),
+            ];
+            let parts: Vec<Component> = values
+                .into_iter()
+                .map(|(name, value, weight)| Component {
+                    name,
+                    value,
+                    weight,
+                    contribution: weight * value.unwrap_or(NEUTRAL),
+                })
+                .collect();
+            // Rounded so that listings equal in every respect tie exactly (float sums differ in
+            // their last bits by evaluation order) and fall back to id order.
+            let score: f32 = parts.iter().map(|c| c.contribution).sum();
+            matches.push((
+                *address,
+                Match {
+                    id: text(self.fields.id),
+                    score: (score * 1e5).round() / 1e5,
+                    stored: text(self.fields.stored),
+                    distance_km: components::distance_km(need, supply),
+                    profile,
+                    components: parts,
+                    matched_terms: Vec::new(),
+                },
+            ));
+        }
+        let candidates = matches.len();
+        matches.sort_by(|(_, a), (_, b)| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+        matches.truncate(request.limit);
+        // Phrases name a match best; single words only when they say much (top by salience).
+        let pick = |chain: Chain, n: usize| -> HashSet<String> {
+            salience
+                .iter()
+                .filter(|((c, _), _)| *c == chain)
+                .take(n)
+                .map(|((_, t), _)| t.clone())
+                .collect()
+        };
+        let wanted = (
+            pick(Chain::Bigram, usize::MAX),
+            pick(Chain::Folded, MAX_MATCHED_TERMS),
+        );
+        let mut out = Vec::with_capacity(matches.len());
+        for (address, mut m) in matches {
+            m.matched_terms = self.shared_words(&searcher, address, &wanted)?;
+            out.push(m);
+        }
+        Ok(MatchResult {
+            candidates,
+            matches: out,
+        })
+    }
+
+    /// Keeps the terms that say most about the text: highest count × idf per chain.
+    /// Returns the kept terms with their salience, most salient first.
+    fn keep_salient(
+        &self,
+        searcher: &tantivy::Searcher,
+        terms: &mut QueryTerms,
+        w: &MatchWeights,
+    ) -> Result<Vec<Salient>, IndexError> {
+        let docs = searcher.num_docs().max(1) as f32;
+        let body = self.fields.group(TextGroup::Body);
+        let mut scored = Vec::new();
+        for t in terms.terms() {
+            let df = searcher.doc_freq(&Term::from_field_text(body.for_chain(t.chain), &t.text))?;
+            let idf = ((docs - df as f32 + 0.5) / (df as f32 + 0.5) + 1.0).ln();
+            scored.push(((t.chain, t.text.clone()), t.count as f32 * idf * t.weight));
+        }
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let mut keep = HashSet::new();
+        for chain in [Chain::Exact, Chain::Folded, Chain::Bigram] {
+            let quota = if chain == Chain::Bigram {
+                w.salient_bigrams
+            } else {
+                w.salient_terms
+            };
+            keep.extend(
+                scored
+                    .iter()
+                    .filter(|((c, _), _)| *c == chain)
+                    .take(quota)
+                    .map(|(key, _)| key.clone()),
+            );
+        }
+        terms.retain(|t| keep.contains(&(t.chain, t.text.clone())));
+        scored.retain(|(key, _)| keep.contains(key));
+        Ok(scored)
+    }
+
+    /// The phrases (two-word terms) and then single words of a listing's title and
+    /// description that are among the request's salient terms, as the listing writes them.
+    fn shared_words(
+        &self,
+        searcher: &tantivy::Searcher,
+        address: DocAddress,
+        (phrases, words): &(HashSet<String>, HashSet<String>),
+    ) -> Result<Vec<String>, IndexError> {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let mut out: Vec<String> = Vec::new();
+        let texts: Vec<&str> = [TextGroup::Title, TextGroup::Body]
+            .iter()
+            .filter_map(|g| {
+                doc.get_first(self.fields.group(*g).exact)
+                    .and_then(|v| v.as_str())
+            })
+            .collect();
+        let mut covered: HashSet<String> = HashSet::new();
+        for (chain, wanted) in [(Chain::Bigram, phrases), (Chain::Folded, words)] {
+            let mut analyzer = analyzer(chain);
+            for text in &texts {
+                let mut stream = analyzer.token_stream(text);
+                while stream.advance() {
+                    let t = stream.token();
+                    if !wanted.contains(&t.text) {
+                        continue;
+                    }
+                    let shown = text[t.offset_from..t.offset_to].to_lowercase();
+                    if chain == Chain::Folded && covered.contains(&shown) {
+                        continue;
+                    }
+                    if !out.contains(&shown) {
+                        covered.extend(shown.split_whitespace().map(str::to_string));
+                        out.push(shown);
+                    }
+                    if out.len() == MAX_MATCHED_TERMS {
+                        return Ok(out);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}

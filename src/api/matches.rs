@@ -1,0 +1,75 @@
+//! Matching routes: a stored need's technologies, a technology's needs, an ad-hoc need's.
+
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::json::JsonObject;
+use crate::domain::{Kind, Status};
+use crate::matching::{for_listing, run, AdHocNeed, MatchParams, MatchResponse};
+use crate::server::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/needs/{id}/matches", get(need_matches))
+        .route("/listings/{id}/matches", get(listing_matches))
+        .route("/match", post(ad_hoc))
+}
+
+async fn matches_of(
+    state: AppState,
+    caller: Caller,
+    id: String,
+    params: MatchParams,
+    must_be_need: bool,
+) -> Result<Json<MatchResponse>, ApiError> {
+    let (geography, limit) = params.check().map_err(ApiError::Invalid)?;
+    let store = state.store.clone();
+    let lookup = id.clone();
+    let listing = tokio::task::spawn_blocking(move || store.get(&lookup)).await??;
+    let listing = match listing {
+        Some(l) if caller == Caller::Admin || l.status != Status::Draft => l,
+        _ => return Err(ApiError::NotFound(format!("listing {id:?}"))),
+    };
+    if must_be_need && listing.kind != Kind::Need {
+        return Err(ApiError::NotFound(format!("need {id:?}")));
+    }
+    let request = for_listing(&listing, geography, limit);
+    let index = state.index.clone();
+    Ok(Json(
+        tokio::task::spawn_blocking(move || run(&index, &request)).await??,
+    ))
+}
+
+async fn need_matches(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(params): Query<MatchParams>,
+) -> Result<Json<MatchResponse>, ApiError> {
+    matches_of(state, caller, id, params, true).await
+}
+
+async fn listing_matches(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(params): Query<MatchParams>,
+) -> Result<Json<MatchResponse>, ApiError> {
+    matches_of(state, caller, id, params, false).await
+}
+
+async fn ad_hoc(
+    State(state): State<AppState>,
+    JsonObject(body): JsonObject,
+) -> Result<Json<MatchResponse>, ApiError> {
+    let need: AdHocNeed = serde_json::from_value(serde_json::Value::Object(body))
+        .map_err(|e| ApiError::BadJson(format!("not an ad-hoc need: {e}")))?;
+    let request = need.to_request().map_err(ApiError::Invalid)?;
+    let index = state.index.clone();
+    Ok(Json(
+        tokio::task::spawn_blocking(move || run(&index, &request)).await??,
+    ))
+}
