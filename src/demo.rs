@@ -7,7 +7,8 @@ use crate::domain::parse_listing;
 use crate::import::{jsonl, store_drafts, ImportError, ImportReport, Problem};
 use crate::store::Store;
 
-const FILES: [(&str, &str); 2] = [
+/// The demo files: name and contents.
+pub const FILES: [(&str, &str); 2] = [
     (
         "fixtures/demo/listings-vi.jsonl",
         include_str!("../fixtures/demo/listings-vi.jsonl"),

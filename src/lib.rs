@@ -11,6 +11,7 @@
 //! - [`domain`]: listings, provinces, fields of science and input checking.
 
 pub mod api;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod data_dir;

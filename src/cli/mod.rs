@@ -1,5 +1,6 @@
 //! The command line: global options, one module per command, and the exit code.
 
+mod bench;
 mod eval;
 mod export;
 mod import;
@@ -56,6 +57,8 @@ enum Command {
     Template,
     /// Measure ranking quality on a labelled set (BEIR layout).
     Eval(eval::Args),
+    /// Measure import, search, match and HTTP performance on a generated corpus.
+    Bench(bench::Args),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -83,6 +86,7 @@ pub fn main() -> ExitCode {
         Command::Match(args) => match_cmd::run_cmd(&data, args),
         Command::Reindex => reindex::run(&data),
         Command::Eval(args) => eval::run(args),
+        Command::Bench(args) => bench::run_cmd(args),
         Command::Template => {
             println!("{}", crate::domain::input::all_columns().join(","));
             Ok(ExitCode::SUCCESS)

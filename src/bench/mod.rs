@@ -1,0 +1,229 @@
+//! `techmatch bench`: import, reindex, open, search, match and HTTP figures on a generated
+//! corpus of N listings, printed as a table and JSON so that runs can be compared.
+
+mod corpus;
+mod http;
+
+pub use corpus::{Corpus, Rng};
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::data_dir::DataDir;
+use crate::domain::{parse_listing, RawRecord};
+use crate::import::store_drafts;
+use crate::indexer;
+use crate::matching::{run as run_match, AdHocNeed};
+use crate::search::{run as run_search, SearchParams};
+use crate::server::AppState;
+use crate::store::Store;
+
+/// Listings per import call (each one atomic write, one index commit).
+const CHUNK: usize = 10_000;
+
+/// Options of one benchmark run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Listings to generate.
+    pub listings: usize,
+    /// Seed of the generator.
+    pub seed: u64,
+    /// Searches timed in process.
+    pub searches: usize,
+    /// Matches timed in process.
+    pub matches: usize,
+    /// Duration of the HTTP load.
+    pub http_seconds: u64,
+    /// Concurrent HTTP connections.
+    pub connections: usize,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+fn round(x: f64, places: i32) -> f64 {
+    let f = 10f64.powi(places);
+    (x * f).round() / f
+}
+
+fn dir_bytes(path: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_bytes(&e.path()),
+            _ => e.metadata().map(|m| m.len()).unwrap_or(0),
+        })
+        .sum()
+}
+
+/// Peak resident memory of this process, in MiB (Linux; 0 elsewhere).
+fn rss_peak_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Runs every measurement in `dir` (which should be empty) and returns the figures.
+pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Value> {
+    let data = DataDir::new(dir);
+    let mut corpus = Corpus::new(options.seed);
+    let records: Vec<Value> = (0..options.listings).map(|n| corpus.listing(n)).collect();
+
+    // Import, end to end: parse and check, store durably, index.
+    let started = Instant::now();
+    {
+        let store = data.open_store()?;
+        let index = data.open_index()?;
+        for chunk in records.chunks(CHUNK) {
+            let mut drafts = Vec::with_capacity(chunk.len());
+            for r in chunk {
+                let Value::Object(map) = r.clone() else {
+                    continue;
+                };
+                let draft = parse_listing(&RawRecord::from_json(map))
+                    .map_err(|e| anyhow::anyhow!("generated record invalid: {e:?}"))?;
+                drafts.push(draft);
+            }
+            store_drafts(&store, drafts)?;
+            indexer::catch_up(&store, &index)?;
+        }
+    }
+    let import_s = started.elapsed().as_secs_f64();
+    drop(records);
+    let disk = dir_bytes(dir);
+
+    let started = Instant::now();
+    let store = data.open_store()?;
+    let index = data.open_index()?;
+    indexer::catch_up(&store, &index)?;
+    let open_s = started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    indexer::rebuild(&store, &index, |_| {})?;
+    let reindex_s = started.elapsed().as_secs_f64();
+
+    // Search mix: short queries, a third unaccented, some filtered, some deep; facets always.
+    let mut params = Vec::new();
+    for i in 0..options.searches {
+        let mut p = SearchParams {
+            q: Some(corpus.query()),
+            ..SearchParams::default()
+        };
+        match i % 5 {
+            1 => p.province = Some(corpus.province()),
+            2 => {
+                p.kind = Some("research_output,patent".into());
+                p.trl_min = Some("5".into());
+            }
+            3 => p.offset = Some((100 * (1 + corpus.below(5))).to_string()),
+            _ => {}
+        }
+        params.push(p);
+    }
+    let mut search_times = Vec::with_capacity(params.len());
+    for p in &params {
+        let request = p.to_request(false).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let started = Instant::now();
+        run_search(&index, &request)?;
+        search_times.push(started.elapsed());
+    }
+    search_times.sort();
+
+    let mut match_times = Vec::with_capacity(options.matches);
+    for _ in 0..options.matches {
+        let need = AdHocNeed {
+            text: corpus.need_text(),
+            province: Some(corpus.province()),
+            ..AdHocNeed::default()
+        };
+        let request = need.to_request().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let started = Instant::now();
+        run_match(&index, &request)?;
+        match_times.push(started.elapsed());
+    }
+    match_times.sort();
+
+    // HTTP: the real router on loopback, hit by keep-alive connections.
+    let paths: Vec<String> = params
+        .iter()
+        .map(|p| {
+            let q = p.q.clone().unwrap_or_default();
+            let mut path = format!("/api/v1/search?q={}", encode(&q));
+            if let Some(pr) = &p.province {
+                path.push_str(&format!("&province={}", encode(pr)));
+            }
+            path
+        })
+        .collect();
+    let store: Arc<dyn Store> = Arc::new(store);
+    let index = Arc::new(index);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let (http_times, http_errors, http_s) = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let state = AppState::start(store, index, String::new());
+        let server = tokio::spawn(crate::server::run(listener, state, std::future::pending()));
+        let started = Instant::now();
+        let (times, errors) = http::load(
+            addr,
+            paths,
+            options.connections,
+            Duration::from_secs(options.http_seconds),
+        )
+        .await;
+        let secs = started.elapsed().as_secs_f64();
+        server.abort();
+        anyhow::Ok((times, errors, secs))
+    })?;
+    let mut http_times = http_times;
+    http_times.sort();
+
+    let n = options.listings.max(1) as f64;
+    Ok(json!({
+        "listings": options.listings,
+        "import_per_s": round(n / import_s, 0),
+        "reindex_s": round(reindex_s, 2),
+        "disk_bytes_per_listing": round(disk as f64 / n, 0),
+        "open_s": round(open_s, 3),
+        "search_p50_ms": round(percentile(&search_times, 0.50), 2),
+        "search_p95_ms": round(percentile(&search_times, 0.95), 2),
+        "search_p99_ms": round(percentile(&search_times, 0.99), 2),
+        "http_rps": round(http_times.len() as f64 / http_s, 0),
+        "http_p99_ms": round(percentile(&http_times, 0.99), 2),
+        "http_errors": http_errors,
+        "http_connections": options.connections,
+        "match_p50_ms": round(percentile(&match_times, 0.50), 2),
+        "match_p99_ms": round(percentile(&match_times, 0.99), 2),
+        "rss_peak_mib": round(rss_peak_mib(), 0),
+    }))
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

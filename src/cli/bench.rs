@@ -1,0 +1,73 @@
+//! `techmatch bench --listings N`: performance figures on a generated corpus.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::bench::{run, Options};
+
+/// Options of `bench`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Listings to generate and import.
+    #[arg(long, default_value_t = 10_000)]
+    listings: usize,
+    /// Seed of the generator (same seed, same corpus and queries).
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Searches to time in process.
+    #[arg(long, default_value_t = 1_000)]
+    searches: usize,
+    /// Matches to time in process.
+    #[arg(long, default_value_t = 200)]
+    matches: usize,
+    /// Seconds of HTTP load.
+    #[arg(long, default_value_t = 10)]
+    http_seconds: u64,
+    /// Concurrent HTTP connections.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Also write the figures to this file as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Work in this (empty) directory instead of a temporary one.
+    #[arg(long)]
+    work_dir: Option<PathBuf>,
+}
+
+pub fn run_cmd(args: Args) -> anyhow::Result<ExitCode> {
+    let temp;
+    let dir = match &args.work_dir {
+        Some(d) => d.clone(),
+        None => {
+            temp = std::env::temp_dir().join(format!("techmatch-bench-{}", std::process::id()));
+            temp
+        }
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let options = Options {
+        listings: args.listings,
+        seed: args.seed,
+        searches: args.searches,
+        matches: args.matches,
+        http_seconds: args.http_seconds,
+        connections: args.connections,
+    };
+    let figures = run(&dir, &options);
+    if args.work_dir.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    let figures = figures?;
+    if let Some(obj) = figures.as_object() {
+        for (k, v) in obj {
+            eprintln!("{k:<24} {v}");
+        }
+    }
+    let text = serde_json::to_string_pretty(&figures)?;
+    println!("{text}");
+    if let Some(path) = &args.json {
+        std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
