@@ -80,7 +80,10 @@ impl Corpus {
         let mut words: Vec<String> = titles
             .iter()
             .flat_map(|t| t.split_whitespace())
-            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+            .map(|w| {
+                w.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase()
+            })
             .filter(|w| w.chars().count() > 1)
             .collect();
         words.sort();
@@ -158,7 +161,11 @@ impl Corpus {
             }
             "patent" => {
                 l["trl"] = json!(trl);
-                l["patent_type"] = json!(if self.rng.below(2) == 0 { "invention" } else { "utility_solution" });
+                l["patent_type"] = json!(if self.rng.below(2) == 0 {
+                    "invention"
+                } else {
+                    "utility_solution"
+                });
                 l["expiry_date"] = json!(format!("{}-01-01", 2026 + self.rng.below(20)));
             }
             _ => {
