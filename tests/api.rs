@@ -294,3 +294,28 @@ async fn concurrent_creates_of_one_id_let_exactly_one_through() {
         assert_eq!(created, 1, "round {round}");
     }
 }
+
+#[tokio::test]
+async fn over_the_in_flight_limit_the_answer_is_a_prompt_json_503() {
+    use tower::ServiceExt;
+    let app = TestApp::new().await;
+    let limits = techmatch::api::Limits {
+        max_in_flight: 0,
+        ..techmatch::api::Limits::default()
+    };
+    let response = techmatch::api::app_with_limits(app.state.clone(), limits)
+        .oneshot(
+            axum::http::Request::get("/api/v1/health")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let bytes = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(body["error"]["code"], "unavailable");
+}

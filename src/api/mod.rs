@@ -3,6 +3,7 @@
 mod auth;
 mod error;
 mod json;
+mod limits;
 mod listings;
 mod matches;
 mod meta;
@@ -10,17 +11,28 @@ mod search;
 
 pub use auth::Caller;
 pub use error::ApiError;
+pub use limits::Limits;
+
+use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
+use axum::middleware;
 use axum::Router;
+use tokio::sync::Semaphore;
 
 use crate::server::AppState;
 
 /// Largest request body accepted, in bytes.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
-/// The whole HTTP application.
+/// The whole HTTP application, with the default limits.
 pub fn app(state: AppState) -> Router {
+    app_with_limits(state, Limits::default())
+}
+
+/// The whole HTTP application with these load limits.
+pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
+    let slots = Arc::new(Semaphore::new(limits.max_in_flight));
     let api = Router::new()
         .merge(listings::router())
         .merge(matches::router())
@@ -30,5 +42,8 @@ pub fn app(state: AppState) -> Router {
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::NotFound("route".into()) })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(move |request, next| {
+            limits::apply(slots.clone(), limits.timeout, request, next)
+        }))
         .with_state(state)
 }
