@@ -1,14 +1,21 @@
 //! The JSON API under `/api/v1`: one module per resource, merged here with the shared layers.
 
 mod auth;
+mod deals;
 mod error;
+mod fields;
 mod json;
+mod leads;
 mod listings;
 mod meta;
+mod reports;
+mod rights;
 mod search;
+mod tokens;
 
-pub use auth::Caller;
+pub use auth::{Caller, ClientAddr};
 pub use error::ApiError;
+pub use rights::Desk;
 
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
@@ -23,10 +30,15 @@ pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .merge(listings::router())
         .merge(search::router())
-        .merge(meta::router());
+        .merge(meta::router())
+        .merge(tokens::router())
+        .merge(leads::router())
+        .merge(deals::router())
+        .merge(reports::router());
     Router::new()
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::NotFound("route".into()) })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }

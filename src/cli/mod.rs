@@ -7,6 +7,7 @@ mod progress;
 mod reindex;
 mod search;
 mod serve;
+mod user;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +54,8 @@ enum Command {
     Template,
     /// Measure ranking quality on a labelled set (BEIR layout).
     Eval(eval::Args),
+    /// Manage accounts: add users, reset passwords.
+    User(user::Args),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -79,6 +82,7 @@ pub fn main() -> ExitCode {
         Command::Search(args) => search::run(&data, args),
         Command::Reindex => reindex::run(&data),
         Command::Eval(args) => eval::run(args),
+        Command::User(args) => user::run(&data, args),
         Command::Template => {
             println!("{}", crate::domain::input::all_columns().join(","));
             Ok(ExitCode::SUCCESS)
