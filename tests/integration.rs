@@ -11,4 +11,6 @@ mod cli;
 mod crash;
 mod demo;
 mod import;
+mod rights;
 mod search;
+mod world;
