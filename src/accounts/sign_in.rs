@@ -10,9 +10,10 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 
-use super::credentials::CredentialError;
-use super::credentials::{new_token, token_hash, verify_nothing, verify_password, IssuedToken};
-use crate::domain::account::{normalise_email, ApiToken, User};
+use super::credentials::{
+    new_token, token_hash, verify_nothing, verify_password, CredentialError, IssuedToken,
+};
+use crate::domain::account::{normalise_email, ApiToken, User, MAX_FAILURES};
 use crate::domain::FieldError;
 use crate::store::{AccountStore, StoreError};
 
@@ -81,7 +82,11 @@ pub fn sign_in(
     };
     let Some(user) = user.filter(|_| right) else {
         for counter in &counters {
-            store.record_failure(counter, now)?;
+            let failures = store.record_failure(counter, now)?;
+            if failures.count == MAX_FAILURES {
+                // For operators: who is being guessed at, or from where. Never the password.
+                tracing::warn!(%counter, "sign-in locked after repeated wrong passwords");
+            }
         }
         return Err(SignInError::WrongCredentials);
     };

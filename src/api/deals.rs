@@ -18,6 +18,7 @@ use crate::domain::deal::{clean_text, Deal, DealEvent, EventKind, Stage, StageCh
 use crate::domain::{Kind, Listing};
 use crate::server::AppState;
 
+/// The routes of this module: proposing, moving and reading deals.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/deals", get(list).post(propose))

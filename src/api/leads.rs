@@ -21,6 +21,7 @@ use crate::domain::{Kind, ProvinceCode, Status};
 use crate::server::AppState;
 use crate::store::Store;
 
+/// The routes of this module: interest and leads.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/listings/{id}/interest", post(interest))

@@ -15,6 +15,7 @@ use crate::domain::{ProvinceCode, Provinces};
 use crate::report::{build, Report};
 use crate::server::AppState;
 
+/// The routes of this module: province and national reports.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/reports/provinces/{code}", get(province))

@@ -15,6 +15,7 @@ use super::json::JsonObject;
 use crate::accounts::{sign_in, SignInError};
 use crate::server::AppState;
 
+/// The routes of this module: sign-in and revocation.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/tokens", post(create))

@@ -69,6 +69,7 @@ fn password_from_stdin() -> anyhow::Result<String> {
     Ok(password)
 }
 
+/// Runs `user add` or `user reset-password`.
 pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::Add {
