@@ -132,7 +132,8 @@ impl Caller {
         let full = match self {
             _ if self.is_admin() || own => true,
             Caller::User(u) if u.role == Role::Broker => {
-                listing.status != Status::Draft || listing.province == u.province
+                listing.status != Status::Draft
+                    || (u.province.is_some() && listing.province == u.province)
             }
             _ => false,
         };
