@@ -7,9 +7,12 @@
 //! - [`search`]: search parameters and the JSON answer shared by API and CLI.
 //! - [`import`], [`demo`]: reading JSONL, CSV and XLSX files into listings.
 //! - [`indexer`]: keeps the search index (crate `techmatch-index`) following the store.
-//! - [`store`]: the source of truth (sled) behind the [`store::Store`] trait.
-//! - [`domain`]: listings, provinces, fields of science and input checking.
+//! - [`accounts`], [`report`]: sign-in and API tokens; province and national reports.
+//! - [`store`]: the source of truth (sled) behind the [`store::Store`] trait (listings),
+//!   [`store::AccountStore`] and [`store::DealStore`].
+//! - [`domain`]: listings, provinces, fields of science, input checking, accounts and deals.
 
+pub mod accounts;
 pub mod api;
 pub mod bench;
 pub mod cli;
@@ -20,6 +23,7 @@ pub mod domain;
 pub mod import;
 pub mod indexer;
 pub mod matching;
+pub mod report;
 pub mod search;
 pub mod server;
 pub mod store;

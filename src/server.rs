@@ -2,6 +2,7 @@
 //! shutdown. `main` only parses the command line; tests start this on port 0.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,10 +11,12 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 
 use crate::indexer;
-use crate::store::Store;
+use crate::store::{AccountStore, DealStore, Store, Stores};
 
 /// Longest a search waits for the index to reach a requested sequence.
 pub const MIN_SEQ_WAIT: Duration = Duration::from_secs(5);
+/// How long a failed sign-in waits before answering: slows guessing, costs a person nothing.
+pub const SIGN_IN_DELAY: Duration = Duration::from_millis(250);
 
 /// What every request handler shares; cheap to clone.
 #[derive(Clone)]
@@ -28,11 +31,18 @@ pub struct AppState {
     pub applied: watch::Receiver<u64>,
     /// The administrator's bearer token.
     pub admin_token: Arc<String>,
+    /// Users, API tokens and failed sign-in counters.
+    pub accounts: Arc<dyn AccountStore>,
+    /// Leads, deals and deal histories.
+    pub deals: Arc<dyn DealStore>,
+    /// Pause before answering a failed sign-in ([`SIGN_IN_DELAY`]).
+    pub sign_in_delay: Duration,
 }
 
 impl AppState {
     /// Builds the state and starts the task that keeps the index following the store.
-    pub fn start(store: Arc<dyn Store>, index: Arc<SearchIndex>, admin_token: String) -> Self {
+    pub fn start(stores: Stores, index: Arc<SearchIndex>, admin_token: String) -> Self {
+        let store = stores.listings;
         let written = Arc::new(Notify::new());
         let (tx, applied) = watch::channel(index.applied_seq());
         tokio::spawn(follow(store.clone(), index.clone(), written.clone(), tx));
@@ -42,6 +52,9 @@ impl AppState {
             written,
             applied,
             admin_token: Arc::new(admin_token),
+            accounts: stores.accounts,
+            deals: stores.deals,
+            sign_in_delay: SIGN_IN_DELAY,
         }
     }
 
@@ -84,7 +97,9 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, crate::api::app(state))
+    // The peer address feeds the per-address count of failed sign-ins.
+    let app = crate::api::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

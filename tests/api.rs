@@ -254,11 +254,20 @@ async fn the_openapi_document_describes_every_route() {
         ("/api/v1/needs/{id}/matches", vec!["get"]),
         ("/api/v1/listings/{id}/matches", vec!["get"]),
         ("/api/v1/match", vec!["post"]),
+        ("/api/v1/tokens", vec!["post"]),
+        ("/api/v1/tokens/{id}", vec!["delete"]),
+        ("/api/v1/listings/{id}/interest", vec!["post"]),
+        ("/api/v1/leads", vec!["get"]),
+        ("/api/v1/deals", vec!["get", "post"]),
+        ("/api/v1/deals/{id}/stage", vec!["post"]),
+        ("/api/v1/deals/{id}/history", vec!["get"]),
+        ("/api/v1/reports/provinces/{code}", vec!["get"]),
+        ("/api/v1/reports/national", vec!["get"]),
     ] {
         for m in methods {
             assert!(paths[path].get(m).is_some(), "{m} {path} undocumented");
             // And the route really answers (not the fallback's 404 for unknown routes).
-            let uri = path.replace("{id}", "nope");
+            let uri = path.replace("{id}", "nope").replace("{code}", "79");
             let method = Method::from_bytes(m.to_uppercase().as_bytes()).unwrap();
             let (_, body, _) = app.send(method, &uri, Some(TOKEN), Some("{}")).await;
             assert_ne!(body["error"]["message"], "route not found", "{m} {path}");

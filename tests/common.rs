@@ -14,7 +14,7 @@ use tower::ServiceExt;
 
 use techmatch::data_dir::DataDir;
 use techmatch::server::AppState;
-use techmatch::store::Store;
+use techmatch::store::Stores;
 
 /// The token the in-process test app accepts.
 pub const TOKEN: &str = "test-admin-token";
@@ -104,7 +104,7 @@ impl TestApp {
     pub async fn new() -> Self {
         let workspace = Workspace::new();
         let data = workspace.data_dir();
-        let store: Arc<dyn Store> = Arc::new(data.open_store().expect("store"));
+        let store = Stores::shared(Arc::new(data.open_store().expect("store")));
         let index = Arc::new(data.open_index().expect("index"));
         let state = AppState::start(store, index, TOKEN.to_string());
         TestApp { state, workspace }

@@ -1,32 +1,27 @@
-//! Who is calling: the administrator (bearer admin token) or an anonymous reader.
+//! Who is calling: anonymous, the administrator by the break-glass token in
+//! `<data dir>/admin.token`, or a user signed in with a bearer API token; and from where.
 //!
-//! Until accounts exist, the admin token from `<data dir>/admin.token` is the only credential.
+//! What each caller may do is in `rights.rs`.
 
-use axum::extract::FromRequestParts;
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 
 use super::error::ApiError;
+use crate::accounts::authenticate;
+use crate::domain::account::User;
 use crate::server::AppState;
 
-/// The caller, as far as rights go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The signed-in principal.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
     /// No credentials: sees published listings without contact details.
     Anonymous,
-    /// Holds the admin token.
+    /// Holds the admin token (kept valid next to admin accounts, for when no one can sign in).
     Admin,
-}
-
-impl Caller {
-    /// Refuses anyone but the administrator.
-    pub fn require_admin(self) -> Result<(), ApiError> {
-        match self {
-            Caller::Admin => Ok(()),
-            Caller::Anonymous => Err(ApiError::Unauthorized(
-                "this action needs the admin token: Authorization: Bearer <token>",
-            )),
-        }
-    }
+    /// Signed in with an API token.
+    User(Box<User>),
 }
 
 /// Compares without stopping at the first difference, so timing reveals nothing of the token.
@@ -45,11 +40,31 @@ impl FromRequestParts<AppState> for Caller {
             .to_str()
             .ok()
             .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
-        match token {
-            Some(t) if same(t.as_bytes(), state.admin_token.as_bytes()) => Ok(Caller::Admin),
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
             // A wrong token is an error, not a silent downgrade to anonymous.
-            _ => Err(ApiError::Unauthorized("invalid token")),
+            .ok_or(ApiError::Unauthorized("invalid token"))?;
+        if same(token.as_bytes(), state.admin_token.as_bytes()) {
+            return Ok(Caller::Admin);
         }
+        let (accounts, token) = (state.accounts.clone(), token.to_string());
+        match tokio::task::spawn_blocking(move || authenticate(accounts.as_ref(), &token)).await?? {
+            Some((user, _)) => Ok(Caller::User(Box::new(user))),
+            None => Err(ApiError::Unauthorized("invalid token")),
+        }
+    }
+}
+
+/// The client's address as the connection shows it; `None` in process (tests) and behind
+/// anything that does not give a peer address. Behind a reverse proxy this is the proxy's.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>();
+        Ok(ClientAddr(peer.map(|c| c.0.ip())))
     }
 }

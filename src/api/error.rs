@@ -1,10 +1,12 @@
 //! The API's one error type and its JSON body: `{"error": {"code", "message", "field"}}`.
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use crate::accounts::SignInError;
+use crate::domain::deal::StageError;
 use crate::domain::FieldError;
 use crate::store::StoreError;
 
@@ -26,6 +28,23 @@ pub enum ApiError {
     /// No credentials, or wrong ones.
     #[error("{0}")]
     Unauthorized(&'static str),
+    /// Signed in, but without the right to do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many failed sign-ins; refused until the lockout ends.
+    #[error("{message}")]
+    TooManyRequests {
+        /// What happened and until when.
+        message: String,
+        /// Seconds until the lockout ends (the `Retry-After` header).
+        retry_after_secs: u64,
+    },
+    /// The deal pipeline does not allow this move.
+    #[error("{0}")]
+    InvalidTransition(String),
+    /// The route exists but not with this method.
+    #[error("this route does not answer to this method")]
+    MethodNotAllowed,
     /// Nothing with that id.
     #[error("{0} not found")]
     NotFound(String),
@@ -51,6 +70,10 @@ impl ApiError {
             }
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::InvalidTransition(_) => StatusCode::CONFLICT,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) | ApiError::StoreUnavailable(_) => {
@@ -67,6 +90,10 @@ impl ApiError {
             ApiError::BadJson(_) => "invalid_json",
             ApiError::TooLarge(_) => "body_too_large",
             ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::TooManyRequests { .. } => "too_many_requests",
+            ApiError::InvalidTransition(_) => "invalid_transition",
+            ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::Unavailable(_) => "unavailable",
@@ -95,12 +122,51 @@ impl IntoResponse for ApiError {
                 error["field"] = json!(errors.first().map(|e| e.field.as_str()));
                 error["details"] = json!(errors);
             }
+            ApiError::InvalidTransition(_) => {
+                error["field"] = json!("stage");
+            }
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
             }
             _ => {}
         }
-        (self.status(), Json(json!({ "error": error }))).into_response()
+        let mut response = (self.status(), Json(json!({ "error": error }))).into_response();
+        if let ApiError::TooManyRequests {
+            retry_after_secs, ..
+        } = self
+        {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        response
+    }
+}
+
+impl From<StageError> for ApiError {
+    fn from(e: StageError) -> Self {
+        match e {
+            StageError::Invalid(field) => ApiError::Invalid(field),
+            e @ StageError::Forbidden { .. } => ApiError::InvalidTransition(e.to_string()),
+        }
+    }
+}
+
+impl From<SignInError> for ApiError {
+    fn from(e: SignInError) -> Self {
+        match e {
+            SignInError::Invalid(field) => ApiError::Invalid(field),
+            SignInError::WrongCredentials => ApiError::Unauthorized("wrong e-mail or password"),
+            SignInError::Locked { until } => ApiError::TooManyRequests {
+                message: format!(
+                    "too many failed sign-ins; try again after {}",
+                    until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+                retry_after_secs: (until - chrono::Utc::now()).num_seconds().max(1) as u64,
+            },
+            SignInError::Credentials(e) => ApiError::Internal(e.to_string()),
+            SignInError::Store(e) => e.into(),
+        }
     }
 }
 

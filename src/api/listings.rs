@@ -1,4 +1,4 @@
-//! `/listings`: create, read, replace and delete listings.
+//! `/listings`: create, read, replace and delete listings, within the caller's rights.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -10,7 +10,7 @@ use chrono::Utc;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::json::JsonObject;
-use crate::domain::{parse_listing, Listing, RawRecord, Status};
+use crate::domain::{parse_listing, Listing, RawRecord};
 use crate::server::AppState;
 
 /// Header carrying the store sequence of a write, for read-your-writes (`min_seq`).
@@ -29,34 +29,64 @@ fn written(status: StatusCode, listing: &Listing, seq: u64) -> Response {
     (status, headers, Json(listing)).into_response()
 }
 
-/// Checks the body, settles timestamps and stores the listing durably.
+/// Stamps a member's organisation as the owner of a listing body that names none; a body
+/// naming another owner is left for [`Caller::may_write_listing`] to refuse.
+fn stamp_owner(caller: &Caller, body: &mut serde_json::Map<String, serde_json::Value>) {
+    let Some(org) = caller
+        .user()
+        .filter(|u| u.role.is_member())
+        .and_then(|u| u.org.clone())
+    else {
+        return;
+    };
+    let named = body
+        .get("owner")
+        .and_then(|o| o.as_str())
+        .is_some_and(|o| !o.trim().is_empty());
+    if !named {
+        body.insert("owner".into(), serde_json::Value::String(org));
+    }
+}
+
+/// Checks the body and the caller's rights, settles timestamps and stores the listing durably.
 async fn store(
     state: &AppState,
-    body: serde_json::Map<String, serde_json::Value>,
+    caller: &Caller,
+    mut body: serde_json::Map<String, serde_json::Value>,
     must_be_new: bool,
 ) -> Result<(Listing, u64, bool), ApiError> {
+    caller.may_write_listings()?;
+    stamp_owner(caller, &mut body);
     let draft = parse_listing(&RawRecord::from_json(body))
         .map_err(ApiError::InvalidListing)?
         .without_timestamps();
     let store = state.store.clone();
+    let caller = caller.clone();
     let (listing, seq, created) = tokio::task::spawn_blocking(move || {
         let id = draft.id().to_string();
         let now = Utc::now();
         let mut stored = None;
-        // Decided under the store's writer lock, so two creates of one id cannot both succeed.
+        let mut refused = None;
+        // Decided under the store's writer lock, so two creates of one id cannot both succeed
+        // and the owner checked is the owner replaced.
         let updated = store.update(
             &id,
             Box::new(|existing| {
+                let listing = draft.into_listing(existing, now);
+                if let Err(e) = caller.may_write_listing(existing, Some(&listing)) {
+                    refused = Some(e);
+                    return None;
+                }
                 if must_be_new && existing.is_some() {
                     return None;
                 }
-                let listing = draft.into_listing(existing, now);
                 stored = Some(listing.clone());
                 Some(listing)
             }),
         )?;
-        match (stored, updated.seq) {
-            (Some(listing), Some(seq)) => Ok((listing, seq, updated.previous.is_none())),
+        match (stored, updated.seq, refused) {
+            (_, _, Some(e)) => Err(e),
+            (Some(listing), Some(seq), None) => Ok((listing, seq, updated.previous.is_none())),
             _ => Err(ApiError::Conflict(id)),
         }
     })
@@ -70,8 +100,7 @@ async fn create(
     caller: Caller,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    caller.require_admin()?;
-    let (listing, seq, _) = store(&state, body, true).await?;
+    let (listing, seq, _) = store(&state, &caller, body, true).await?;
     Ok(written(StatusCode::CREATED, &listing, seq))
 }
 
@@ -81,7 +110,7 @@ async fn replace(
     Path(id): Path<String>,
     JsonObject(mut body): JsonObject,
 ) -> Result<Response, ApiError> {
-    caller.require_admin()?;
+    caller.may_write_listings()?;
     match body.get("id") {
         Some(serde_json::Value::String(given)) if *given != id => {
             return Err(ApiError::invalid("id", "differs from the id in the URL"));
@@ -89,7 +118,7 @@ async fn replace(
         _ => {}
     }
     body.insert("id".into(), serde_json::Value::String(id));
-    let (listing, seq, created) = store(&state, body, false).await?;
+    let (listing, seq, created) = store(&state, &caller, body, false).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -106,11 +135,10 @@ async fn read(
     let store = state.store.clone();
     let lookup = id.clone();
     let listing = tokio::task::spawn_blocking(move || store.get(&lookup)).await??;
-    match (listing, caller) {
-        (Some(l), Caller::Admin) => Ok(Json(l)),
-        // Drafts are the owner's business; to everyone else they do not exist.
-        (Some(l), Caller::Anonymous) if l.status != Status::Draft => Ok(Json(l.public())),
-        _ => Err(ApiError::NotFound(format!("listing {id:?}"))),
+    // Drafts are their owner's business; to those who may not see them they do not exist.
+    match listing.and_then(|l| caller.listing_view(&l)) {
+        Some(view) => Ok(Json(view)),
+        None => Err(ApiError::NotFound(format!("listing {id:?}"))),
     }
 }
 
@@ -119,10 +147,20 @@ async fn remove(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    caller.require_admin()?;
+    caller.may_write_listings()?;
     let store = state.store.clone();
     let lookup = id.clone();
-    match tokio::task::spawn_blocking(move || store.delete(&lookup)).await?? {
+    let deleted = tokio::task::spawn_blocking(move || {
+        let Some(existing) = store.get(&lookup)? else {
+            return Ok(None);
+        };
+        // Checked before the delete without a lock: only the owner organisation or an
+        // administrator can change the owner in between, and either may delete it anyway.
+        caller.may_write_listing(Some(&existing), None)?;
+        Ok::<_, ApiError>(store.delete(&lookup)?)
+    })
+    .await??;
+    match deleted {
         Some(seq) => {
             state.written.notify_one();
             let mut headers = HeaderMap::new();

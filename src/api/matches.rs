@@ -63,6 +63,8 @@ async fn listing_matches(
 
 async fn ad_hoc(
     State(state): State<AppState>,
+    // Unused but checked: a wrong token is refused here as on every other route.
+    _caller: Caller,
     JsonObject(body): JsonObject,
 ) -> Result<Json<MatchResponse>, ApiError> {
     let need: AdHocNeed = serde_json::from_value(serde_json::Value::Object(body))

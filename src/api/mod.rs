@@ -1,17 +1,24 @@
 //! The JSON API under `/api/v1`: one module per resource, merged here with the shared layers.
 
 mod auth;
+mod deals;
 mod error;
+mod fields;
 mod json;
+mod leads;
 mod limits;
 mod listings;
 mod matches;
 mod meta;
+mod reports;
+mod rights;
 mod search;
+mod tokens;
 
-pub use auth::Caller;
+pub use auth::{Caller, ClientAddr};
 pub use error::ApiError;
 pub use limits::Limits;
+pub use rights::Desk;
 
 use std::sync::Arc;
 
@@ -37,10 +44,15 @@ pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
         .merge(listings::router())
         .merge(matches::router())
         .merge(search::router())
-        .merge(meta::router());
+        .merge(meta::router())
+        .merge(tokens::router())
+        .merge(leads::router())
+        .merge(deals::router())
+        .merge(reports::router());
     Router::new()
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::NotFound("route".into()) })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(move |request, next| {
             limits::apply(slots.clone(), limits.timeout, request, next)

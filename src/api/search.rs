@@ -27,7 +27,7 @@ async fn search(
     Query(consistency): Query<Consistency>,
 ) -> Result<Json<SearchResponse>, ApiError> {
     let request = params
-        .to_request(caller == Caller::Admin)
+        .to_request(caller.is_admin())
         .map_err(ApiError::Invalid)?;
     if let Some(min) = consistency.min_seq.as_deref() {
         let min: u64 = min

@@ -19,7 +19,7 @@ use crate::indexer;
 use crate::matching::{run as run_match, AdHocNeed};
 use crate::search::{run as run_search, SearchParams};
 use crate::server::AppState;
-use crate::store::Store;
+use crate::store::Stores;
 
 /// Listings per import call (each one atomic write, one index commit).
 const CHUNK: usize = 10_000;
@@ -173,7 +173,7 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Value> {
             path
         })
         .collect();
-    let store: Arc<dyn Store> = Arc::new(store);
+    let stores = Stores::shared(Arc::new(store));
     let index = Arc::new(index);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -181,7 +181,7 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Value> {
     let (http_times, http_errors, http_s) = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let state = AppState::start(store, index, String::new());
+        let state = AppState::start(stores, index, String::new());
         let server = tokio::spawn(crate::server::run(listener, state, std::future::pending()));
         let started = Instant::now();
         let (times, errors) = http::load(

@@ -9,6 +9,7 @@ mod progress;
 mod reindex;
 mod search;
 mod serve;
+mod user;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -59,6 +60,8 @@ enum Command {
     Eval(eval::Args),
     /// Measure import, search, match and HTTP performance on a generated corpus.
     Bench(bench::Args),
+    /// Manage accounts: add users, reset passwords.
+    User(user::Args),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -87,6 +90,7 @@ pub fn main() -> ExitCode {
         Command::Reindex => reindex::run(&data),
         Command::Eval(args) => eval::run(args),
         Command::Bench(args) => bench::run_cmd(args),
+        Command::User(args) => user::run(&data, args),
         Command::Template => {
             println!("{}", crate::domain::input::all_columns().join(","));
             Ok(ExitCode::SUCCESS)

@@ -8,7 +8,7 @@ use anyhow::Context;
 
 use crate::data_dir::DataDir;
 use crate::server::{self, AppState};
-use crate::store::Store;
+use crate::store::{Store, Stores};
 use crate::{demo, indexer};
 
 /// Options of `serve`.
@@ -53,8 +53,7 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("listening on {}", args.addr))?;
         let local = listener.local_addr()?;
-        let store: Arc<dyn Store> = Arc::new(store);
-        let state = AppState::start(store.clone(), Arc::new(index), token);
+        let state = AppState::start(Stores::shared(Arc::new(store)), Arc::new(index), token);
         tracing::info!("techmatch listening on http://{local}");
         println!("listening on http://{local}");
         server::run(listener, state, server::shutdown_signal()).await?;

@@ -1,5 +1,8 @@
-//! The domain: listings and their parts, provinces, fields of science, and input checking.
+//! The domain: listings and their parts, provinces, fields of science, input checking, and the
+//! broker's desk (accounts, leads, deals).
 
+pub mod account;
+pub mod deal;
 pub mod field;
 pub mod input;
 pub mod listing;

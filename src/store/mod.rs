@@ -4,10 +4,21 @@
 //! durable on disk before the call returns. Indexes (this node's now, other nodes' later) follow
 //! the log by sequence number. sled is the embedded implementation; a shared PostgreSQL store
 //! for several nodes implements the same trait.
+//!
+//! Accounts ([`AccountStore`]) and the broker's desk ([`DealStore`]) have traits of their own;
+//! [`SledStore`] implements all three, and [`Stores`] hands them to the service.
 
+mod accounts;
+mod deals;
+mod sled_accounts;
+mod sled_deals;
 mod sled_store;
+mod stores;
 
+pub use accounts::AccountStore;
+pub use deals::{DealDecide, DealStore};
 pub use sled_store::SledStore;
+pub use stores::Stores;
 
 use serde::{Deserialize, Serialize};
 

@@ -2,6 +2,8 @@
 //!
 //! Keeping all three in one tree lets a single `apply_batch` write them atomically, without
 //! sled's heavier multi-tree transactions; `flush` then makes the batch durable before we answer.
+//! Accounts and deals have a tree each (see `sled_accounts.rs`, `sled_deals.rs`), for the same
+//! reason: each of their writes touches one tree only.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -21,9 +23,16 @@ pub struct SledStore {
     tree: sled::Tree,
     /// Serialises writers so that sequences are handed out and written in order, without gaps.
     write: Mutex<u64>,
+    /// Users, API tokens and failed sign-in counters.
+    pub(super) accounts: sled::Tree,
+    /// Leads, deals and deal histories.
+    pub(super) deals: sled::Tree,
+    /// Serialises read-modify-write of accounts and deals (e-mail uniqueness, stage moves,
+    /// counters); apart from the listings' lock so that neither waits for the other.
+    pub(super) desk: Mutex<()>,
 }
 
-fn backend(e: sled::Error) -> StoreError {
+pub(super) fn backend(e: sled::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
@@ -73,10 +82,23 @@ impl SledStore {
             None => 0,
         };
         Ok(SledStore {
+            accounts: db.open_tree("accounts").map_err(backend)?,
+            deals: db.open_tree("deals").map_err(backend)?,
+            desk: Mutex::new(()),
             db,
             tree,
             write: Mutex::new(last),
         })
+    }
+
+    /// Applies `batch` to `tree` atomically and waits until it is on disk.
+    pub(super) fn write_durably(
+        &self,
+        tree: &sled::Tree,
+        batch: sled::Batch,
+    ) -> Result<(), StoreError> {
+        tree.apply_batch(batch).map_err(backend)?;
+        self.db.flush().map(|_| ()).map_err(backend)
     }
 
     /// Applies a batch with the next sequences and waits until it is on disk.
@@ -146,7 +168,7 @@ fn decode_listing(key: &[u8], bytes: &[u8]) -> Result<Listing, StoreError> {
     })
 }
 
-fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
+pub(super) fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
     // Our own types always serialise; an empty value would be caught on read as corrupt.
     serde_json::to_vec(value).unwrap_or_default()
 }

@@ -1,0 +1,83 @@
+//! `/reports`: the province report for its brokers and administrators, and the national report
+//! for administrators; JSON, or CSV with `?format=csv`.
+
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::auth::Caller;
+use super::error::ApiError;
+use crate::domain::{ProvinceCode, Provinces};
+use crate::report::{build, Report};
+use crate::server::AppState;
+
+/// The routes of this module: province and national reports.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/reports/provinces/{code}", get(province))
+        .route("/reports/national", get(national))
+}
+
+/// `?format=json` (default) or `?format=csv`.
+#[derive(Debug, Default, Deserialize)]
+struct Format {
+    format: Option<String>,
+}
+
+/// Scans listings and deals and computes the report in a blocking thread.
+async fn compute(state: &AppState, province: Option<ProvinceCode>) -> Result<Report, ApiError> {
+    let (store, deals) = (state.store.clone(), state.deals.clone());
+    tokio::task::spawn_blocking(move || {
+        let listings = store.scan().collect::<Result<Vec<_>, _>>()?;
+        let deals = deals.deals()?;
+        Ok(build(province.as_ref(), listings, &deals, Utc::now()))
+    })
+    .await?
+}
+
+fn answer(report: &Report, format: &Format) -> Result<Response, ApiError> {
+    match format.format.as_deref().map(str::trim) {
+        None | Some("") | Some("json") => Ok(Json(report).into_response()),
+        Some("csv") => {
+            let csv = report
+                .to_csv()
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
+        }
+        Some(other) => Err(ApiError::invalid(
+            "format",
+            format!("{other:?} is not one of json, csv"),
+        )),
+    }
+}
+
+async fn province(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Query(format): Query<Format>,
+) -> Result<Response, ApiError> {
+    caller.require_signed_in()?;
+    let province = Provinces::get()
+        .resolve(&code)
+        .map_err(|e| ApiError::NotFound(format!("province: {e}")))?
+        .code
+        .clone();
+    caller.may_report(&province)?;
+    let report = compute(&state, Some(province)).await?;
+    answer(&report, &format)
+}
+
+async fn national(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(format): Query<Format>,
+) -> Result<Response, ApiError> {
+    caller.require_admin()?;
+    let report = compute(&state, None).await?;
+    answer(&report, &format)
+}

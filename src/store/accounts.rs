@@ -1,0 +1,48 @@
+//! The [`AccountStore`] trait: users, their API tokens and the failed sign-in counters.
+//!
+//! Counters live in the store rather than in memory so that several nodes sharing one store
+//! (PostgreSQL later) limit password guessing together.
+
+use chrono::{DateTime, Utc};
+
+use super::StoreError;
+use crate::domain::account::{ApiToken, Failures, User};
+
+/// Durable storage of accounts. Every write is on disk before the call returns.
+pub trait AccountStore: Send + Sync {
+    /// Adds a user; `false` (and nothing written) when the e-mail is taken.
+    fn add_user(&self, user: &User) -> Result<bool, StoreError>;
+
+    /// Replaces the stored user with the same id (its e-mail must not change).
+    fn replace_user(&self, user: &User) -> Result<(), StoreError>;
+
+    /// The user with this id.
+    fn user(&self, id: &str) -> Result<Option<User>, StoreError>;
+
+    /// The user with this (normalised) e-mail.
+    fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError>;
+
+    /// Stores a newly issued token.
+    fn add_token(&self, token: &ApiToken) -> Result<(), StoreError>;
+
+    /// The token whose SHA-256 (hex) is `hash`.
+    fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>, StoreError>;
+
+    /// The token with this id.
+    fn token(&self, id: &str) -> Result<Option<ApiToken>, StoreError>;
+
+    /// Removes a token; `false` when there was none with this id.
+    fn revoke_token(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// Removes every token of a user; returns how many there were.
+    fn revoke_tokens_of(&self, user_id: &str) -> Result<usize, StoreError>;
+
+    /// Failed sign-ins counted against `key`.
+    fn failures(&self, key: &str) -> Result<Option<Failures>, StoreError>;
+
+    /// Counts one more failure against `key` at `now` (see [`Failures::record`]), atomically.
+    fn record_failure(&self, key: &str, now: DateTime<Utc>) -> Result<Failures, StoreError>;
+
+    /// Forgets the failures counted against `key`.
+    fn clear_failures(&self, key: &str) -> Result<(), StoreError>;
+}

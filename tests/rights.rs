@@ -1,0 +1,316 @@
+//! Rights: every route of the API as every kind of caller, against a table of expected answers;
+//! and contact details, which anonymous readers never see in any answer.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::common::TOKEN;
+use crate::world::{listing, Who, World, CONTACT, ENTERPRISE, INSTITUTE, PASSWORD};
+
+/// One route called as every caller, with the status each must get, in the order of
+/// [`Who::ALL`]: admin token, admin user, broker (79), institute member, enterprise member,
+/// anonymous, wrong token.
+struct Row {
+    method: Method,
+    /// The route as the OpenAPI document names it.
+    route: &'static str,
+    /// The URI called; `{fresh_listing}`, `{other_listing}`, `{deal}`, `{other_deal}` and
+    /// `{token}` are replaced by a new resource for each call.
+    uri: &'static str,
+    body: Option<Value>,
+    expect: [u16; 7],
+}
+
+fn row(
+    method: Method,
+    route: &'static str,
+    uri: &'static str,
+    body: Option<Value>,
+    expect: [u16; 7],
+) -> Row {
+    Row {
+        method,
+        route,
+        uri,
+        body,
+        expect,
+    }
+}
+
+/// A listing body without id (generated) and, unless given, without owner (stamped for members).
+fn new_listing(kind: &str, owner: Option<&str>) -> Value {
+    let mut body = listing("x", kind, owner.unwrap_or(""), "79", "2.8");
+    let map = body.as_object_mut().unwrap();
+    map.remove("id");
+    if owner.is_none() {
+        map.remove("owner");
+    }
+    body
+}
+
+/// The expected answers. Columns: admin token, admin user, broker (79), institute member,
+/// enterprise member, anonymous, wrong token.
+#[rustfmt::skip]
+fn table() -> Vec<Row> {
+    use Method as M;
+    let ro1 = listing("ro-1", "research_output", INSTITUTE, "79", "2.8");
+    let ro_hn = listing("ro-hn", "research_output", "Đại học Bách khoa Hà Nội", "01", "2.7");
+    let contacted = json!({"stage": "contacted", "note": "đã gọi điện"});
+    let interest = json!({"message": "Chúng tôi muốn mua li-xăng"});
+    let sign_in = json!({"email": "minh@mekong.vn", "password": PASSWORD});
+    vec![
+        // Reference data and health ignore credentials.
+        row(M::GET, "/api/v1/health", "/api/v1/health", None,                                  [200; 7]),
+        row(M::GET, "/api/v1/provinces", "/api/v1/provinces", None,                             [200; 7]),
+        row(M::GET, "/api/v1/fields", "/api/v1/fields", None,                                   [200; 7]),
+        row(M::GET, "/api/v1/openapi.json", "/api/v1/openapi.json", None,                       [200; 7]),
+        row(M::GET, "/api/v1/search", "/api/v1/search?q=nuoc+thai", None,                       [200, 200, 200, 200, 200, 200, 401]),
+        row(M::GET, "/api/v1/search", "/api/v1/search?status=draft", None,                      [200, 200, 400, 400, 400, 400, 401]),
+        // Listings: members write their own organisation's, of their kinds.
+        row(M::POST, "/api/v1/listings", "/api/v1/listings", Some(new_listing("research_output", None)), [201, 201, 403, 201, 403, 401, 401]),
+        row(M::POST, "/api/v1/listings", "/api/v1/listings", Some(new_listing("need", None)),   [201, 201, 403, 403, 201, 401, 401]),
+        row(M::POST, "/api/v1/listings", "/api/v1/listings", Some(new_listing("patent", Some("Đại học Khác"))), [201, 201, 403, 403, 403, 401, 401]),
+        row(M::GET, "/api/v1/listings/{id}", "/api/v1/listings/ro-1", None,                     [200, 200, 200, 200, 200, 200, 401]),
+        row(M::GET, "/api/v1/listings/{id}", "/api/v1/listings/ro-draft", None,                 [200, 200, 200, 200, 404, 404, 401]),
+        row(M::PUT, "/api/v1/listings/{id}", "/api/v1/listings/ro-1", Some(ro1),                [200, 200, 403, 200, 403, 401, 401]),
+        row(M::PUT, "/api/v1/listings/{id}", "/api/v1/listings/ro-hn", Some(ro_hn),             [200, 200, 403, 403, 403, 401, 401]),
+        row(M::DELETE, "/api/v1/listings/{id}", "/api/v1/listings/{fresh_listing}", None,       [204, 204, 403, 204, 403, 401, 401]),
+        row(M::DELETE, "/api/v1/listings/{id}", "/api/v1/listings/{other_listing}", None,       [204, 204, 403, 403, 403, 401, 401]),
+        row(M::DELETE, "/api/v1/listings/{id}", "/api/v1/listings/nothing", None,               [404, 404, 403, 404, 404, 401, 401]),
+        // Matching reads published listings, for everyone with valid (or no) credentials.
+        row(M::GET, "/api/v1/needs/{id}/matches", "/api/v1/needs/nd-1/matches", None,         [200, 200, 200, 200, 200, 200, 401]),
+        row(M::GET, "/api/v1/listings/{id}/matches", "/api/v1/listings/ro-1/matches", None,   [200, 200, 200, 200, 200, 200, 401]),
+        row(M::POST, "/api/v1/match", "/api/v1/match", Some(json!({"text": "xử lý nước thải"})), [200, 200, 200, 200, 200, 200, 401]),
+        // Interest and leads.
+        row(M::POST, "/api/v1/listings/{id}/interest", "/api/v1/listings/ro-1/interest", Some(interest.clone()), [403, 403, 403, 403, 201, 401, 401]),
+        row(M::POST, "/api/v1/listings/{id}/interest", "/api/v1/listings/nd-hn/interest", Some(interest), [403, 403, 403, 403, 400, 401, 401]),
+        row(M::GET, "/api/v1/leads", "/api/v1/leads", None,                                     [200, 200, 200, 200, 200, 401, 401]),
+        // Deals: brokers of either side's province, and admins.
+        row(M::POST, "/api/v1/deals", "/api/v1/deals", Some(json!({"need_id": "nd-1", "listing_id": "ro-1"})), [201, 201, 201, 403, 403, 401, 401]),
+        row(M::POST, "/api/v1/deals", "/api/v1/deals", Some(json!({"need_id": "nd-hn", "listing_id": "ro-hn"})), [201, 201, 403, 403, 403, 401, 401]),
+        row(M::GET, "/api/v1/deals", "/api/v1/deals", None,                                     [200, 200, 200, 403, 403, 401, 401]),
+        row(M::POST, "/api/v1/deals/{id}/stage", "/api/v1/deals/{deal}/stage", Some(contacted.clone()), [200, 200, 200, 403, 403, 401, 401]),
+        row(M::POST, "/api/v1/deals/{id}/stage", "/api/v1/deals/{other_deal}/stage", Some(contacted), [200, 200, 403, 403, 403, 401, 401]),
+        row(M::GET, "/api/v1/deals/{id}/history", "/api/v1/deals/{deal}/history", None,        [200, 200, 200, 403, 403, 401, 401]),
+        row(M::GET, "/api/v1/deals/{id}/history", "/api/v1/deals/{other_deal}/history", None,  [200, 200, 403, 403, 403, 401, 401]),
+        // Reports: a province's brokers and admins; the nation's admins.
+        row(M::GET, "/api/v1/reports/provinces/{code}", "/api/v1/reports/provinces/79", None,   [200, 200, 200, 403, 403, 401, 401]),
+        row(M::GET, "/api/v1/reports/provinces/{code}", "/api/v1/reports/provinces/92?format=csv", None, [200, 200, 403, 403, 403, 401, 401]),
+        row(M::GET, "/api/v1/reports/national", "/api/v1/reports/national", None,               [200, 200, 403, 403, 403, 401, 401]),
+        // Tokens: anyone signs in with a password; a token is revoked by its owner or an admin.
+        row(M::POST, "/api/v1/tokens", "/api/v1/tokens", Some(sign_in),                         [201, 201, 201, 201, 201, 201, 401]),
+        row(M::DELETE, "/api/v1/tokens/{id}", "/api/v1/tokens/{token}", None,                   [204, 204, 403, 403, 204, 401, 401]),
+        row(M::DELETE, "/api/v1/tokens/{id}", "/api/v1/tokens/tk-nothing", None,                [404, 404, 404, 404, 404, 401, 401]),
+        // History is append-only: no method changes or removes it.
+        row(M::DELETE, "-", "/api/v1/deals/{deal}/history", None,                               [405; 7]),
+        row(M::PUT, "-", "/api/v1/deals/{deal}/history", Some(json!({"events": []})),           [405; 7]),
+        row(M::PATCH, "-", "/api/v1/listings/ro-1", Some(json!({"title": "x"})),                [405; 7]),
+    ]
+}
+
+/// Replaces the placeholders of `uri` with resources made for this one call.
+async fn resolve(world: &World, uri: &str) -> String {
+    let mut uri = uri.to_string();
+    if uri.contains("{fresh_listing}") || uri.contains("{other_listing}") {
+        let owner = if uri.contains("{fresh_listing}") {
+            INSTITUTE
+        } else {
+            "Đại học Khác"
+        };
+        let (status, created) = world
+            .call_with(
+                TOKEN,
+                Method::POST,
+                "/api/v1/listings",
+                Some(new_listing("research_output", Some(owner))),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let id = created["id"].as_str().unwrap();
+        uri = uri
+            .replace("{fresh_listing}", id)
+            .replace("{other_listing}", id);
+    }
+    if uri.contains("{deal}") {
+        uri = uri.replace("{deal}", &world.deal("nd-1", "ro-1").await);
+    }
+    if uri.contains("{other_deal}") {
+        uri = uri.replace("{other_deal}", &world.deal("nd-hn", "ro-hn").await);
+    }
+    if uri.contains("{token}") {
+        let (status, issued) = world.sign_in("minh@mekong.vn", PASSWORD).await;
+        assert_eq!(status, StatusCode::CREATED);
+        uri = uri.replace("{token}", issued["id"].as_str().unwrap());
+    }
+    uri
+}
+
+#[tokio::test]
+async fn every_route_answers_every_caller_as_the_rights_table_says() {
+    let world = World::new().await;
+    let mut wrong = Vec::new();
+    for row in table() {
+        for (who, expected) in Who::ALL.into_iter().zip(row.expect) {
+            let uri = resolve(&world, row.uri).await;
+            let (status, body) = world
+                .call(who, row.method.clone(), &uri, row.body.as_ref())
+                .await;
+            if status.as_u16() != expected {
+                wrong.push(format!(
+                    "{} {uri} as {who:?}: {} (expected {expected}) {body}",
+                    row.method, status
+                ));
+            }
+            if status.is_client_error() && status != StatusCode::METHOD_NOT_ALLOWED {
+                assert!(
+                    body["error"]["code"].is_string() && body["error"]["message"].is_string(),
+                    "{} {uri} as {who:?}: not our error format: {body}",
+                    row.method
+                );
+            }
+            if matches!(who, Who::Anonymous | Who::WrongToken) {
+                assert!(
+                    !body.to_string().contains(CONTACT),
+                    "{} {uri} showed contact details to {who:?}: {body}",
+                    row.method
+                );
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} wrong answer(s):\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn the_rights_table_covers_every_documented_route() {
+    let world = World::new().await;
+    let (_, doc) = world.app.get("/api/v1/openapi.json").await;
+    let covered: Vec<(String, &str)> = table()
+        .iter()
+        .map(|r| (r.method.as_str().to_lowercase(), r.route))
+        .collect();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if method == "parameters" {
+                continue;
+            }
+            assert!(
+                covered.iter().any(|(m, p)| m == method && p == path),
+                "{method} {path} is documented but missing from the rights table"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn unsupported_methods_answer_in_our_error_format() {
+    let world = World::new().await;
+    let (status, body) = world
+        .call(
+            Who::AdminToken,
+            Method::DELETE,
+            "/api/v1/deals/x/history",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+}
+
+#[tokio::test]
+async fn contact_details_show_to_owners_brokers_and_admins_only() {
+    let world = World::new().await;
+    for (who, sees) in [
+        (Who::AdminToken, true),
+        (Who::AdminUser, true),
+        (Who::Broker, true),
+        (Who::Institute, true),
+        (Who::Enterprise, false),
+        (Who::Anonymous, false),
+    ] {
+        let (status, body) = world
+            .call(who, Method::GET, "/api/v1/listings/ro-1", None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            body.get("contact_email").is_some(),
+            sees,
+            "{who:?} reading ro-1: {body}"
+        );
+        // The enterprise member sees the contacts of its own need.
+        let (_, need) = world
+            .call(who, Method::GET, "/api/v1/listings/nd-1", None)
+            .await;
+        let own_or_privileged = !matches!(who, Who::Institute | Who::Anonymous);
+        assert_eq!(
+            need.get("contact_email").is_some(),
+            own_or_privileged,
+            "{who:?}: {need}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn anonymous_readers_never_see_contacts_in_search_hits_or_listing_pages() {
+    let world = World::new().await;
+    let seq = world.app.state.store.last_seq().unwrap();
+    let found = world.app.search_after(seq, "?q=nuoc+thai&limit=100").await;
+    assert_eq!(
+        found["total"], 5,
+        "every published listing matches: {found}"
+    );
+    assert!(!found.to_string().contains(CONTACT), "{found}");
+    for id in ["ro-1", "pt-1", "ro-hn", "nd-1", "nd-hn"] {
+        let (status, page) = world.app.get(&format!("/api/v1/listings/{id}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!page.to_string().contains(CONTACT), "{page}");
+    }
+}
+
+#[tokio::test]
+async fn members_store_listings_as_their_own_organisation() {
+    let world = World::new().await;
+    let (status, created) = world
+        .call(
+            Who::Institute,
+            Method::POST,
+            "/api/v1/listings",
+            Some(&new_listing("patent", None)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["owner"], INSTITUTE, "the owner is stamped");
+    let (status, err) = world
+        .call(
+            Who::Enterprise,
+            Method::POST,
+            "/api/v1/listings",
+            Some(&new_listing("need", Some(INSTITUTE))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(err["error"]["code"], "forbidden");
+    // Taking another organisation's listing over by PUT with one's own owner is refused too.
+    let takeover = listing("ro-hn", "research_output", INSTITUTE, "01", "2.7");
+    let (status, _) = world
+        .call(
+            Who::Institute,
+            Method::PUT,
+            "/api/v1/listings/ro-hn",
+            Some(&takeover),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, still) = world
+        .call(Who::AdminToken, Method::GET, "/api/v1/listings/ro-hn", None)
+        .await;
+    assert_eq!(still["owner"], "Đại học Bách khoa Hà Nội");
+    let (_, need) = world
+        .call(Who::Enterprise, Method::GET, "/api/v1/listings/nd-1", None)
+        .await;
+    assert_eq!(need["owner"], ENTERPRISE);
+}
