@@ -219,6 +219,17 @@ pub fn build(
     }
 }
 
+/// A cell that a spreadsheet will show as text: one starting like a formula (`=`, `+`, `-`,
+/// `@`, tab, carriage return) gets a leading apostrophe, so `=HYPERLINK(...)` typed into a
+/// title cannot run when a broker opens the export.
+pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
 /// Header of the CSV form: one figure per row, ready to pivot in a spreadsheet.
 pub const CSV_HEADER: [&str; 6] = ["section", "key", "key2", "label", "metric", "value"];
 
@@ -238,7 +249,7 @@ impl Report {
                     "supply_demand",
                     &r.field,
                     "",
-                    label,
+                    &spreadsheet_safe(label),
                     metric,
                     &value.to_string(),
                 ])?;
@@ -246,7 +257,14 @@ impl Report {
         }
         for n in &self.stale_needs {
             let days = n.days_open.to_string();
-            w.write_record(["stale_need", &n.id, "", &n.title, "days_open", &days])?;
+            w.write_record([
+                "stale_need",
+                &n.id,
+                "",
+                &spreadsheet_safe(&n.title),
+                "days_open",
+                &days,
+            ])?;
         }
         for (stage, count) in &self.deals.by_stage {
             w.write_record(["stage", stage.name(), "", "", "deals", &count.to_string()])?;
@@ -275,12 +293,34 @@ impl Report {
                 ("agreed", f.agreed),
                 ("signed_value_vnd", f.signed_value_vnd),
             ] {
-                w.write_record(["flow", &from, &to, &label, metric, &value.to_string()])?;
+                w.write_record([
+                    "flow",
+                    &from,
+                    &to,
+                    &spreadsheet_safe(&label),
+                    metric,
+                    &value.to_string(),
+                ])?;
             }
         }
         let bytes = w
             .into_inner()
             .map_err(|e| csv::Error::from(e.into_error()))?;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::spreadsheet_safe;
+
+    #[test]
+    fn formula_cells_are_defused_and_text_is_left_alone() {
+        assert_eq!(
+            spreadsheet_safe("=HYPERLINK(\"http://x\")"),
+            "'=HYPERLINK(\"http://x\")"
+        );
+        assert_eq!(spreadsheet_safe("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(spreadsheet_safe("Máy sấy"), "Máy sấy");
     }
 }

@@ -8,6 +8,8 @@ use crate::domain::field::{field_by_code, resolve_field};
 use crate::domain::input::FieldError;
 use crate::domain::{ProvinceCode, Provinces};
 
+/// Longest query accepted; a long text is a need, which matching reads by its salient terms.
+pub const MAX_QUERY_CHARS: usize = 2_000;
 /// Most hits in one page.
 pub const MAX_LIMIT: usize = 100;
 /// Deepest offset served; deeper pages are refused rather than slowly computed.
@@ -177,6 +179,12 @@ impl SearchParams {
             return Err(bad("trl_min", "must be 1 to 9"));
         }
         let text = self.q.clone().unwrap_or_default();
+        if text.chars().count() > MAX_QUERY_CHARS {
+            return Err(bad(
+                "q",
+                format!("is longer than {MAX_QUERY_CHARS} characters; use POST /api/v1/match for long texts"),
+            ));
+        }
         Ok(SearchRequest {
             expansions: crate::config::synonyms().expand(&text),
             text,

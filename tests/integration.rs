@@ -15,6 +15,7 @@ mod deals;
 mod demo;
 mod import;
 mod matching;
+mod nasty;
 mod reports;
 mod rights;
 mod search;

@@ -15,7 +15,7 @@ use crate::domain::{parse_listing, RawRecord};
 use crate::import::store_drafts;
 use crate::indexer;
 use crate::matching::{run as run_match, AdHocNeed};
-use crate::search::{run as run_search, SearchParams};
+use crate::search::{run as run_search, SearchParams, MAX_QUERY_CHARS};
 use crate::store::SledStore;
 
 /// Depth of the ranking kept per query (recall@100, run files).
@@ -170,7 +170,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let hits = match args.mode {
             Mode::Search => {
                 let params = SearchParams {
-                    q: Some(q.text.clone()),
+                    // Search takes at most MAX_QUERY_CHARS; longer questions are cut, not refused.
+                    q: Some(q.text.chars().take(MAX_QUERY_CHARS).collect()),
                     limit: Some(DEPTH.to_string()),
                     ..SearchParams::default()
                 };
