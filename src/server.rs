@@ -95,10 +95,12 @@ async fn follow(
 pub async fn run(
     listener: TcpListener,
     state: AppState,
+    limits: crate::api::Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // The peer address feeds the per-address count of failed sign-ins.
-    let app = crate::api::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    // The peer address feeds the per-address limits (failed sign-ins, writes).
+    let app = crate::api::app_with_limits(state, limits)
+        .into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

@@ -328,3 +328,47 @@ async fn over_the_in_flight_limit_the_answer_is_a_prompt_json_503() {
     let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(body["error"]["code"], "unavailable");
 }
+
+#[tokio::test]
+async fn writes_over_the_per_address_rate_get_a_json_429() {
+    use tower::ServiceExt;
+    let app = TestApp::new().await;
+    let limits = techmatch::api::Limits {
+        writes_per_second: 0.001,
+        write_burst: 2.0,
+        ..techmatch::api::Limits::default()
+    };
+    let router = techmatch::api::app_with_limits(app.state.clone(), limits);
+    let send = |addr: [u8; 4], id: &str| {
+        let mut body = need();
+        body["id"] = json!(id);
+        let mut request = axum::http::Request::post("/api/v1/listings")
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body.to_string()))
+            .unwrap();
+        let peer = std::net::SocketAddr::from((addr, 4000));
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        router.clone().oneshot(request)
+    };
+    assert_eq!(
+        send([10, 0, 0, 1], "a").await.unwrap().status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        send([10, 0, 0, 1], "b").await.unwrap().status(),
+        StatusCode::CREATED
+    );
+    let refused = send([10, 0, 0, 1], "c").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key("retry-after"));
+    // Another address has its own bucket, and reads are never limited.
+    assert_eq!(
+        send([10, 0, 0, 2], "d").await.unwrap().status(),
+        StatusCode::CREATED
+    );
+    let (status, _) = app.get("/api/v1/listings/a").await;
+    assert_eq!(status, StatusCode::OK);
+}

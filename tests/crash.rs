@@ -360,7 +360,7 @@ fn acknowledged_writes_survive_sigkill() {
     let mut in_flight_lost = 0;
 
     for cycle in 0..cycles {
-        let mut server = Server::start(&ws, &[]);
+        let mut server = Server::start(&ws, &["--max-writes-per-second", "1000000"]);
         let token = admin_token(&ws);
         if cycle == 0 {
             assert_eq!(server.token.as_deref(), Some(token.as_str()));
@@ -410,7 +410,7 @@ fn acknowledged_writes_survive_sigkill() {
         }
         let max_seq = by_seq.keys().next_back().copied().unwrap_or(0);
 
-        let server = Server::start(&ws, &[]);
+        let server = Server::start(&ws, &["--max-writes-per-second", "1000000"]);
         assert!(server.token.is_none(), "the admin token is created once");
         let addr = server.addr.as_str();
         // Reads first: with writes lost, min_seq searches would each wait 5 s for nothing.

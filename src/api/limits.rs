@@ -1,10 +1,13 @@
 //! Load limits: a cap on requests in flight and a time limit per request. Over a limit the
 //! answer is a prompt 503 with our JSON error, never a hang.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::Semaphore;
@@ -18,6 +21,10 @@ pub struct Limits {
     pub max_in_flight: usize,
     /// Longest a request may take.
     pub timeout: Duration,
+    /// Writes (POST, PUT, DELETE) per second one client address may sustain.
+    pub writes_per_second: f64,
+    /// Writes one client address may send in a burst.
+    pub write_burst: f64,
 }
 
 impl Default for Limits {
@@ -25,6 +32,45 @@ impl Default for Limits {
         Limits {
             max_in_flight: 512,
             timeout: Duration::from_secs(30),
+            writes_per_second: 50.0,
+            write_burst: 200.0,
+        }
+    }
+}
+
+/// Token buckets of writes per client address.
+///
+/// Kept in memory: each node limits what reaches it. (Sign-in failures, which must hold across
+/// nodes, are counted in the store instead.)
+#[derive(Debug, Default)]
+pub struct WriteBuckets {
+    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+}
+
+/// Addresses remembered at most; past this, full buckets are forgotten.
+const MAX_BUCKETS: usize = 100_000;
+
+impl WriteBuckets {
+    /// Takes one write from `addr`'s bucket; the seconds to wait when it is empty.
+    fn take(&self, addr: IpAddr, limits: &Limits) -> Result<(), u64> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        if buckets.len() > MAX_BUCKETS {
+            buckets.retain(|_, (tokens, at)| {
+                *tokens + now.duration_since(*at).as_secs_f64() * limits.writes_per_second
+                    < limits.write_burst
+            });
+        }
+        let (tokens, at) = buckets.entry(addr).or_insert((limits.write_burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * limits.writes_per_second)
+            .min(limits.write_burst);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            let wait = (1.0 - *tokens) / limits.writes_per_second.max(f64::MIN_POSITIVE);
+            Err(wait.ceil().max(1.0) as u64)
         }
     }
 }
@@ -32,10 +78,34 @@ impl Default for Limits {
 /// Applies `limits` around one request.
 pub async fn apply(
     slots: Arc<Semaphore>,
-    timeout: Duration,
+    buckets: Arc<WriteBuckets>,
+    limits: Limits,
     request: Request,
     next: Next,
 ) -> Response {
+    let writes = matches!(
+        *request.method(),
+        Method::POST | Method::PUT | Method::DELETE
+    );
+    // Sign-in has its own, stricter limit; reads and unknown peers are not rate limited.
+    let sign_in = request.uri().path().starts_with("/api/v1/tokens");
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let (true, false, Some(addr)) = (writes, sign_in, peer) {
+        if let Err(retry_after) = buckets.take(addr, &limits) {
+            return ApiError::TooManyRequests {
+                message: format!(
+                    "more than {} writes per second from {addr}; retry in {retry_after} s",
+                    limits.writes_per_second
+                ),
+                retry_after_secs: retry_after,
+            }
+            .into_response();
+        }
+    }
+    let timeout = limits.timeout;
     let Ok(_slot) = slots.try_acquire() else {
         return ApiError::Unavailable("the server is busy; retry shortly".into()).into_response();
     };

@@ -40,6 +40,7 @@ pub fn app(state: AppState) -> Router {
 /// The whole HTTP application with these load limits.
 pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
     let slots = Arc::new(Semaphore::new(limits.max_in_flight));
+    let buckets = Arc::new(limits::WriteBuckets::default());
     let api = Router::new()
         .merge(listings::router())
         .merge(matches::router())
@@ -55,7 +56,7 @@ pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(move |request, next| {
-            limits::apply(slots.clone(), limits.timeout, request, next)
+            limits::apply(slots.clone(), buckets.clone(), limits, request, next)
         }))
         .with_state(state)
 }

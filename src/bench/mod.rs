@@ -182,7 +182,12 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Value> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let state = AppState::start(stores, index, String::new());
-        let server = tokio::spawn(crate::server::run(listener, state, std::future::pending()));
+        let server = tokio::spawn(crate::server::run(
+            listener,
+            state,
+            crate::api::Limits::default(),
+            std::future::pending(),
+        ));
         let started = Instant::now();
         let (times, errors) = http::load(
             addr,

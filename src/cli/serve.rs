@@ -20,6 +20,9 @@ pub struct Args {
     /// Fill an empty data dir with the demo listings from fixtures/.
     #[arg(long)]
     demo: bool,
+    /// Writes per second one client address may sustain (bursts of four times as many).
+    #[arg(long, default_value_t = 50.0, env = "TECHMATCH_MAX_WRITES_PER_SECOND")]
+    max_writes_per_second: f64,
 }
 
 pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
@@ -56,7 +59,12 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
         let state = AppState::start(Stores::shared(Arc::new(store)), Arc::new(index), token);
         tracing::info!("techmatch listening on http://{local}");
         println!("listening on http://{local}");
-        server::run(listener, state, server::shutdown_signal()).await?;
+        let limits = crate::api::Limits {
+            writes_per_second: args.max_writes_per_second,
+            write_burst: 4.0 * args.max_writes_per_second,
+            ..crate::api::Limits::default()
+        };
+        server::run(listener, state, limits, server::shutdown_signal()).await?;
         tracing::info!("shut down");
         anyhow::Ok(())
     })?;
