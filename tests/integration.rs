@@ -6,6 +6,7 @@
 mod common;
 
 mod api;
+mod backup;
 mod bench;
 mod catch_up;
 mod cli;

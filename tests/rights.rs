@@ -97,6 +97,8 @@ fn table() -> Vec<Row> {
         row(M::GET, "/api/v1/reports/provinces/{code}", "/api/v1/reports/provinces/79", None,   [200, 200, 200, 403, 403, 401, 401]),
         row(M::GET, "/api/v1/reports/provinces/{code}", "/api/v1/reports/provinces/92?format=csv", None, [200, 200, 403, 403, 403, 401, 401]),
         row(M::GET, "/api/v1/reports/national", "/api/v1/reports/national", None,               [200, 200, 403, 403, 403, 401, 401]),
+        // Backups are for administrators (a relative path is refused, so nothing is written).
+        row(M::POST, "/api/v1/admin/backup", "/api/v1/admin/backup", Some(json!({"dir": "relative"})), [400, 400, 403, 403, 403, 401, 401]),
         // Tokens: anyone signs in with a password; a token is revoked by its owner or an admin.
         row(M::POST, "/api/v1/tokens", "/api/v1/tokens", Some(sign_in),                         [201, 201, 201, 201, 201, 201, 401]),
         row(M::DELETE, "/api/v1/tokens/{id}", "/api/v1/tokens/{token}", None,                   [204, 204, 403, 403, 204, 401, 401]),

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`: one module per resource, merged here with the shared layers.
 
 mod auth;
+mod backup;
 mod deals;
 mod error;
 mod fields;
@@ -49,7 +50,8 @@ pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
         .merge(tokens::router())
         .merge(leads::router())
         .merge(deals::router())
-        .merge(reports::router());
+        .merge(reports::router())
+        .merge(backup::router());
     Router::new()
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::NotFound("route".into()) })

@@ -1,5 +1,6 @@
 //! The command line: global options, one module per command, and the exit code.
 
+mod backup;
 mod bench;
 mod eval;
 mod export;
@@ -54,6 +55,10 @@ enum Command {
     Match(match_cmd::Args),
     /// Rebuild the search index from the store.
     Reindex,
+    /// Copy the store into a new directory (through the server when one is running).
+    Backup(backup::BackupArgs),
+    /// Replace the store with a backup and rebuild the index (server stopped).
+    Restore(backup::RestoreArgs),
     /// Print the CSV column template for imports.
     Template,
     /// Measure ranking quality on a labelled set (BEIR layout).
@@ -88,6 +93,8 @@ pub fn main() -> ExitCode {
         Command::Search(args) => search::run(&data, args),
         Command::Match(args) => match_cmd::run_cmd(&data, args),
         Command::Reindex => reindex::run(&data),
+        Command::Backup(args) => backup::backup(&data, args),
+        Command::Restore(args) => backup::restore_cmd(&data, args),
         Command::Eval(args) => eval::run(args),
         Command::Bench(args) => bench::run_cmd(args),
         Command::User(args) => user::run(&data, args),

@@ -51,6 +51,7 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let data_path = data.path().to_path_buf();
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
@@ -58,6 +59,11 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
         let local = listener.local_addr()?;
         let state = AppState::start(Stores::shared(Arc::new(store)), Arc::new(index), token);
         tracing::info!("techmatch listening on http://{local}");
+        // `techmatch backup` finds the server holding this data dir here.
+        let addr_file = data_path.join("server.addr");
+        if let Err(e) = std::fs::write(&addr_file, local.to_string()) {
+            tracing::warn!(error = %e, "could not write {}", addr_file.display());
+        }
         println!("listening on http://{local}");
         let limits = crate::api::Limits {
             writes_per_second: args.max_writes_per_second,
@@ -65,6 +71,7 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
             ..crate::api::Limits::default()
         };
         server::run(listener, state, limits, server::shutdown_signal()).await?;
+        let _ = std::fs::remove_file(&addr_file);
         tracing::info!("shut down");
         anyhow::Ok(())
     })?;

@@ -9,6 +9,7 @@
 //! [`SledStore`] implements all three, and [`Stores`] hands them to the service.
 
 mod accounts;
+pub mod backup;
 mod deals;
 mod sled_accounts;
 mod sled_deals;
@@ -104,4 +105,8 @@ pub trait Store: Send + Sync {
 
     /// Number of listings.
     fn count(&self) -> Result<usize, StoreError>;
+
+    /// Writes a consistent copy of everything the store holds into `dir` (absent or empty),
+    /// while it keeps serving.
+    fn backup_to(&self, dir: &std::path::Path) -> Result<backup::BackupInfo, StoreError>;
 }

@@ -27,6 +27,8 @@ pub struct SledStore {
     pub(super) accounts: sled::Tree,
     /// Leads, deals and deal histories.
     pub(super) deals: sled::Tree,
+    /// Where the database lives on disk; `None` for a temporary store.
+    path: Option<std::path::PathBuf>,
     /// Serialises read-modify-write of accounts and deals (e-mail uniqueness, stage moves,
     /// counters); apart from the listings' lock so that neither waits for the other.
     pub(super) desk: Mutex<()>,
@@ -63,7 +65,7 @@ impl SledStore {
                 }
                 e => backend(e),
             })?;
-        Self::from_db(db)
+        Self::from_db(db, Some(dir.to_path_buf()))
     }
 
     /// A store in a temporary directory that disappears when dropped (tests, evaluation).
@@ -72,10 +74,10 @@ impl SledStore {
             .temporary(true)
             .open()
             .map_err(backend)?;
-        Self::from_db(db)
+        Self::from_db(db, None)
     }
 
-    fn from_db(db: sled::Db) -> Result<Self, StoreError> {
+    fn from_db(db: sled::Db, path: Option<std::path::PathBuf>) -> Result<Self, StoreError> {
         let tree = db.open_tree("listings").map_err(backend)?;
         let last = match tree.scan_prefix(CHANGE).next_back() {
             Some(entry) => decode_seq(&entry.map_err(backend)?.0),
@@ -85,6 +87,7 @@ impl SledStore {
             accounts: db.open_tree("accounts").map_err(backend)?,
             deals: db.open_tree("deals").map_err(backend)?,
             desk: Mutex::new(()),
+            path,
             db,
             tree,
             write: Mutex::new(last),
@@ -128,6 +131,22 @@ impl SledStore {
         // Acknowledge only what is on disk: sled would otherwise flush in the background.
         self.db.flush().map_err(backend)?;
         Ok(next)
+    }
+
+    /// Where the database lives on disk; `None` for a temporary store.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Runs `f` with the last change sequence while no writer of listings, accounts or deals
+    /// can start.
+    pub(super) fn with_writers_held<T>(
+        &self,
+        f: impl FnOnce(u64) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let listings = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        let _desk = self.desk.lock().unwrap_or_else(|e| e.into_inner());
+        f(*listings)
     }
 
     /// Writes every dirty buffer to disk.
@@ -253,5 +272,9 @@ impl Store for SledStore {
 
     fn count(&self) -> Result<usize, StoreError> {
         Ok(self.tree.scan_prefix(LISTING).keys().count())
+    }
+
+    fn backup_to(&self, dir: &Path) -> Result<super::backup::BackupInfo, StoreError> {
+        self.copy_to(dir)
     }
 }
