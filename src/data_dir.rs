@@ -39,10 +39,18 @@ impl DataDir {
         std::fs::create_dir_all(&self.root).map_err(|e| {
             StoreError::Backend(format!("cannot create {}: {e}", self.root.display()))
         })?;
-        SledStore::open(&self.store_path()).map_err(|e| match e {
+        let mut store = SledStore::open(&self.store_path()).map_err(|e| match e {
             StoreError::Locked(_) => StoreError::Locked(self.root.display().to_string()),
             e => e,
-        })
+        })?;
+        // Small disks (and tests on them) may keep back less than the default.
+        if let Some(mb) = std::env::var("TECHMATCH_DISK_RESERVE_MB")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+        {
+            store.set_disk_reserve(mb * 1024 * 1024);
+        }
+        Ok(store)
     }
 
     /// Opens the index for reading and writing.

@@ -14,6 +14,7 @@ mod cli_user;
 mod crash;
 mod deals;
 mod demo;
+mod disk_full;
 mod import;
 mod matching;
 mod nasty;

@@ -29,10 +29,16 @@ pub struct SledStore {
     pub(super) deals: sled::Tree,
     /// Where the database lives on disk; `None` for a temporary store.
     path: Option<std::path::PathBuf>,
+    /// Free disk space (bytes) below which writes are refused.
+    disk_reserve: u64,
     /// Serialises read-modify-write of accounts and deals (e-mail uniqueness, stage moves,
     /// counters); apart from the listings' lock so that neither waits for the other.
     pub(super) desk: Mutex<()>,
 }
+
+/// Free disk space kept back by default: room for sled to finish what it started, and for the
+/// index beside it.
+pub const DEFAULT_DISK_RESERVE: u64 = 64 * 1024 * 1024;
 
 pub(super) fn backend(e: sled::Error) -> StoreError {
     StoreError::Backend(e.to_string())
@@ -88,6 +94,7 @@ impl SledStore {
             deals: db.open_tree("deals").map_err(backend)?,
             desk: Mutex::new(()),
             path,
+            disk_reserve: DEFAULT_DISK_RESERVE,
             db,
             tree,
             write: Mutex::new(last),
@@ -100,8 +107,34 @@ impl SledStore {
         tree: &sled::Tree,
         batch: sled::Batch,
     ) -> Result<(), StoreError> {
+        self.check_space()?;
         tree.apply_batch(batch).map_err(backend)?;
         self.db.flush().map(|_| ()).map_err(backend)
+    }
+
+    /// Refuses a write when the disk is nearly full.
+    ///
+    /// sled treats an I/O error as fatal and then fails reads too, so we stop writing while
+    /// there is still room: writes are refused with a clear error and reads keep working.
+    fn check_space(&self) -> Result<(), StoreError> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        match fs4::available_space(path) {
+            Ok(free) if free < self.disk_reserve => Err(StoreError::Backend(format!(
+                "the disk holding {} is nearly full ({} MiB free; writes stop below {} MiB so \
+                 that stored data stays readable)",
+                path.display(),
+                free / (1024 * 1024),
+                self.disk_reserve / (1024 * 1024)
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Sets how much free disk space writes leave untouched.
+    pub fn set_disk_reserve(&mut self, bytes: u64) {
+        self.disk_reserve = bytes;
     }
 
     /// Applies a batch with the next sequences and waits until it is on disk.
@@ -119,6 +152,7 @@ impl SledStore {
         last: &mut u64,
         build: impl FnOnce(&mut sled::Batch, &mut dyn FnMut() -> u64),
     ) -> Result<u64, StoreError> {
+        self.check_space()?;
         let mut next = *last;
         let mut batch = sled::Batch::default();
         build(&mut batch, &mut || {
