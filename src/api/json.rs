@@ -34,3 +34,22 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
         }
     }
 }
+
+/// Query parameters, whose rejection (e.g. a parameter given twice) is answered in our format.
+pub struct Query<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S>
+    for Query<T>
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| Query(v))
+            .map_err(|e| ApiError::invalid("query", e.body_text()))
+    }
+}

@@ -1,12 +1,13 @@
 //! Matching routes: a stored need's technologies, a technology's needs, an ad-hoc need's.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use super::auth::Caller;
 use super::error::ApiError;
 use super::json::JsonObject;
+use super::json::Query;
 use crate::domain::{Kind, Status};
 use crate::matching::{for_listing, run, AdHocNeed, MatchParams, MatchResponse};
 use crate::server::AppState;

@@ -1,7 +1,7 @@
 //! `/reports`: the province report for its brokers and administrators, and the national report
 //! for administrators; JSON, or CSV with `?format=csv`.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::json::Query;
 use crate::domain::{ProvinceCode, Provinces};
 use crate::report::{build, Report};
 use crate::server::AppState;

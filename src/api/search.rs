@@ -1,12 +1,13 @@
 //! `GET /search`: ranked hits, snippets and facet counts.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::json::Query;
 use crate::search::{run, SearchParams, SearchResponse};
 use crate::server::AppState;
 
@@ -29,7 +30,11 @@ async fn search(
     let request = params
         .to_request(caller.is_admin())
         .map_err(ApiError::Invalid)?;
-    if let Some(min) = consistency.min_seq.as_deref() {
+    if let Some(min) = consistency
+        .min_seq
+        .as_deref()
+        .filter(|m| !m.trim().is_empty())
+    {
         let min: u64 = min
             .parse()
             .map_err(|_| ApiError::invalid("min_seq", "must be a whole number"))?;

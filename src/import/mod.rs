@@ -4,9 +4,9 @@
 //! writes nothing and is reported as `file:line: field: reason`. Records with an id already
 //! stored replace it (their creation time is kept).
 
-mod csv_file;
+pub mod csv_file;
 pub mod jsonl;
-mod xlsx;
+pub mod xlsx;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -2,22 +2,46 @@
 
 use std::path::Path;
 
-use calamine::{open_workbook_auto, Data, Reader};
+use std::io::Cursor;
+
+use calamine::{open_workbook_auto, Data, Reader, Xlsx};
 
 use super::{Located, Problem, Read};
 use crate::domain::{RawRecord, RawValue};
 
-/// Reads every row after the header of the first sheet as one record.
+/// Reads every row after the header of the first sheet of a workbook file as one record.
 pub fn read(path: &Path) -> Read {
+    let mut workbook = open_workbook_auto(path).map_err(|e| unreadable(path, e))?;
+    rows(path, workbook.worksheet_range_at(0))
+}
+
+/// Reads an XLSX workbook from `bytes`; `path` names it in problems.
+pub fn read_bytes(path: &Path, bytes: &[u8]) -> Read {
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| unreadable(path, e))?;
+    rows(path, workbook.worksheet_range_at(0))
+}
+
+fn unreadable(path: &Path, e: impl std::fmt::Display) -> Vec<Problem> {
+    vec![Problem {
+        file: path.to_path_buf(),
+        line: 0,
+        field: "-".into(),
+        reason: format!("unreadable workbook: {e}"),
+    }]
+}
+
+/// The records of the first sheet, given as calamine read it.
+fn rows<E: std::fmt::Display>(
+    path: &Path,
+    sheet: Option<Result<calamine::Range<Data>, E>>,
+) -> Read {
     let problem = |line: usize, reason: String| Problem {
         file: path.to_path_buf(),
         line,
         field: "-".into(),
         reason,
     };
-    let mut workbook = open_workbook_auto(path)
-        .map_err(|e| vec![problem(0, format!("unreadable workbook: {e}"))])?;
-    let range = match workbook.worksheet_range_at(0) {
+    let range = match sheet {
         Some(Ok(range)) => range,
         Some(Err(e)) => return Err(vec![problem(0, format!("unreadable sheet: {e}"))]),
         None => return Err(vec![problem(0, "the workbook has no sheet".into())]),
