@@ -12,17 +12,24 @@ fn index() -> &'static SearchIndex {
     static INDEX: OnceLock<SearchIndex> = OnceLock::new();
     INDEX.get_or_init(|| {
         let index = SearchIndex::in_ram().expect("index in memory");
-        let docs = ["Công nghệ nuôi tôm tuần hoàn", "Máy sấy nông sản", "Vaccine delivery drone"]
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                IndexChange::Upsert(Box::new(IndexDoc {
-                    id: format!("d{i}"),
-                    text: vec![(TextGroup::Title, t.to_string()), (TextGroup::Body, t.repeat(3))],
-                    stored: "{}".into(),
-                    ..IndexDoc::default()
-                }))
-            });
+        let docs = [
+            "Công nghệ nuôi tôm tuần hoàn",
+            "Máy sấy nông sản",
+            "Vaccine delivery drone",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            IndexChange::Upsert(Box::new(IndexDoc {
+                id: format!("d{i}"),
+                text: vec![
+                    (TextGroup::Title, t.to_string()),
+                    (TextGroup::Body, t.repeat(3)),
+                ],
+                stored: "{}".into(),
+                ..IndexDoc::default()
+            }))
+        });
         index.apply(docs, 1).expect("index documents");
         index
     })
