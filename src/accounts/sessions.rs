@@ -24,6 +24,15 @@ pub enum SessionError {
     Store(#[from] StoreError),
 }
 
+impl From<SessionError> for super::SignInError {
+    fn from(e: SessionError) -> Self {
+        match e {
+            SessionError::Credentials(e) => super::SignInError::Credentials(e),
+            SessionError::Store(e) => super::SignInError::Store(e),
+        }
+    }
+}
+
 /// Opens a session for `user` and returns its id (the cookie's value); only its hash is stored.
 ///
 /// # Errors

@@ -20,6 +20,10 @@ pub struct Args {
     /// Fill an empty data dir with the demo listings from fixtures/.
     #[arg(long)]
     demo: bool,
+    /// Mark browser session cookies Secure: for a service reached over TLS through a proxy
+    /// (a proxy sending `X-Forwarded-Proto: https` gets them without this).
+    #[arg(long, env = "TECHMATCH_SECURE_COOKIES")]
+    secure_cookies: bool,
 }
 
 pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
@@ -53,7 +57,8 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("listening on {}", args.addr))?;
         let local = listener.local_addr()?;
-        let state = AppState::start(Stores::shared(Arc::new(store)), Arc::new(index), token);
+        let mut state = AppState::start(Stores::shared(Arc::new(store)), Arc::new(index), token);
+        state.secure_cookies = args.secure_cookies;
         tracing::info!("techmatch listening on http://{local}");
         println!("listening on http://{local}");
         server::run(listener, state, server::shutdown_signal()).await?;
