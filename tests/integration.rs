@@ -7,6 +7,7 @@ mod common;
 
 mod api;
 mod bench;
+mod browser;
 mod catch_up;
 mod cli;
 mod cli_user;
@@ -19,4 +20,6 @@ mod reports;
 mod rights;
 mod search;
 mod sign_in;
+mod web;
+mod webdriver;
 mod world;
