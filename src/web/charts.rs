@@ -25,9 +25,9 @@ fn short(text: &str, n: usize) -> String {
     }
 }
 
-/// A bar's length for `value` out of `max`, in SVG units.
+/// A bar's length for `value` out of `max`, in SVG units, leaving room for a figure after it.
 fn bar(value: u64, max: u64) -> u32 {
-    let room = f64::from(WIDTH - LABEL - 40);
+    let room = f64::from(WIDTH - LABEL - 110);
     if max == 0 {
         0
     } else {
@@ -56,20 +56,20 @@ pub fn supply_demand(l: Lang, rows: &[FieldRow]) -> Markup {
             svg xmlns="http://www.w3.org/2000/svg" viewBox=(format!("0 0 {WIDTH} {height}")) role="img"
                 aria-label=(l.t("Cung và cầu theo lĩnh vực", "Supply and demand by field")) {
                 rect x=(LABEL) y="4" width="10" height="10" fill=(SUPPLY) {}
-                text x=(LABEL + 14) y="13" font-size="11" { (l.t("Cung (công nghệ)", "Supply (technologies)")) }
+                text x=(LABEL + 14) y="13" font-size="13" { (l.t("Cung (công nghệ)", "Supply (technologies)")) }
                 rect x=(LABEL + 170) y="4" width="10" height="10" fill=(DEMAND) {}
-                text x=(LABEL + 184) y="13" font-size="11" { (l.t("Cầu (nhu cầu)", "Demand (needs)")) }
+                text x=(LABEL + 184) y="13" font-size="13" { (l.t("Cầu (nhu cầu)", "Demand (needs)")) }
                 @if rows.is_empty() {
                     text x="0" y="44" font-size="12" fill="#5a6776" { (l.t("Chưa có tin đăng.", "No listings yet.")) }
                 }
                 @for (i, r) in rows.iter().enumerate() {
                     @let y = 24 + ROW * i as u32;
                     @let name = format!("{} {}", r.field, r.label.as_deref().unwrap_or_default());
-                    text x="0" y=(y + 15) font-size="11" { title { (name) } (short(&name, 30)) }
+                    text x="0" y=(y + 15) font-size="13" { title { (name) } (short(&name, 26)) }
                     rect x=(LABEL) y=(y + 3) width=(bar(r.supply, max)) height="9" fill=(SUPPLY) {}
-                    text x=(LABEL + bar(r.supply, max) + 4) y=(y + 11) font-size="10" { (r.supply) }
+                    text x=(LABEL + bar(r.supply, max) + 4) y=(y + 11) font-size="13" { (r.supply) }
                     rect x=(LABEL) y=(y + 13) width=(bar(r.demand, max)) height="9" fill=(DEMAND) {}
-                    text x=(LABEL + bar(r.demand, max) + 4) y=(y + 21) font-size="10" { (r.demand) }
+                    text x=(LABEL + bar(r.demand, max) + 4) y=(y + 21) font-size="13" { (r.demand) }
                 }
             }
         }
@@ -96,11 +96,11 @@ pub fn funnel(l: Lang, deals: &DealFigures) -> Markup {
                     @let n = deals.by_stage.get(stage).copied().unwrap_or(0);
                     @let w = bar(n, max).max(2);
                     @let y = 4 + ROW * i as u32;
-                    @let x = LABEL + (WIDTH - LABEL - 40 - w) / 2;
-                    text x="0" y=(y + 16) font-size="12" { (l.stage(*stage)) }
+                    @let x = LABEL + (WIDTH - LABEL - 110 - w) / 2;
+                    text x="0" y=(y + 16) font-size="13" { (l.stage(*stage)) }
                     rect x=(x) y=(y + 2) width=(w) height="18" rx="3"
                         fill=(if *stage == Stage::Lost { "#9aa8b8" } else { SUPPLY }) {}
-                    text x=(WIDTH - 34) y=(y + 16) font-size="12" { (n) }
+                    text x=(WIDTH - 100) y=(y + 16) font-size="13" { (n) }
                 }
             }
         }
@@ -124,9 +124,9 @@ pub fn flows(l: Lang, flows: &[Flow]) -> Markup {
                 @for (i, f) in flows.iter().enumerate() {
                     @let y = 4 + ROW * i as u32;
                     @let name = format!("{} → {}", f.from_name.as_deref().unwrap_or(unknown), f.to_name.as_deref().unwrap_or(unknown));
-                    text x="0" y=(y + 16) font-size="11" { title { (name) } (short(&name, 30)) }
+                    text x="0" y=(y + 16) font-size="13" { title { (name) } (short(&name, 26)) }
                     rect x=(LABEL) y=(y + 4) width=(bar(f.deals, max).max(2)) height="14" fill="#2e7d32" {}
-                    text x=(LABEL + bar(f.deals, max).max(2) + 4) y=(y + 16) font-size="11" {
+                    text x=(LABEL + bar(f.deals, max).max(2) + 4) y=(y + 16) font-size="13" {
                         (f.deals) " (" (f.agreed) " " (l.t("đã ký", "agreed")) ")"
                     }
                 }

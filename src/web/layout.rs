@@ -26,7 +26,9 @@ h2{font-size:1.15rem;margin:1.25rem 0 .5rem}
 .searchbox input{flex:1;min-width:0;font-size:1.05rem;padding:.55rem .65rem;border:1px solid #9aa8b8;border-radius:4px}
 button,.button{background:#0b5cad;color:#fff;border:0;border-radius:4px;padding:.5rem .9rem;font:inherit;cursor:pointer;text-decoration:none;display:inline-block}
 .results{display:grid;gap:1rem}
-@media(min-width:48em){.results{grid-template-columns:15rem 1fr}}
+.results .facets{order:2}
+.to-filters{float:right}
+@media(min-width:48em){.results{grid-template-columns:15rem 1fr}.results .facets{order:0}.to-filters{display:none}}
 .facets h3{font-size:.95rem;margin:.75rem 0 .25rem}
 .facets ul{list-style:none;margin:0;padding:0}
 .facets li{margin:.1rem 0;font-size:.92rem}
@@ -58,6 +60,8 @@ textarea{min-height:7rem}
 .charts{display:grid;gap:1rem}
 @media(min-width:60em){.charts{grid-template-columns:1fr 1fr}}
 svg{max-width:100%;height:auto}
+figure{margin:0}
+figcaption{font-weight:600;margin-bottom:.25rem}
 table{border-collapse:collapse;width:100%;font-size:.92rem}
 th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #dde3ea;vertical-align:top}
 .table-wrap{overflow-x:auto}

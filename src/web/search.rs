@@ -164,7 +164,7 @@ fn facets(l: Lang, params: &Params, facets: &serde_json::Map<String, Value>) -> 
         _ => l.t("Hình thức chuyển giao", "Transfer mode"),
     };
     html! {
-        aside.facets.panel aria-label=(l.t("Bộ lọc", "Filters")) {
+        aside.facets.panel id="filters" aria-label=(l.t("Bộ lọc", "Filters")) {
             @for (facet, param) in FILTERS {
                 @if let Some(values) = facets.get(facet).and_then(Value::as_array).filter(|v| !v.is_empty()) {
                     h3 { (title(facet)) }
@@ -265,7 +265,11 @@ async fn search(
         div.results {
             (facets(l, &params, &answer.facets))
             section aria-live="polite" {
-                p.meta id="total" { (answer.total) " " (l.t("kết quả", "results")) }
+                p.meta {
+                    // On a phone the filters follow the results; this jumps to them.
+                    a.to-filters href="#filters" { (l.t("Bộ lọc ↓", "Filters ↓")) }
+                    span id="total" { (answer.total) " " (l.t("kết quả", "results")) }
+                }
                 @if answer.hits.is_empty() {
                     p { (l.t("Không tìm thấy kết quả. Thử bớt từ hoặc bỏ bộ lọc.", "Nothing found. Try fewer words or clear a filter.")) }
                 }
