@@ -3,7 +3,8 @@
 //!
 //! Layout, from the edge inwards:
 //! - [`cli`]: one module per command; `main.rs` only calls [`cli::main`].
-//! - [`api`] and [`server`]: the HTTP API (axum) and the running service.
+//! - [`api`] and [`server`]: the HTTP API (axum) and the running service; [`web`]: the
+//!   server-rendered pages for browsers, merged into the same application.
 //! - [`search`]: search parameters and the JSON answer shared by API and CLI.
 //! - [`import`], [`demo`]: reading JSONL, CSV and XLSX files into listings.
 //! - [`indexer`]: keeps the search index (crate `techmatch-index`) following the store.
@@ -27,3 +28,4 @@ pub mod report;
 pub mod search;
 pub mod server;
 pub mod store;
+pub mod web;

@@ -37,6 +37,9 @@ pub struct AppState {
     pub deals: Arc<dyn DealStore>,
     /// Pause before answering a failed sign-in ([`SIGN_IN_DELAY`]).
     pub sign_in_delay: Duration,
+    /// Mark session cookies `Secure` (the service is reached over TLS through a proxy that does
+    /// not say so with `X-Forwarded-Proto`).
+    pub secure_cookies: bool,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
             accounts: stores.accounts,
             deals: stores.deals,
             sign_in_delay: SIGN_IN_DELAY,
+            secure_cookies: false,
         }
     }
 

@@ -65,6 +65,29 @@ pub fn sign_in(
     address: Option<IpAddr>,
     now: DateTime<Utc>,
 ) -> Result<(User, IssuedToken), SignInError> {
+    let user = check_credentials(store, email, password, address, now)?;
+    let issued = new_token()?;
+    store.add_token(&ApiToken {
+        id: issued.id.clone(),
+        user_id: user.id.clone(),
+        hash: issued.hash.clone(),
+        created_at: now,
+    })?;
+    Ok((user, issued))
+}
+
+/// Checks e-mail and password with the failure counters, for API tokens and browser sessions
+/// alike (one limit, whichever door is tried); returns the user when both are right.
+///
+/// # Errors
+/// As [`sign_in`].
+pub fn check_credentials(
+    store: &dyn AccountStore,
+    email: &str,
+    password: &str,
+    address: Option<IpAddr>,
+    now: DateTime<Utc>,
+) -> Result<User, SignInError> {
     let email = normalise_email(email).map_err(SignInError::Invalid)?;
     let counters = [account_counter(&email), address_counter(address)];
     for counter in &counters {
@@ -91,14 +114,7 @@ pub fn sign_in(
         return Err(SignInError::WrongCredentials);
     };
     store.clear_failures(&counters[0])?;
-    let issued = new_token()?;
-    store.add_token(&ApiToken {
-        id: issued.id.clone(),
-        user_id: user.id.clone(),
-        hash: issued.hash.clone(),
-        created_at: now,
-    })?;
-    Ok((user, issued))
+    Ok(user)
 }
 
 /// The user a bearer token signs in, with the token's record; `None` for an unknown or revoked

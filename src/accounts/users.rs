@@ -122,8 +122,8 @@ pub fn add_user(
     Ok(user)
 }
 
-/// Sets a new password, revokes every API token of the user (whoever had them is out) and lifts
-/// a sign-in lockout of the account. Returns the user and how many tokens were revoked.
+/// Sets a new password, revokes every API token and browser session of the user (whoever had
+/// them is out) and lifts a sign-in lockout of the account. Returns the user and how many tokens were revoked.
 ///
 /// # Errors
 /// [`AccountError::UnknownUser`], or [`AccountError::Invalid`] for a too-short password.
@@ -140,6 +140,8 @@ pub fn reset_password(
     user.password_hash = hash_password(password)?;
     store.replace_user(&user)?;
     let revoked = store.revoke_tokens_of(&user.id)?;
+    // Browser sessions too: a reset is how an administrator throws someone out.
+    store.remove_sessions_of(&user.id)?;
     store.clear_failures(&super::sign_in::account_counter(&email))?;
     Ok((user, revoked))
 }

@@ -155,6 +155,17 @@ async fn move_stage(
     Path(id): Path<String>,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Deal>, ApiError> {
+    Ok(Json(move_deal(state, caller, id, body).await?))
+}
+
+/// Moves the deal `id` as the body says (`{"stage", "note", "contract_value_vnd", "signed_on",
+/// "reason"}`); the API route and the broker desk's form both come here.
+pub(crate) async fn move_deal(
+    state: AppState,
+    caller: Caller,
+    id: String,
+    body: serde_json::Map<String, Value>,
+) -> Result<Deal, ApiError> {
     let desk = caller.desk()?;
     let body = Fields::new(
         body,
@@ -200,7 +211,7 @@ async fn move_stage(
         }
     })
     .await??;
-    Ok(Json(deal))
+    Ok(deal)
 }
 
 async fn history(

@@ -63,7 +63,8 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    fn status(&self) -> StatusCode {
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Invalid(_) | ApiError::InvalidListing(_) | ApiError::BadJson(_) => {
                 StatusCode::BAD_REQUEST

@@ -56,6 +56,18 @@ async fn interest(
     Path(id): Path<String>,
     JsonObject(body): JsonObject,
 ) -> Result<(StatusCode, Json<Lead>), ApiError> {
+    let lead = mark_interest(&state, &caller, id, body).await?;
+    Ok((StatusCode::CREATED, Json(lead)))
+}
+
+/// Records an enterprise member's interest (`{"message"}`) in the technology `id` as a lead;
+/// the API route and the web form both come here.
+pub(crate) async fn mark_interest(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+    body: serde_json::Map<String, Value>,
+) -> Result<Lead, ApiError> {
     let user = caller.enterprise()?.clone();
     let body = Fields::new(body, &["message"])?;
     let message = clean_text("message", Some(&body.required("message")?))
@@ -96,7 +108,7 @@ async fn interest(
         Ok::<_, ApiError>(lead)
     })
     .await??;
-    Ok((StatusCode::CREATED, Json(lead)))
+    Ok(lead)
 }
 
 async fn leads(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {

@@ -48,8 +48,9 @@ fn stamp_owner(caller: &Caller, body: &mut serde_json::Map<String, serde_json::V
     }
 }
 
-/// Checks the body and the caller's rights, settles timestamps and stores the listing durably.
-async fn store(
+/// Checks the body and the caller's rights, settles timestamps and stores the listing durably;
+/// the web forms store through this too. Returns the listing, its sequence and whether it is new.
+pub(crate) async fn store(
     state: &AppState,
     caller: &Caller,
     mut body: serde_json::Map<String, serde_json::Value>,

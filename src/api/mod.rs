@@ -1,17 +1,18 @@
-//! The JSON API under `/api/v1`: one module per resource, merged here with the shared layers.
+//! The JSON API under `/api/v1`: one module per resource, merged here with the web pages
+//! (`crate::web`) and the shared layers.
 
 mod auth;
 mod backup;
-mod deals;
+pub(crate) mod deals;
 mod error;
 mod fields;
 mod json;
-mod leads;
+pub(crate) mod leads;
 mod limits;
-mod listings;
+pub(crate) mod listings;
 mod matches;
 mod meta;
-mod reports;
+pub(crate) mod reports;
 mod rights;
 mod search;
 mod tokens;
@@ -54,6 +55,7 @@ pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
         .merge(backup::router());
     Router::new()
         .nest("/api/v1", api)
+        .merge(crate::web::router())
         .fallback(|| async { ApiError::NotFound("route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -29,8 +29,11 @@ struct Format {
     format: Option<String>,
 }
 
-/// Scans listings and deals and computes the report in a blocking thread.
-async fn compute(state: &AppState, province: Option<ProvinceCode>) -> Result<Report, ApiError> {
+/// Scans listings and deals and computes the report in a blocking thread (also for the desk).
+pub(crate) async fn compute(
+    state: &AppState,
+    province: Option<ProvinceCode>,
+) -> Result<Report, ApiError> {
     let (store, deals) = (state.store.clone(), state.deals.clone());
     tokio::task::spawn_blocking(move || {
         let listings = store.scan().collect::<Result<Vec<_>, _>>()?;

@@ -23,6 +23,10 @@ pub struct Args {
     /// Writes per second one client address may sustain (bursts of four times as many).
     #[arg(long, default_value_t = 50.0, env = "TECHMATCH_MAX_WRITES_PER_SECOND")]
     max_writes_per_second: f64,
+    /// Mark browser session cookies Secure: for a service reached over TLS through a proxy
+    /// (a proxy sending `X-Forwarded-Proto: https` gets them without this).
+    #[arg(long, env = "TECHMATCH_SECURE_COOKIES")]
+    secure_cookies: bool,
 }
 
 pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
@@ -57,7 +61,8 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("listening on {}", args.addr))?;
         let local = listener.local_addr()?;
-        let state = AppState::start(Stores::shared(Arc::new(store)), Arc::new(index), token);
+        let mut state = AppState::start(Stores::shared(Arc::new(store)), Arc::new(index), token);
+        state.secure_cookies = args.secure_cookies;
         tracing::info!("techmatch listening on http://{local}");
         // `techmatch backup` finds the server holding this data dir here.
         let addr_file = data_path.join("server.addr");

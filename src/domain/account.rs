@@ -100,6 +100,19 @@ pub struct ApiToken {
     pub created_at: DateTime<Utc>,
 }
 
+/// A browser session as stored: only the SHA-256 of its id, never the id (the cookie's value).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// Hex SHA-256 of the session id.
+    pub hash: String,
+    /// The user it signs in.
+    pub user_id: String,
+    /// When it was opened.
+    pub created_at: DateTime<Utc>,
+    /// When it stops signing anyone in.
+    pub expires_at: DateTime<Utc>,
+}
+
 /// Failed sign-ins counted against one key (an account or a client address).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failures {

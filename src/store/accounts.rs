@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 
 use super::StoreError;
-use crate::domain::account::{ApiToken, Failures, User};
+use crate::domain::account::{ApiToken, Failures, Session, User};
 
 /// Durable storage of accounts. Every write is on disk before the call returns.
 pub trait AccountStore: Send + Sync {
@@ -45,4 +45,16 @@ pub trait AccountStore: Send + Sync {
 
     /// Forgets the failures counted against `key`.
     fn clear_failures(&self, key: &str) -> Result<(), StoreError>;
+
+    /// Stores a newly opened browser session.
+    fn add_session(&self, session: &Session) -> Result<(), StoreError>;
+
+    /// The session whose id hashes (SHA-256, hex) to `hash`.
+    fn session_by_hash(&self, hash: &str) -> Result<Option<Session>, StoreError>;
+
+    /// Removes a session; `false` when there was none.
+    fn remove_session(&self, hash: &str) -> Result<bool, StoreError>;
+
+    /// Removes every session of a user; returns how many there were.
+    fn remove_sessions_of(&self, user_id: &str) -> Result<usize, StoreError>;
 }

@@ -1,7 +1,7 @@
 //! [`AccountStore`] on sled: the `accounts` tree.
 //!
 //! Keys: `u/<user id>` → user, `e/<email>` → user id, `t/<token sha256>` → token,
-//! `k/<token id>` → token sha256, `f/<counter key>` → failures. Each operation is one batch on
+//! `k/<token id>` → token sha256, `f/<counter key>` → failures, `s/<session id sha256>` → session. Each operation is one batch on
 //! this tree, flushed before it returns.
 
 use chrono::{DateTime, Utc};
@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use super::sled_store::{backend, encode};
 use super::{AccountStore, SledStore, StoreError};
-use crate::domain::account::{ApiToken, Failures, User};
+use crate::domain::account::{ApiToken, Failures, Session, User};
 
 fn key(prefix: &str, rest: &str) -> Vec<u8> {
     [prefix.as_bytes(), rest.as_bytes()].concat()
@@ -147,5 +147,48 @@ impl AccountStore for SledStore {
         let mut batch = sled::Batch::default();
         batch.remove(key("f/", counter));
         self.write_durably(&self.accounts, batch)
+    }
+
+    fn add_session(&self, session: &Session) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        batch.insert(key("s/", &session.hash), encode(session));
+        self.write_durably(&self.accounts, batch)
+    }
+
+    fn session_by_hash(&self, hash: &str) -> Result<Option<Session>, StoreError> {
+        read(&self.accounts, &key("s/", hash))
+    }
+
+    fn remove_session(&self, hash: &str) -> Result<bool, StoreError> {
+        let _desk = self.lock_desk();
+        if !self
+            .accounts
+            .contains_key(key("s/", hash))
+            .map_err(backend)?
+        {
+            return Ok(false);
+        }
+        let mut batch = sled::Batch::default();
+        batch.remove(key("s/", hash));
+        self.write_durably(&self.accounts, batch)?;
+        Ok(true)
+    }
+
+    fn remove_sessions_of(&self, user_id: &str) -> Result<usize, StoreError> {
+        let _desk = self.lock_desk();
+        let mut batch = sled::Batch::default();
+        let mut n = 0;
+        for entry in self.accounts.scan_prefix(b"s/") {
+            let (k, bytes) = entry.map_err(backend)?;
+            let session: Session = decode(&k, &bytes)?;
+            if session.user_id == user_id {
+                batch.remove(k);
+                n += 1;
+            }
+        }
+        if n > 0 {
+            self.write_durably(&self.accounts, batch)?;
+        }
+        Ok(n)
     }
 }

@@ -1,0 +1,402 @@
+//! `/needs/new` (enterprise members post a need) and `/listings/new` (institute members list a
+//! research output or patent): forms that keep what was typed and show each error beside its
+//! field. They store through `api::listings::store`, so `domain::parse_listing` checks every
+//! field and the rights model decides, exactly as for `POST /api/v1/listings`.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::get;
+use axum::{Form, Router};
+use maud::{html, Markup};
+use serde_json::{Map, Value};
+
+use super::layout::{csrf_field, encode, page};
+use super::listing::field_reason;
+use super::session::CSRF_FIELD;
+use super::{html_response, Failure, Lang, PageResult, Visitor};
+use crate::api::listings::store;
+use crate::api::ApiError;
+use crate::domain::account::Role;
+use crate::domain::field::fields;
+use crate::domain::Provinces;
+use crate::server::AppState;
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/needs/new", get(new_need).post(post_need))
+        .route("/listings/new", get(new_supply).post(post_supply))
+}
+
+/// A posted form's pairs, in order; a name may repeat (checkboxes).
+#[derive(Debug, Default)]
+pub struct FormData(pub Vec<(String, String)>);
+
+impl FormData {
+    /// The first value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+/// Which form: a need, or a technology (research output or patent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Need,
+    Supply,
+}
+
+/// How a form field is entered.
+enum Input {
+    Text,
+    Long,
+    Email,
+    Date,
+    Province,
+    Field,
+    Trl,
+    Modes,
+    Kind,
+}
+
+/// The fields of a form: name, input, Vietnamese and English labels.
+fn layout(side: Side) -> Vec<(&'static str, Input, &'static str, &'static str)> {
+    let mut out = Vec::new();
+    if side == Side::Supply {
+        out.push(("kind", Input::Kind, "Loại", "Kind"));
+    }
+    out.extend([
+        ("title", Input::Text, "Tiêu đề", "Title"),
+        ("description", Input::Long, "Mô tả", "Description"),
+        (
+            "keywords",
+            Input::Text,
+            "Từ khóa (cách nhau bởi dấu phẩy)",
+            "Keywords (comma-separated)",
+        ),
+        ("field", Input::Field, "Lĩnh vực", "Field of science"),
+        ("province", Input::Province, "Tỉnh, thành phố", "Province"),
+    ]);
+    match side {
+        Side::Need => out.extend([
+            ("industry", Input::Text, "Ngành", "Industry"),
+            (
+                "desired_outcome",
+                Input::Long,
+                "Kết quả mong muốn",
+                "Desired outcome",
+            ),
+            ("trl_min", Input::Trl, "TRL tối thiểu", "Minimum TRL"),
+            (
+                "budget_min_vnd",
+                Input::Text,
+                "Ngân sách từ (đồng)",
+                "Budget from (VND)",
+            ),
+            (
+                "budget_max_vnd",
+                Input::Text,
+                "Ngân sách đến (đồng)",
+                "Budget up to (VND)",
+            ),
+            ("deadline", Input::Date, "Hạn", "Deadline"),
+        ]),
+        Side::Supply => out.extend([
+            ("trl", Input::Trl, "Mức sẵn sàng (TRL)", "Readiness (TRL)"),
+            (
+                "price_vnd",
+                Input::Text,
+                "Giá chào (đồng, kết quả nghiên cứu)",
+                "Asking price (VND, research outputs)",
+            ),
+            (
+                "year",
+                Input::Text,
+                "Năm (kết quả nghiên cứu)",
+                "Year (research outputs)",
+            ),
+            (
+                "patent_number",
+                Input::Text,
+                "Số bằng (sáng chế)",
+                "Patent number (patents)",
+            ),
+            (
+                "ipc",
+                Input::Text,
+                "Phân loại IPC (sáng chế)",
+                "IPC classes (patents)",
+            ),
+        ]),
+    }
+    out.extend([
+        (
+            "transfer_modes",
+            Input::Modes,
+            "Hình thức chuyển giao",
+            "Transfer modes",
+        ),
+        ("contact_name", Input::Text, "Người liên hệ", "Contact name"),
+        (
+            "contact_email",
+            Input::Email,
+            "E-mail liên hệ",
+            "Contact e-mail",
+        ),
+        (
+            "contact_phone",
+            Input::Text,
+            "Điện thoại liên hệ",
+            "Contact phone",
+        ),
+    ]);
+    out
+}
+
+const MODES: [&str; 5] = [
+    "licence",
+    "assignment",
+    "joint_development",
+    "technical_service",
+    "consulting",
+];
+
+fn control(l: Lang, name: &str, input: &Input, form: &FormData, bad: bool) -> Markup {
+    let value = form.get(name).unwrap_or_default();
+    let class = bad.then_some("invalid");
+    let described = bad.then(|| format!("{name}-error"));
+    html! {
+        @match input {
+            Input::Text => input id=(name) name=(name) type="text" value=(value) class=[class] aria-describedby=[described];
+            Input::Email => input id=(name) name=(name) type="email" value=(value) class=[class] aria-describedby=[described];
+            Input::Date => input id=(name) name=(name) type="date" value=(value) class=[class] aria-describedby=[described];
+            Input::Long => textarea id=(name) name=(name) class=[class] aria-describedby=[described] { (value) }
+            Input::Trl => select id=(name) name=(name) class=[class] aria-describedby=[described] {
+                option value="" { "—" }
+                @for t in 1..=9u8 { @let t = t.to_string(); option value=(t) selected[value == t] { (t) } }
+            }
+            Input::Field => select id=(name) name=(name) class=[class] aria-describedby=[described] {
+                option value="" { "—" }
+                @for f in fields() {
+                    option value=(f.code.as_str()) selected[value == f.code.as_str()] {
+                        (f.code.as_str()) " " (l.t(&f.label_vi, &f.label_en))
+                    }
+                }
+            }
+            Input::Province => select id=(name) name=(name) class=[class] aria-describedby=[described] {
+                option value="" { "—" }
+                @for p in Provinces::get().all() {
+                    option value=(p.code.as_str()) selected[value == p.code.as_str()] { (p.short_name) }
+                }
+            }
+            Input::Kind => select id=(name) name=(name) class=[class] aria-describedby=[described] {
+                @for k in ["research_output", "patent"] { option value=(k) selected[value == k] { (l.kind(k)) } }
+            }
+            Input::Modes => div.checks id=(name) {
+                @let chosen = form.all(name);
+                @for m in MODES {
+                    label { input type="checkbox" name=(name) value=(m) checked[chosen.contains(&m)]; " " (l.mode(m)) }
+                }
+            }
+        }
+    }
+}
+
+fn render(
+    v: &Visitor,
+    side: Side,
+    form: &FormData,
+    errors: &BTreeMap<String, Vec<String>>,
+    general: Option<&str>,
+) -> Markup {
+    let l = v.lang;
+    let (title, action) = match side {
+        Side::Need => (
+            l.t("Đăng nhu cầu công nghệ", "Post a technology need"),
+            "/needs/new",
+        ),
+        Side::Supply => (l.t("Đăng công nghệ", "List a technology"), "/listings/new"),
+    };
+    let required = ["kind", "title", "description"];
+    let body = html! {
+        section.panel {
+            h1 { (title) }
+            @if let Some(g) = general { p.error id="form-error" { (g) } }
+            @if !errors.is_empty() {
+                p.error role="alert" { (l.t("Vui lòng sửa các mục được đánh dấu.", "Please correct the marked fields.")) }
+            }
+            form method="post" action=(action) novalidate {
+                (csrf_field(v))
+                @for (name, input, vi, en) in layout(side) {
+                    @let bad = errors.get(name);
+                    div.field data-field=(name) {
+                        label for=(name) {
+                            (l.t(vi, en))
+                            @if required.contains(&name) { " *" }
+                        }
+                        (control(l, name, &input, form, bad.is_some()))
+                        @if let Some(reasons) = bad {
+                            @for r in reasons { p.field-error id=(format!("{name}-error")) { (field_reason(l, r)) } }
+                        }
+                    }
+                }
+                label for="status" { (l.t("Trạng thái", "Status")) }
+                select id="status" name="status" {
+                    option value="published" selected[form.get("status") != Some("draft")] { (l.t("Công bố ngay", "Publish now")) }
+                    option value="draft" selected[form.get("status") == Some("draft")] { (l.t("Lưu nháp", "Save as draft")) }
+                }
+                p { button type="submit" { (l.t("Đăng", "Post")) } }
+            }
+        }
+    };
+    page(v, title, body)
+}
+
+/// Refuses visitors who may not use this form: anonymous ones go to sign in; other roles get 403.
+fn admit(v: &Visitor, side: Side) -> Result<(), Failure> {
+    v.caller
+        .require_signed_in()
+        .map_err(|e| Failure::from_api(e, v))?;
+    let allowed = matches!(
+        (side, v.caller.role()),
+        (_, Some(Role::Admin))
+            | (Side::Need, Some(Role::Enterprise))
+            | (Side::Supply, Some(Role::Institute))
+    );
+    if allowed {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            StatusCode::FORBIDDEN,
+            match side {
+                Side::Need => v.lang.t(
+                    "Nhu cầu do thành viên doanh nghiệp đăng.",
+                    "Needs are posted by enterprise members.",
+                ),
+                Side::Supply => v.lang.t(
+                    "Công nghệ do thành viên viện, trường đăng.",
+                    "Technologies are listed by institute members.",
+                ),
+            },
+            v.lang,
+        ))
+    }
+}
+
+/// The JSON body the API would take for this form: every non-blank field.
+fn body(side: Side, form: &FormData) -> Map<String, Value> {
+    let mut body = Map::new();
+    let kind = match side {
+        Side::Need => "need",
+        Side::Supply => form.get("kind").unwrap_or("research_output"),
+    };
+    body.insert("kind".into(), Value::String(kind.into()));
+    for (name, input, _, _) in layout(side) {
+        if matches!(input, Input::Modes) {
+            let modes: Vec<Value> = form
+                .all(name)
+                .into_iter()
+                .map(|m| Value::String(m.into()))
+                .collect();
+            if !modes.is_empty() {
+                body.insert(name.into(), Value::Array(modes));
+            }
+        } else if let Some(v) = form.get(name).filter(|v| !v.trim().is_empty()) {
+            if name != "kind" {
+                body.insert(name.into(), Value::String(v.to_string()));
+            }
+        }
+    }
+    if let Some(s) = form.get("status") {
+        body.insert("status".into(), Value::String(s.into()));
+    }
+    body
+}
+
+async fn show(v: Visitor, side: Side) -> PageResult {
+    admit(&v, side)?;
+    Ok(html_response(render(
+        &v,
+        side,
+        &FormData::default(),
+        &BTreeMap::new(),
+        None,
+    )))
+}
+
+async fn submit(state: AppState, v: Visitor, side: Side, form: FormData) -> PageResult {
+    admit(&v, side)?;
+    v.check_csrf(form.get(CSRF_FIELD))?;
+    let errors: Vec<(String, String)> = match store(&state, &v.caller, body(side, &form), true)
+        .await
+    {
+        Ok((listing, _, _)) => {
+            return Ok(Redirect::to(&format!("/listings/{}", encode(&listing.id))).into_response())
+        }
+        Err(ApiError::InvalidListing(errors)) => {
+            errors.into_iter().map(|e| (e.field, e.reason)).collect()
+        }
+        Err(ApiError::Invalid(e)) => vec![(e.field, e.reason)],
+        Err(ApiError::Forbidden(message)) => {
+            let mut response =
+                html_response(render(&v, side, &form, &BTreeMap::new(), Some(&message)));
+            *response.status_mut() = StatusCode::FORBIDDEN;
+            return Ok(response);
+        }
+        Err(e) => return Err(Failure::from_api(e, &v)),
+    };
+    let mut by_field: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (field, reason) in errors {
+        by_field.entry(field).or_default().push(reason);
+    }
+    // An error on a field the form does not show (the domain's checks are wider) still shows.
+    let shown: Vec<&str> = layout(side).iter().map(|f| f.0).collect();
+    let general: Vec<String> = by_field
+        .iter()
+        .filter(|(f, _)| !shown.contains(&f.as_str()))
+        .map(|(f, r)| format!("{f}: {}", r.join("; ")))
+        .collect();
+    let general = (!general.is_empty()).then(|| general.join(" · "));
+    let mut response = html_response(render(&v, side, &form, &by_field, general.as_deref()));
+    *response.status_mut() = StatusCode::BAD_REQUEST;
+    Ok(response)
+}
+
+async fn new_need(v: Visitor) -> PageResult {
+    show(v, Side::Need).await
+}
+
+async fn new_supply(v: Visitor) -> PageResult {
+    show(v, Side::Supply).await
+}
+
+async fn post_need(
+    State(state): State<AppState>,
+    v: Visitor,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    submit(state, v, Side::Need, FormData(form)).await
+}
+
+async fn post_supply(
+    State(state): State<AppState>,
+    v: Visitor,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    submit(state, v, Side::Supply, FormData(form)).await
+}

@@ -1,0 +1,271 @@
+//! `/listings/{id}`: everything public about a listing (contact details only for those the
+//! rights model lets see them), its best matches with their reasons, and the "I'm interested"
+//! form for signed-in enterprise members (`POST /listings/{id}/interest`).
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use maud::{html, Markup};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::forms::FormData;
+use super::layout::{csrf_field, encode, page};
+use super::session::CSRF_FIELD;
+use super::{blocking, html_response, Failure, Lang, PageResult, Visitor};
+use crate::api::leads::mark_interest;
+use crate::api::ApiError;
+use crate::domain::account::Role;
+use crate::domain::field::field_by_code;
+use crate::domain::{Kind, Listing, Provinces, Status};
+use crate::matching::{for_listing, run, MatchParams};
+use crate::server::AppState;
+
+/// Matches shown under a listing.
+const MATCHES: usize = 5;
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/listings/{id}", get(show))
+        .route("/listings/{id}/interest", post(interest))
+}
+
+/// `?sent=1` after interest was recorded.
+#[derive(Debug, Default, Deserialize)]
+struct Shown {
+    sent: Option<String>,
+}
+
+fn enum_name<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+fn vnd(amount: u64) -> String {
+    let digits = amount.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    format!("{out} đ")
+}
+
+fn facts(l: Lang, x: &Listing) -> Markup {
+    let province = x
+        .province
+        .as_ref()
+        .and_then(|p| Provinces::get().by_code(p))
+        .map(|p| p.name.clone());
+    let field = x.field.as_ref().map(|f| match field_by_code(f) {
+        Some(fos) => format!("{} {}", f.as_str(), l.t(&fos.label_vi, &fos.label_en)),
+        None => f.as_str().to_string(),
+    });
+    let modes: Vec<String> = x
+        .transfer_modes
+        .iter()
+        .map(|m| l.mode(&enum_name(m)))
+        .collect();
+    let row = |k: &str, v: Option<String>| {
+        html! { @if let Some(v) = v { dt { (k) } dd { (v) } } }
+    };
+    html! {
+        dl.facts {
+            (row(l.t("Loại", "Kind"), Some(l.kind(&enum_name(&x.kind)))))
+            (row(l.t("Đơn vị", "Organisation"), x.owner.clone()))
+            (row(l.t("Tỉnh, thành phố", "Province"), province))
+            (row(l.t("Lĩnh vực", "Field of science"), field))
+            (row("TRL", x.trl.map(|t| t.get().to_string())))
+            (row(l.t("TRL tối thiểu", "Minimum TRL"), x.trl_min.map(|t| t.get().to_string())))
+            (row(l.t("Hình thức chuyển giao", "Transfer modes"), (!modes.is_empty()).then(|| modes.join(", "))))
+            (row(l.t("Giá chào", "Asking price"), x.price_vnd.map(vnd)))
+            (row(l.t("Năm", "Year"), x.year.map(|y| y.to_string())))
+            (row(l.t("Số bằng", "Patent number"), x.patent_number.clone()))
+            (row("IPC", (!x.ipc.is_empty()).then(|| x.ipc.join("; "))))
+            (row(l.t("Chủ sở hữu", "Holder"), x.holder.clone()))
+            (row(l.t("Ngày hết hạn", "Expires"), x.expiry_date.map(|d| d.to_string())))
+            (row(l.t("Ngành", "Industry"), x.industry.clone()))
+            (row(l.t("Kết quả mong muốn", "Desired outcome"), x.desired_outcome.clone()))
+            (row(l.t("Ngân sách", "Budget"), match (x.budget_min_vnd, x.budget_max_vnd) {
+                (None, None) => None,
+                (a, b) => Some(format!("{} – {}", a.map(vnd).unwrap_or_default(), b.map(vnd).unwrap_or_default())),
+            }))
+            (row(l.t("Hạn", "Deadline"), x.deadline.map(|d| d.to_string())))
+            (row(l.t("Từ khóa", "Keywords"), (!x.keywords.is_empty()).then(|| x.keywords.join(", "))))
+        }
+    }
+}
+
+fn contact(l: Lang, x: &Listing) -> Markup {
+    let any = x.contact_name.is_some() || x.contact_email.is_some() || x.contact_phone.is_some();
+    html! {
+        @if any {
+            section.panel id="contact" {
+                h2 { (l.t("Liên hệ", "Contact")) }
+                dl.facts {
+                    @if let Some(n) = &x.contact_name { dt { (l.t("Người liên hệ", "Name")) } dd { (n) } }
+                    @if let Some(e) = &x.contact_email { dt { "E-mail" } dd { a href=(format!("mailto:{e}")) { (e) } } }
+                    @if let Some(p) = &x.contact_phone { dt { (l.t("Điện thoại", "Phone")) } dd { (p) } }
+                }
+            }
+        }
+    }
+}
+
+fn matches(l: Lang, x: &Listing, found: &[Value]) -> Markup {
+    let heading = if x.kind == Kind::Need {
+        l.t("Công nghệ phù hợp nhất", "Best-fitting technologies")
+    } else {
+        l.t("Nhu cầu phù hợp nhất", "Best-fitting needs")
+    };
+    html! {
+        section.panel id="matches" {
+            h2 { (heading) }
+            @if found.is_empty() { p.meta { (l.t("Chưa có kết quả phù hợp.", "No match yet.")) } }
+            ol {
+                @for m in found {
+                    @let id = m["id"].as_str().unwrap_or_default();
+                    li {
+                        a href=(format!("/listings/{}", encode(id))) { (m["title"].as_str().unwrap_or(id)) }
+                        " " span.meta { "(" (format!("{:.0}", m["score"].as_f64().unwrap_or(0.0) * 100.0)) "%)" }
+                        br;
+                        span.meta.reason { (m["reason"][l.code()].as_str().unwrap_or_default()) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn interest_form(v: &Visitor, x: &Listing, typed: &str, error: Option<&str>) -> Markup {
+    let l = v.lang;
+    html! {
+        section.panel id="interest" {
+            h2 { (l.t("Tôi quan tâm", "I'm interested")) }
+            form method="post" action=(format!("/listings/{}/interest", encode(&x.id))) {
+                (csrf_field(v))
+                label for="message" { (l.t("Lời nhắn cho đơn vị sở hữu và môi giới", "Message to the owner and the brokers")) }
+                textarea id="message" name="message" class=[error.map(|_| "invalid")] required { (typed) }
+                @if let Some(e) = error { p.field-error id="message-error" { (e) } }
+                p { button type="submit" { (l.t("Gửi quan tâm", "Send interest")) } }
+            }
+        }
+    }
+}
+
+/// Loads the listing as the visitor may see it, and its matches.
+async fn load(
+    state: &AppState,
+    visitor: &Visitor,
+    id: &str,
+) -> Result<(Listing, Vec<Value>), Failure> {
+    let (store, lookup) = (state.store.clone(), id.to_string());
+    let listing = blocking(move || Ok(store.get(&lookup)?))
+        .await
+        .map_err(|e| Failure::from_api(e, visitor))?;
+    let Some(view) = listing.and_then(|x| visitor.caller.listing_view(&x)) else {
+        return Err(Failure::new(
+            StatusCode::NOT_FOUND,
+            visitor
+                .lang
+                .t("Không có tin này.", "There is no such listing."),
+            visitor.lang,
+        ));
+    };
+    // Drafts are not matched (as on the API): they are not yet on the market.
+    let found = if view.status == Status::Draft {
+        Vec::new()
+    } else {
+        let (geography, _) = MatchParams::default()
+            .check()
+            .map_err(|e| Failure::from_api(ApiError::Invalid(e), visitor))?;
+        let request = for_listing(&view, geography, MATCHES);
+        let index = state.index.clone();
+        blocking(move || Ok(run(&index, &request)?))
+            .await
+            .map_err(|e| Failure::from_api(e, visitor))?
+            .matches
+    };
+    Ok((view, found))
+}
+
+fn render(v: &Visitor, x: &Listing, found: &[Value], form: Markup, sent: bool) -> Markup {
+    let l = v.lang;
+    let body = html! {
+        article.panel {
+            p.meta { span.badge { (l.kind(&enum_name(&x.kind))) } @if x.status != Status::Published { span.badge { (enum_name(&x.status)) } } }
+            h1 { (x.title) }
+            @if sent { p.notice id="sent" { (l.t("Đã gửi quan tâm của bạn.", "Your interest was sent.")) } }
+            p { (x.description) }
+            (facts(l, x))
+        }
+        (contact(l, x))
+        (form)
+        (matches(l, x, found))
+    };
+    page(v, &x.title, body)
+}
+
+/// Whether the visitor may mark interest in this listing.
+fn may_mark_interest(v: &Visitor, x: &Listing) -> bool {
+    v.caller.role() == Some(Role::Enterprise) && x.kind != Kind::Need
+}
+
+async fn show(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Query(shown): Query<Shown>,
+) -> PageResult {
+    let (listing, found) = load(&state, &visitor, &id).await?;
+    let form = if may_mark_interest(&visitor, &listing) {
+        interest_form(&visitor, &listing, "", None)
+    } else {
+        html! {}
+    };
+    let sent = shown.sent.is_some();
+    Ok(html_response(render(
+        &visitor, &listing, &found, form, sent,
+    )))
+}
+
+async fn interest(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let form = FormData(form);
+    visitor.check_csrf(form.get(CSRF_FIELD))?;
+    let message = form.get("message").unwrap_or_default().to_string();
+    let body = json!({ "message": message });
+    let body = body.as_object().cloned().unwrap_or_default();
+    match mark_interest(&state, &visitor.caller, id.clone(), body).await {
+        Ok(_) => Ok(Redirect::to(&format!("/listings/{}?sent=1", encode(&id))).into_response()),
+        Err(ApiError::Invalid(e)) if e.field == "message" => {
+            let (listing, found) = load(&state, &visitor, &id).await?;
+            let reason = field_reason(visitor.lang, &e.reason);
+            let form = interest_form(&visitor, &listing, &message, Some(&reason));
+            let mut response = html_response(render(&visitor, &listing, &found, form, false));
+            *response.status_mut() = StatusCode::BAD_REQUEST;
+            Ok(response)
+        }
+        Err(e) => Err(Failure::from_api(e, &visitor)),
+    }
+}
+
+/// A field error's reason as shown; the domain words them in English, so Vietnamese pages
+/// lead with the commonest ones translated.
+pub fn field_reason(l: Lang, reason: &str) -> String {
+    match (l, reason) {
+        (Lang::Vi, "is required") => "Bắt buộc nhập.".to_string(),
+        _ => reason.to_string(),
+    }
+}

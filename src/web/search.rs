@@ -1,0 +1,307 @@
+//! `/` (the search box) and `/search` (results with facet links, highlighted snippets and
+//! pages). Every state is a plain GET URL, so results can be shared and work without scripts.
+
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use maud::{html, Markup, PreEscaped};
+use serde_json::Value;
+
+use super::i18n::form_pairs;
+use super::layout::{encode, page};
+use super::{blocking, html_response, Failure, Lang, PageResult, Visitor};
+use crate::domain::{ProvinceCode, Provinces};
+use crate::search::{run, SearchParams};
+use crate::server::AppState;
+
+/// Hits on one page.
+const PAGE_SIZE: usize = 10;
+/// The filters a facet link sets, with the facet each is counted under.
+const FILTERS: [(&str, &str); 5] = [
+    ("kind", "kind"),
+    ("province", "province"),
+    ("field", "field"),
+    ("trl", "trl_min"),
+    ("transfer_mode", "transfer_mode"),
+];
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/search", get(search))
+}
+
+fn search_box(l: Lang, q: &str) -> Markup {
+    html! {
+        form.searchbox method="get" action="/search" role="search" {
+            input type="search" name="q" value=(q) autofocus
+                aria-label=(l.t("Tìm công nghệ, sáng chế, nhu cầu", "Search technologies, patents, needs"))
+                placeholder=(l.t("Ví dụ: nuôi tôm tuần hoàn, xử lý nước thải…", "e.g. shrimp farming, wastewater treatment…"));
+            button type="submit" { (l.t("Tìm", "Search")) }
+        }
+    }
+}
+
+async fn home(visitor: Visitor) -> PageResult {
+    let l = visitor.lang;
+    let body = html! {
+        section.panel {
+            h1 { (l.t("Tìm công nghệ và nhu cầu công nghệ", "Find technologies and technology needs")) }
+            p { (l.t(
+                "Kết quả nghiên cứu, sáng chế của viện, trường và nhu cầu của doanh nghiệp ở 34 tỉnh, thành phố. Gõ có dấu hay không dấu đều được.",
+                "Research outputs and patents of institutes and universities, and enterprises' needs, across the 34 provinces. Type with or without Vietnamese diacritics.",
+            )) }
+            (search_box(l, ""))
+            p.meta {
+                (l.t("Xem tất cả:", "Browse:")) " "
+                a href="/search?kind=research_output" { (l.kind("research_output")) } " · "
+                a href="/search?kind=patent" { (l.kind("patent")) } " · "
+                a href="/search?kind=need" { (l.kind("need")) }
+            }
+        }
+    };
+    Ok(html_response(page(
+        &visitor,
+        l.t("Trang chủ", "Home"),
+        body,
+    )))
+}
+
+/// The query's parameters as given, in order, without `page` and `lang`.
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, v)| k == name && !v.trim().is_empty())
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A link to these parameters with `name` set to `value` (or removed when `None`), from
+    /// the first page.
+    fn with(&self, name: &str, value: Option<&str>) -> String {
+        let mut pairs: Vec<(&str, &str)> = self
+            .0
+            .iter()
+            .filter(|(k, v)| k != name && !v.trim().is_empty())
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        if let Some(v) = value {
+            pairs.push((name, v));
+        }
+        link(&pairs)
+    }
+
+    fn page_link(&self, page: usize) -> String {
+        let mut pairs: Vec<(&str, &str)> = self
+            .0
+            .iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let page = page.to_string();
+        pairs.push(("page", &page));
+        link(&pairs)
+    }
+}
+
+fn link(pairs: &[(&str, &str)]) -> String {
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect();
+    format!("/search?{}", query.join("&"))
+}
+
+/// The snippet as trusted HTML when it is what the index promises (escaped text whose only
+/// tags are `<mark>` and `</mark>`); anything else is shown as text with no markup at all.
+pub fn snippet(raw: &str) -> Markup {
+    let bare = raw.replace("<mark>", "").replace("</mark>", "");
+    let entities_ok = bare.match_indices('&').all(|(i, _)| {
+        ["&amp;", "&lt;", "&gt;", "&quot;", "&#39;"]
+            .iter()
+            .any(|e| bare[i..].starts_with(e))
+    });
+    if entities_ok && !bare.contains(['<', '>', '"']) {
+        PreEscaped(raw.to_string())
+    } else {
+        html! { (bare) }
+    }
+}
+
+fn province_name(code: &str) -> Option<String> {
+    let code: ProvinceCode = serde_json::from_value(Value::String(code.to_string())).ok()?;
+    Provinces::get()
+        .by_code(&code)
+        .map(|p| p.short_name.clone())
+}
+
+/// How a facet value reads.
+fn facet_label(l: Lang, facet: &str, value: &Value) -> String {
+    let raw = value["value"].as_str().unwrap_or_default();
+    match facet {
+        "kind" => l.kind(raw),
+        "transfer_mode" => l.mode(raw),
+        "trl" => format!("TRL ≥ {raw}"),
+        "field" => match value["label"].as_str() {
+            Some(label) => format!("{raw} {label}"),
+            None => raw.to_string(),
+        },
+        _ => value["label"].as_str().unwrap_or(raw).to_string(),
+    }
+}
+
+fn facets(l: Lang, params: &Params, facets: &serde_json::Map<String, Value>) -> Markup {
+    let title = |f: &str| match f {
+        "kind" => l.t("Loại", "Kind"),
+        "province" => l.t("Tỉnh, thành phố", "Province"),
+        "field" => l.t("Lĩnh vực", "Field of science"),
+        "trl" => l.t("Mức sẵn sàng (TRL)", "Readiness (TRL)"),
+        _ => l.t("Hình thức chuyển giao", "Transfer mode"),
+    };
+    html! {
+        aside.facets.panel id="filters" aria-label=(l.t("Bộ lọc", "Filters")) {
+            @for (facet, param) in FILTERS {
+                @if let Some(values) = facets.get(facet).and_then(Value::as_array).filter(|v| !v.is_empty()) {
+                    h3 { (title(facet)) }
+                    ul {
+                        @if let Some(active) = params.get(param) {
+                            li { a.on href=(params.with(param, None)) { "× " (l.t("Bỏ lọc", "Clear")) " (" (active) ")" } }
+                        }
+                        @for v in values.iter().take(12) {
+                            @let raw = v["value"].as_str().unwrap_or_default();
+                            @let on = params.get(param) == Some(raw);
+                            li {
+                                a.on[on] href=(params.with(param, Some(raw))) data-facet=(facet) {
+                                    (facet_label(l, facet, v))
+                                }
+                                " " span.meta { "(" (v["count"].as_u64().unwrap_or(0)) ")" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn hit(l: Lang, h: &Value) -> Markup {
+    let id = h["id"].as_str().unwrap_or_default();
+    html! {
+        article.hit {
+            h2 { a href=(format!("/listings/{}", encode(id))) { (h["title"].as_str().unwrap_or(id)) } }
+            p.meta {
+                span.badge { (l.kind(h["kind"].as_str().unwrap_or_default())) }
+                @if let Some(p) = h["province"].as_str().and_then(province_name) { (p) " · " }
+                @if let Some(o) = h["owner"].as_str() { (o) }
+                @if let Some(t) = h["trl"].as_u64() { " · TRL " (t) }
+            }
+            p { (snippet(h["snippet"].as_str().unwrap_or_default())) }
+        }
+    }
+}
+
+async fn search(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let l = visitor.lang;
+    let all = form_pairs(query.as_deref().unwrap_or_default());
+    let page_no = all
+        .iter()
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1);
+    let params = Params(
+        all.into_iter()
+            .filter(|(k, _)| k != "page" && k != "lang")
+            .collect(),
+    );
+    let owned = |name: &str| params.get(name).map(str::to_string);
+    let search = SearchParams {
+        q: owned("q"),
+        kind: owned("kind"),
+        province: owned("province"),
+        field: owned("field"),
+        trl_min: owned("trl_min"),
+        transfer_mode: owned("transfer_mode"),
+        status: None,
+        limit: Some(PAGE_SIZE.to_string()),
+        offset: Some(((page_no - 1) * PAGE_SIZE).to_string()),
+    };
+    let q = params.get("q").unwrap_or_default().to_string();
+    let title = if q.is_empty() {
+        l.t("Tìm kiếm", "Search").to_string()
+    } else {
+        format!("{} “{q}”", l.t("Tìm", "Search"))
+    };
+    let request = match search.to_request(false) {
+        Ok(r) => r,
+        Err(e) => {
+            let body = html! {
+                section.panel {
+                    (search_box(l, &q))
+                    p.error { (l.t("Bộ lọc không hợp lệ", "Invalid filter")) " — " (e) }
+                }
+            };
+            let mut response = html_response(page(&visitor, &title, body));
+            *response.status_mut() = StatusCode::BAD_REQUEST;
+            return Ok(response);
+        }
+    };
+    let index = state.index.clone();
+    let answer = blocking(move || Ok(run(&index, &request)?))
+        .await
+        .map_err(|e| Failure::from_api(e, &visitor))?;
+    let pages = answer.total.div_ceil(PAGE_SIZE).max(1);
+    let body = html! {
+        section.panel { (search_box(l, &q)) }
+        div.results {
+            (facets(l, &params, &answer.facets))
+            section aria-live="polite" {
+                p.meta {
+                    // On a phone the filters follow the results; this jumps to them.
+                    a.to-filters href="#filters" { (l.t("Bộ lọc ↓", "Filters ↓")) }
+                    span id="total" { (answer.total) " " (l.t("kết quả", "results")) }
+                }
+                @if answer.hits.is_empty() {
+                    p { (l.t("Không tìm thấy kết quả. Thử bớt từ hoặc bỏ bộ lọc.", "Nothing found. Try fewer words or clear a filter.")) }
+                }
+                @for h in &answer.hits { (hit(l, h)) }
+                @if pages > 1 {
+                    nav.pager aria-label=(l.t("Trang", "Pages")) {
+                        @if page_no > 1 { a rel="prev" href=(params.page_link(page_no - 1)) { "← " (l.t("Trước", "Previous")) } }
+                        span { (l.t("Trang", "Page")) " " (page_no) " / " (pages) }
+                        @if page_no < pages { a rel="next" href=(params.page_link(page_no + 1)) { (l.t("Sau", "Next")) " →" } }
+                    }
+                }
+            }
+        }
+    };
+    Ok(html_response(page(&visitor, &title, body)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_escaped_text_with_mark_tags_is_trusted() {
+        let good = "Quy tr&#39;nh <mark>nuôi</mark> &lt;b&gt;";
+        assert_eq!(snippet(good).into_string(), good);
+        let bad = "<script>alert(1)</script> <mark>x</mark>";
+        let shown = snippet(bad).into_string();
+        assert!(
+            !shown.contains("<script>") && shown.contains("&lt;script&gt;"),
+            "{shown}"
+        );
+        let raw_amp = "a & b";
+        assert_eq!(snippet(raw_amp).into_string(), "a &amp; b");
+    }
+}
