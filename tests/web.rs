@@ -317,3 +317,66 @@ async fn the_desk_is_for_brokers_and_english_is_remembered() {
         "Vietnamese by default"
     );
 }
+
+#[tokio::test]
+async fn the_owner_edits_a_listing_and_fields_the_form_lacks_are_kept() {
+    let world = World::new().await;
+    let (session, _) = sign_in(&world, "minh@mekong.vn", PASSWORD).await;
+    let session = session.unwrap();
+    let before = world.app.state.store.get("nd-1").unwrap().unwrap();
+    let form = send(
+        &world,
+        Method::GET,
+        "/listings/nd-1/edit",
+        Some(&session),
+        None,
+    )
+    .await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(
+        form.body.contains(&before.title),
+        "the form starts from the stored title"
+    );
+    let body = format!(
+        "csrf={}&title=Ti%C3%AAu+%C4%91%E1%BB%81+m%E1%BB%9Bi&description={}",
+        csrf(&form.body),
+        crate::common::enc(&before.description)
+    );
+    let page = send(
+        &world,
+        Method::POST,
+        "/listings/nd-1/edit",
+        Some(&session),
+        Some(&body),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let after = world.app.state.store.get("nd-1").unwrap().unwrap();
+    assert_eq!(after.title, "Tiêu đề mới");
+    assert_eq!(
+        after.owner, before.owner,
+        "the owner is not on the form and is kept"
+    );
+    assert_eq!(
+        after.contact_email, None,
+        "a field the form sent empty is cleared"
+    );
+    assert_eq!(after.created_at, before.created_at);
+
+    let (other, _) = sign_in(&world, "lan@vsh.ac.vn", PASSWORD).await;
+    let page = send(
+        &world,
+        Method::GET,
+        "/listings/nd-1/edit",
+        Some(&other.unwrap()),
+        None,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    let page = send(&world, Method::GET, "/listings/nd-1/edit", None, None).await;
+    assert!(
+        page.status == StatusCode::SEE_OTHER || page.status == StatusCode::UNAUTHORIZED,
+        "{}",
+        page.status
+    );
+}

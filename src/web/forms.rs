@@ -1,6 +1,6 @@
-//! `/needs/new` (enterprise members post a need) and `/listings/new` (institute members list a
-//! research output or patent): forms that keep what was typed and show each error beside its
-//! field. They store through `api::listings::store`, so `domain::parse_listing` checks every
+//! `/needs/new` (enterprise members post a need), `/listings/new` (institute members list a
+//! research output or patent) and `/listings/{id}/edit` (the owner organisation or an admin
+//! changes one): forms that keep what was typed and show each error beside its field. They store through `api::listings::store`, so `domain::parse_listing` checks every
 //! field and the rights model decides, exactly as for `POST /api/v1/listings`.
 
 use std::collections::BTreeMap;
@@ -29,6 +29,14 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/needs/new", get(new_need).post(post_need))
         .route("/listings/new", get(new_supply).post(post_supply))
+        .route("/listings/{id}/edit", get(edit).post(post_edit))
+}
+
+/// Where a form sends what it holds: a new listing, or an existing one to replace.
+#[derive(Debug, Clone)]
+enum Target {
+    New,
+    Edit(String),
 }
 
 /// A posted form's pairs, in order; a name may repeat (checkboxes).
@@ -220,17 +228,25 @@ fn control(l: Lang, name: &str, input: &Input, form: &FormData, bad: bool) -> Ma
 fn render(
     v: &Visitor,
     side: Side,
+    target: &Target,
     form: &FormData,
     errors: &BTreeMap<String, Vec<String>>,
     general: Option<&str>,
 ) -> Markup {
     let l = v.lang;
-    let (title, action) = match side {
-        Side::Need => (
-            l.t("Đăng nhu cầu công nghệ", "Post a technology need"),
-            "/needs/new",
+    let (title, action) = match (side, target) {
+        (_, Target::Edit(id)) => (
+            l.t("Sửa tin", "Edit listing"),
+            format!("/listings/{}/edit", encode(id)),
         ),
-        Side::Supply => (l.t("Đăng công nghệ", "List a technology"), "/listings/new"),
+        (Side::Need, Target::New) => (
+            l.t("Đăng nhu cầu công nghệ", "Post a technology need"),
+            "/needs/new".to_string(),
+        ),
+        (Side::Supply, Target::New) => (
+            l.t("Đăng công nghệ", "List a technology"),
+            "/listings/new".to_string(),
+        ),
     };
     let required = ["kind", "title", "description"];
     let body = html! {
@@ -333,18 +349,127 @@ async fn show(v: Visitor, side: Side) -> PageResult {
     Ok(html_response(render(
         &v,
         side,
+        &Target::New,
         &FormData::default(),
         &BTreeMap::new(),
         None,
     )))
 }
 
-async fn submit(state: AppState, v: Visitor, side: Side, form: FormData) -> PageResult {
-    admit(&v, side)?;
-    v.check_csrf(form.get(CSRF_FIELD))?;
-    let errors: Vec<(String, String)> = match store(&state, &v.caller, body(side, &form), true)
+/// The form's pairs for a stored listing, so that editing starts from what is there.
+fn prefill(listing: &crate::domain::Listing) -> FormData {
+    let mut pairs = Vec::new();
+    if let Ok(Value::Object(map)) = serde_json::to_value(listing) {
+        for (name, value) in map {
+            match value {
+                Value::String(s) => pairs.push((name, s)),
+                Value::Number(n) => pairs.push((name, n.to_string())),
+                Value::Array(items) => {
+                    for item in items {
+                        if let Value::String(s) = item {
+                            pairs.push((name.clone(), s));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    FormData(pairs)
+}
+
+/// The stored listing `id` and its form side, if the visitor may change it.
+async fn editable(
+    state: &AppState,
+    v: &Visitor,
+    id: &str,
+) -> Result<(crate::domain::Listing, Side), Failure> {
+    v.caller
+        .require_signed_in()
+        .map_err(|e| Failure::from_api(e, v))?;
+    let store = state.store.clone();
+    let lookup = id.to_string();
+    let listing = tokio::task::spawn_blocking(move || store.get(&lookup))
         .await
-    {
+        .map_err(|e| Failure::from_api(ApiError::from(e), v))?
+        .map_err(|e| Failure::from_api(ApiError::from(e), v))?
+        .ok_or_else(|| Failure::from_api(ApiError::NotFound(format!("listing {id:?}")), v))?;
+    v.caller
+        .may_write_listing(Some(&listing), None)
+        .map_err(|e| Failure::from_api(e, v))?;
+    let side = if listing.kind == crate::domain::Kind::Need {
+        Side::Need
+    } else {
+        Side::Supply
+    };
+    Ok((listing, side))
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    v: Visitor,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> PageResult {
+    let (listing, side) = editable(&state, &v, &id).await?;
+    Ok(html_response(render(
+        &v,
+        side,
+        &Target::Edit(id),
+        &prefill(&listing),
+        &BTreeMap::new(),
+        None,
+    )))
+}
+
+async fn post_edit(
+    State(state): State<AppState>,
+    v: Visitor,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let (listing, side) = editable(&state, &v, &id).await?;
+    submit(
+        state,
+        v,
+        side,
+        Target::Edit(id),
+        FormData(form),
+        Some(&listing),
+    )
+    .await
+}
+
+async fn submit(
+    state: AppState,
+    v: Visitor,
+    side: Side,
+    target: Target,
+    form: FormData,
+    existing: Option<&crate::domain::Listing>,
+) -> PageResult {
+    if matches!(target, Target::New) {
+        admit(&v, side)?;
+    }
+    v.check_csrf(form.get(CSRF_FIELD))?;
+    let mut fields = body(side, &form);
+    if let (Target::Edit(id), Some(existing)) = (&target, existing) {
+        // The form shows some fields only: the others keep their stored values.
+        let mut merged = match serde_json::to_value(existing) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        for (name, _, _, _) in layout(side) {
+            merged.remove(name);
+        }
+        for key in ["created_at", "updated_at"] {
+            merged.remove(key);
+        }
+        merged.extend(fields);
+        merged.insert("id".into(), Value::String(id.clone()));
+        fields = merged;
+    }
+    let must_be_new = matches!(target, Target::New);
+    let errors: Vec<(String, String)> = match store(&state, &v.caller, fields, must_be_new).await {
         Ok((listing, _, _)) => {
             return Ok(Redirect::to(&format!("/listings/{}", encode(&listing.id))).into_response())
         }
@@ -353,8 +478,14 @@ async fn submit(state: AppState, v: Visitor, side: Side, form: FormData) -> Page
         }
         Err(ApiError::Invalid(e)) => vec![(e.field, e.reason)],
         Err(ApiError::Forbidden(message)) => {
-            let mut response =
-                html_response(render(&v, side, &form, &BTreeMap::new(), Some(&message)));
+            let mut response = html_response(render(
+                &v,
+                side,
+                &target,
+                &form,
+                &BTreeMap::new(),
+                Some(&message),
+            ));
             *response.status_mut() = StatusCode::FORBIDDEN;
             return Ok(response);
         }
@@ -372,7 +503,14 @@ async fn submit(state: AppState, v: Visitor, side: Side, form: FormData) -> Page
         .map(|(f, r)| format!("{f}: {}", r.join("; ")))
         .collect();
     let general = (!general.is_empty()).then(|| general.join(" · "));
-    let mut response = html_response(render(&v, side, &form, &by_field, general.as_deref()));
+    let mut response = html_response(render(
+        &v,
+        side,
+        &target,
+        &form,
+        &by_field,
+        general.as_deref(),
+    ));
     *response.status_mut() = StatusCode::BAD_REQUEST;
     Ok(response)
 }
@@ -390,7 +528,7 @@ async fn post_need(
     v: Visitor,
     Form(form): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    submit(state, v, Side::Need, FormData(form)).await
+    submit(state, v, Side::Need, Target::New, FormData(form), None).await
 }
 
 async fn post_supply(
@@ -398,5 +536,5 @@ async fn post_supply(
     v: Visitor,
     Form(form): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    submit(state, v, Side::Supply, FormData(form)).await
+    submit(state, v, Side::Supply, Target::New, FormData(form), None).await
 }

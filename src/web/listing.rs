@@ -202,6 +202,9 @@ fn render(v: &Visitor, x: &Listing, found: &[Value], form: Markup, sent: bool) -
         article.panel {
             p.meta { span.badge { (l.kind(&enum_name(&x.kind))) } @if x.status != Status::Published { span.badge { (enum_name(&x.status)) } } }
             h1 { (x.title) }
+            @if v.caller.role().is_some() && v.caller.may_write_listing(Some(x), None).is_ok() {
+                p { a href=(format!("/listings/{}/edit", encode(&x.id))) id="edit" { (l.t("Sửa tin", "Edit")) } }
+            }
             @if sent { p.notice id="sent" { (l.t("Đã gửi quan tâm của bạn.", "Your interest was sent.")) } }
             p { (x.description) }
             (facts(l, x))
