@@ -31,10 +31,7 @@ pub struct MatchParams {
 }
 
 fn bad(field: &str, reason: impl Into<String>) -> FieldError {
-    FieldError {
-        field: field.into(),
-        reason: reason.into(),
-    }
+    FieldError::new(field, reason)
 }
 
 fn provinces(list: &str) -> Result<Vec<String>, FieldError> {

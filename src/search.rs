@@ -79,10 +79,7 @@ fn split(list: &Option<String>) -> Vec<String> {
 }
 
 fn bad(field: &str, reason: impl Into<String>) -> FieldError {
-    FieldError {
-        field: field.into(),
-        reason: reason.into(),
-    }
+    FieldError::new(field, reason)
 }
 
 fn number(field: &str, value: &Option<String>, max: usize) -> Result<Option<usize>, FieldError> {

@@ -23,12 +23,12 @@ fn cli_with_stdin(ws: &Workspace, args: &[&str], input: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run techmatch");
-    child
+    // A command that refuses its arguments exits before reading: a broken pipe is no failure.
+    let _ = child
         .stdin
         .take()
         .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write stdin");
+        .write_all(input.as_bytes());
     child.wait_with_output().expect("wait")
 }
 

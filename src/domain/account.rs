@@ -146,10 +146,7 @@ impl Failures {
 }
 
 fn bad(field: &str, reason: impl Into<String>) -> FieldError {
-    FieldError {
-        field: field.into(),
-        reason: reason.into(),
-    }
+    FieldError::new(field, reason)
 }
 
 /// Trims and lowercases an e-mail address and checks its shape (`local@domain.tld`).

@@ -5,19 +5,6 @@ use std::path::Path;
 use super::{Located, Problem, Read};
 use crate::domain::{RawRecord, RawValue};
 
-/// Reads every row after the header of a CSV file as one record; empty cells are absent fields.
-pub fn read(path: &Path) -> Read {
-    let bytes = std::fs::read(path).map_err(|e| {
-        vec![Problem {
-            file: path.to_path_buf(),
-            line: 0,
-            field: "-".into(),
-            reason: e.to_string(),
-        }]
-    })?;
-    read_bytes(path, &bytes)
-}
-
 /// Reads CSV from `bytes`; `path` names it in problems.
 pub fn read_bytes(path: &Path, bytes: &[u8]) -> Read {
     let problem = |line: usize, reason: String| Problem {

@@ -7,19 +7,6 @@ use serde_json::Value;
 use super::{Located, Problem, Read};
 use crate::domain::RawRecord;
 
-/// Reads every non-blank line of a file as one record.
-pub fn read(path: &Path) -> Read {
-    let bytes = std::fs::read(path).map_err(|e| {
-        vec![Problem {
-            file: path.to_path_buf(),
-            line: 0,
-            field: "-".into(),
-            reason: e.to_string(),
-        }]
-    })?;
-    read_bytes(path, &bytes)
-}
-
 /// Reads every non-blank line of `bytes` as one record; `path` names them in problems.
 pub fn read_bytes(path: &Path, bytes: &[u8]) -> Read {
     let problem = |line: usize, reason: String| Problem {

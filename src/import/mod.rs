@@ -78,6 +78,19 @@ pub struct ImportReport {
 /// `Err` when the file could not be read at all.
 pub type Read = Result<(Vec<Located>, Vec<Problem>), Vec<Problem>>;
 
+/// Reads the file at `path` and hands its bytes to `read`; an unreadable file is one problem.
+fn read_path(path: &Path, read: fn(&Path, &[u8]) -> Read) -> Read {
+    let bytes = std::fs::read(path).map_err(|e| {
+        vec![Problem {
+            file: path.to_path_buf(),
+            line: 0,
+            field: "-".into(),
+            reason: e.to_string(),
+        }]
+    })?;
+    read(path, &bytes)
+}
+
 /// Reads one file's records, choosing the reader by extension.
 pub fn read_file(path: &Path) -> Read {
     let whole = |reason: String| {
@@ -94,8 +107,8 @@ pub fn read_file(path: &Path) -> Read {
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
     match ext.as_str() {
-        "jsonl" | "ndjson" | "json" => jsonl::read(path),
-        "csv" => csv_file::read(path),
+        "jsonl" | "ndjson" | "json" => read_path(path, jsonl::read_bytes),
+        "csv" => read_path(path, csv_file::read_bytes),
         "xlsx" | "xlsm" | "xls" | "ods" => xlsx::read(path),
         _ => Err(whole(format!(
             "unknown file type {ext:?}; use .jsonl, .csv or .xlsx"
