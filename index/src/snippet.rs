@@ -4,22 +4,24 @@ use std::collections::HashSet;
 
 use tantivy::tokenizer::TokenStream;
 
-use crate::analysis::{analyzer, Chain};
+use crate::analysis::{with_analyzer, Chain};
 
 /// Returns up to `max_chars` of `text` around the densest cluster of `terms` (folded, stemmed
 /// forms), HTML-escaped, with matched words wrapped in `<mark>`; the start of the text when
 /// nothing matches.
 pub fn snippet(text: &str, terms: &[String], max_chars: usize) -> String {
     let wanted: HashSet<&str> = terms.iter().map(String::as_str).collect();
-    let mut matches = Vec::new();
-    let mut analyzer = analyzer(Chain::Folded);
-    let mut stream = analyzer.token_stream(text);
-    while stream.advance() {
-        let t = stream.token();
-        if wanted.contains(t.text.as_str()) {
-            matches.push((t.offset_from, t.offset_to, t.text.clone()));
+    let matches = with_analyzer(Chain::Folded, |analyzer| {
+        let mut matches = Vec::new();
+        let mut stream = analyzer.token_stream(text);
+        while stream.advance() {
+            let t = stream.token();
+            if wanted.contains(t.text.as_str()) {
+                matches.push((t.offset_from, t.offset_to, t.text.clone()));
+            }
         }
-    }
+        matches
+    });
     let budget = max_chars * 4; // bytes, roughly, for Vietnamese text
     let mut best = (0usize, 0usize); // (distinct terms in window, index of first match)
     for i in 0..matches.len() {

@@ -31,15 +31,38 @@ pub fn analyzer(chain: Chain) -> TextAnalyzer {
     }
 }
 
+thread_local! {
+    /// One analyzer per chain and thread: building one (with its stemmer) costs more than
+    /// analysing a short query.
+    static ANALYZERS: std::cell::RefCell<Vec<(Chain, TextAnalyzer)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with this thread's analyzer for `chain`.
+pub fn with_analyzer<T>(chain: Chain, f: impl FnOnce(&mut TextAnalyzer) -> T) -> T {
+    ANALYZERS.with(|cell| {
+        let mut analyzers = cell.borrow_mut();
+        let i = match analyzers.iter().position(|(c, _)| *c == chain) {
+            Some(i) => i,
+            None => {
+                analyzers.push((chain, analyzer(chain)));
+                analyzers.len() - 1
+            }
+        };
+        f(&mut analyzers[i].1)
+    })
+}
+
 /// Runs `text` through one chain and returns its tokens in order.
 pub fn tokens(chain: Chain, text: &str) -> Vec<String> {
-    let mut analyzer = analyzer(chain);
-    let mut stream = analyzer.token_stream(text);
-    let mut out = Vec::new();
-    while stream.advance() {
-        out.push(stream.token().text.clone());
-    }
-    out
+    with_analyzer(chain, |analyzer| {
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            out.push(stream.token().text.clone());
+        }
+        out
+    })
 }
 
 #[cfg(test)]
