@@ -49,10 +49,11 @@ impl SearchIndex {
         Self::open_dir(dir, false)
     }
 
-    /// Creates an empty index in memory (tests, evaluation).
+    /// Creates an empty index in memory (tests, evaluation), written by one thread so that
+    /// documents keep their order and equal scores rank the same in every run.
     pub fn in_ram() -> Result<Self, IndexError> {
         let (schema, _) = schema::build();
-        Self::from_index(Index::create_in_ram(schema), true)
+        Self::from_index(Index::create_in_ram(schema), Some(1))
     }
 
     fn open_dir(dir: &Path, writable: bool) -> Result<Self, IndexError> {
@@ -82,7 +83,8 @@ impl SearchIndex {
                 )?
             }
         };
-        let opened = Self::from_index(index, writable).map_err(|e| match e {
+        let threads = writable.then_some(0);
+        let opened = Self::from_index(index, threads).map_err(|e| match e {
             IndexError::Tantivy(TantivyError::LockFailure(..)) => {
                 IndexError::Locked(PathBuf::from(dir))
             }
@@ -95,17 +97,18 @@ impl SearchIndex {
         Ok(opened)
     }
 
-    fn from_index(index: Index, writable: bool) -> Result<Self, IndexError> {
+    /// `writer_threads`: `None` opens read-only; `Some(0)` lets tantivy choose the thread count.
+    fn from_index(index: Index, writer_threads: Option<usize>) -> Result<Self, IndexError> {
         schema::register_tokenizers(&index);
         let (_, fields) = schema::build();
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
-        let writer = if writable {
-            Some(Mutex::new(index.writer(WRITER_BUDGET)?))
-        } else {
-            None
+        let writer = match writer_threads {
+            None => None,
+            Some(0) => Some(Mutex::new(index.writer(WRITER_BUDGET)?)),
+            Some(n) => Some(Mutex::new(index.writer_with_num_threads(n, WRITER_BUDGET)?)),
         };
         let applied = read_payload(&index).map(|p| p.seq).unwrap_or(0);
         Ok(SearchIndex {
