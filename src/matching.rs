@@ -10,9 +10,10 @@ use techmatch_index::{
 };
 
 use crate::config::{ranking, synonyms};
-use crate::domain::field::{field_by_code, resolve_field};
+use crate::domain::field::{field_by_code_str, resolve_field};
 use crate::domain::input::FieldError;
-use crate::domain::{Kind, Listing, ProvinceCode, Provinces};
+use crate::domain::listing::format_vnd;
+use crate::domain::{Kind, Listing, Provinces};
 use crate::indexer::{enum_name, match_profile};
 
 /// Most matches in one answer.
@@ -282,22 +283,9 @@ fn mode_vi(mode: &str) -> &str {
 }
 
 fn province_name(code: &Option<String>) -> Option<String> {
-    let code: ProvinceCode = serde_json::from_value(json!(code.as_deref()?)).ok()?;
     Provinces::get()
-        .by_code(&code)
+        .by_code_str(code.as_deref()?)
         .map(|p| p.short_name.clone())
-}
-
-fn vnd(amount: u64) -> String {
-    let digits = amount.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    format!("{out} đ")
 }
 
 /// One line of reasons in Vietnamese and in English, from the known components.
@@ -324,10 +312,7 @@ fn reasons(m: &Match, request: &MatchRequest) -> (String, String) {
         match c.name {
             "field" => {
                 let code = supply.field.clone().unwrap_or_default();
-                let label = serde_json::from_value(json!(code))
-                    .ok()
-                    .as_ref()
-                    .and_then(field_by_code);
+                let label = field_by_code_str(&code);
                 if value >= 1.0 {
                     vi.push(format!("Cùng lĩnh vực {code}"));
                     en.push(format!(
@@ -376,11 +361,11 @@ fn reasons(m: &Match, request: &MatchRequest) -> (String, String) {
             "budget" => {
                 let price = supply.price.unwrap_or(0);
                 if value >= 1.0 {
-                    vi.push(format!("Giá {} trong ngân sách", vnd(price)));
-                    en.push(format!("Price {} within budget", vnd(price)));
+                    vi.push(format!("Giá {} trong ngân sách", format_vnd(price)));
+                    en.push(format!("Price {} within budget", format_vnd(price)));
                 } else {
-                    vi.push(format!("Giá {} vượt ngân sách", vnd(price)));
-                    en.push(format!("Price {} over budget", vnd(price)));
+                    vi.push(format!("Giá {} vượt ngân sách", format_vnd(price)));
+                    en.push(format!("Price {} over budget", format_vnd(price)));
                 }
             }
             "geography" if c.weight > 0.0 => {

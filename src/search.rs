@@ -4,9 +4,9 @@
 use serde::{Deserialize, Serialize};
 use techmatch_index::{Facet, IndexError, SearchIndex, SearchRequest};
 
-use crate::domain::field::{field_by_code, resolve_field};
+use crate::domain::field::{field_by_code_str, resolve_field};
 use crate::domain::input::FieldError;
-use crate::domain::{ProvinceCode, Provinces};
+use crate::domain::Provinces;
 
 /// Longest query accepted; a long text is a need, which matching reads by its salient terms.
 pub const MAX_QUERY_CHARS: usize = 2_000;
@@ -236,13 +236,9 @@ pub fn run(index: &SearchIndex, request: &SearchRequest) -> Result<SearchRespons
 fn label(facet: Facet, value: &str) -> Option<String> {
     match facet {
         Facet::Province => Provinces::get()
-            .by_code(&serde_json::from_value::<ProvinceCode>(value.into()).ok()?)
+            .by_code_str(value)
             .map(|p| p.short_name.clone()),
-        Facet::Field => serde_json::from_value(value.into())
-            .ok()
-            .as_ref()
-            .and_then(field_by_code)
-            .map(|f| f.label_vi.clone()),
+        Facet::Field => field_by_code_str(value).map(|f| f.label_vi.clone()),
         _ => None,
     }
 }

@@ -66,7 +66,12 @@ pub fn resolve_field(input: &str) -> Option<&'static FieldOfScience> {
 
 /// The entry for a code.
 pub fn field_by_code(code: &FieldCode) -> Option<&'static FieldOfScience> {
-    fields().iter().find(|f| &f.code == code)
+    field_by_code_str(code.as_str())
+}
+
+/// The entry whose code is `code` (as stored in the index or a profile).
+pub fn field_by_code_str(code: &str) -> Option<&'static FieldOfScience> {
+    fields().iter().find(|f| f.code.0 == code)
 }
 
 #[cfg(test)]

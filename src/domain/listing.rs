@@ -101,6 +101,19 @@ impl From<Trl> for u8 {
 /// An amount in Vietnamese đồng.
 pub type Vnd = u64;
 
+/// An amount as Vietnamese readers write it: dots between thousands, then "đ" (1.500.000 đ).
+pub fn format_vnd(amount: Vnd) -> String {
+    let digits = amount.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    format!("{out} đ")
+}
+
 /// A stored listing: validated, with every field in its type.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Listing {

@@ -181,7 +181,12 @@ impl Provinces {
 
     /// The province with this code.
     pub fn by_code(&self, code: &ProvinceCode) -> Option<&Province> {
-        self.list.iter().find(|p| &p.code == code)
+        self.by_code_str(code.as_str())
+    }
+
+    /// The province whose code is `code` (as stored in the index or a profile).
+    pub fn by_code_str(&self, code: &str) -> Option<&Province> {
+        self.list.iter().find(|p| p.code.0 == code)
     }
 
     /// Reads a province from a code, a name (2025 or legacy) or an alias.

@@ -21,6 +21,7 @@ use crate::api::deals::move_deal;
 use crate::api::reports::compute;
 use crate::api::{ApiError, Desk};
 use crate::domain::deal::{Deal, Lead, Stage};
+use crate::domain::listing::format_vnd;
 use crate::domain::Provinces;
 use crate::report::Report;
 use crate::server::AppState;
@@ -156,18 +157,6 @@ fn province_name(code: Option<&crate::domain::ProvinceCode>) -> String {
         .map_or_else(|| "–".to_string(), |p| p.short_name.clone())
 }
 
-fn vnd(amount: u64) -> String {
-    let digits = amount.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    format!("{out} đ")
-}
-
 fn render(v: &Visitor, desk: &Desk, board: &Board, refused: Option<&Refused>) -> Markup {
     let l = v.lang;
     let scope = match desk {
@@ -184,7 +173,7 @@ fn render(v: &Visitor, desk: &Desk, board: &Board, refused: Option<&Refused>) ->
             h2 { (l.t("Báo cáo thị trường", "Market report")) }
             p.meta {
                 (board.report.deals.total) " " (l.t("giao dịch", "deals")) " · "
-                (l.t("giá trị đã ký", "signed value")) " " (vnd(board.report.deals.signed_value_vnd)) " · "
+                (l.t("giá trị đã ký", "signed value")) " " (format_vnd(board.report.deals.signed_value_vnd)) " · "
                 (board.report.stale_needs.len()) " " (l.t("nhu cầu quá 30 ngày chưa có giao dịch", "needs without a deal after 30 days"))
             }
             div.charts {
@@ -204,7 +193,7 @@ fn render(v: &Visitor, desk: &Desk, board: &Board, refused: Option<&Refused>) ->
                                 strong { (d.id) } br;
                                 (l.t("Nhu cầu", "Need")) ": " (listing_link(board, &d.need_id)) " (" (province_name(d.need_province.as_ref())) ")" br;
                                 (l.t("Công nghệ", "Technology")) ": " (listing_link(board, &d.listing_id)) " (" (province_name(d.listing_province.as_ref())) ")"
-                                @if let Some(value) = d.contract_value_vnd { br; (vnd(value)) }
+                                @if let Some(value) = d.contract_value_vnd { br; (format_vnd(value)) }
                                 @if let Some(reason) = &d.lost_reason { br; span.meta { (reason) } }
                                 @if !d.stage.is_closed() { (move_form(v, d, refused)) }
                             }

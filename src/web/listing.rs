@@ -19,6 +19,7 @@ use crate::api::leads::mark_interest;
 use crate::api::ApiError;
 use crate::domain::account::Role;
 use crate::domain::field::field_by_code;
+use crate::domain::listing::format_vnd;
 use crate::domain::{Kind, Listing, Provinces, Status};
 use crate::matching::{for_listing, run, MatchParams};
 use crate::server::AppState;
@@ -44,18 +45,6 @@ fn enum_name<T: serde::Serialize>(value: &T) -> String {
         Ok(Value::String(s)) => s,
         _ => String::new(),
     }
-}
-
-fn vnd(amount: u64) -> String {
-    let digits = amount.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    format!("{out} đ")
 }
 
 fn facts(l: Lang, x: &Listing) -> Markup {
@@ -85,7 +74,7 @@ fn facts(l: Lang, x: &Listing) -> Markup {
             (row("TRL", x.trl.map(|t| t.get().to_string())))
             (row(l.t("TRL tối thiểu", "Minimum TRL"), x.trl_min.map(|t| t.get().to_string())))
             (row(l.t("Hình thức chuyển giao", "Transfer modes"), (!modes.is_empty()).then(|| modes.join(", "))))
-            (row(l.t("Giá chào", "Asking price"), x.price_vnd.map(vnd)))
+            (row(l.t("Giá chào", "Asking price"), x.price_vnd.map(format_vnd)))
             (row(l.t("Năm", "Year"), x.year.map(|y| y.to_string())))
             (row(l.t("Số bằng", "Patent number"), x.patent_number.clone()))
             (row("IPC", (!x.ipc.is_empty()).then(|| x.ipc.join("; "))))
@@ -95,7 +84,7 @@ fn facts(l: Lang, x: &Listing) -> Markup {
             (row(l.t("Kết quả mong muốn", "Desired outcome"), x.desired_outcome.clone()))
             (row(l.t("Ngân sách", "Budget"), match (x.budget_min_vnd, x.budget_max_vnd) {
                 (None, None) => None,
-                (a, b) => Some(format!("{} – {}", a.map(vnd).unwrap_or_default(), b.map(vnd).unwrap_or_default())),
+                (a, b) => Some(format!("{} – {}", a.map(format_vnd).unwrap_or_default(), b.map(format_vnd).unwrap_or_default())),
             }))
             (row(l.t("Hạn", "Deadline"), x.deadline.map(|d| d.to_string())))
             (row(l.t("Từ khóa", "Keywords"), (!x.keywords.is_empty()).then(|| x.keywords.join(", "))))
