@@ -53,6 +53,59 @@ impl DataDir {
         Ok(store)
     }
 
+    /// Whether files can be created in the data dir (false on a read-only mount or without
+    /// permission); a missing dir counts as writable when it can be created.
+    pub fn is_writable(&self) -> bool {
+        if std::fs::create_dir_all(&self.root).is_err() {
+            return false;
+        }
+        let probe = self
+            .root
+            .join(format!(".write-probe-{}", std::process::id()));
+        match std::fs::write(&probe, b"") {
+            Ok(()) => {
+                let _ = std::fs::remove_file(&probe);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Opens a copy of a read-only data dir's store and index in a temporary directory, the
+    /// store refusing every write with a clear reason.
+    ///
+    /// sled writes even to open a database, so a read-only dir cannot be opened in place; a
+    /// copy keeps its records readable (a snapshot mount, a disk remounted read-only).
+    pub fn open_read_only_copy(&self) -> Result<ReadOnlyCopy, StoreError> {
+        let copy = std::env::temp_dir().join(format!("techmatch-ro-{}", std::process::id()));
+        // Removes a half-made copy when anything below fails.
+        let mut guard = ReadOnlyCopy {
+            dir: copy.clone(),
+            store: None,
+            index: None,
+        };
+        let io = |what: &Path, e: std::io::Error| {
+            StoreError::Backend(format!("copying {}: {e}", what.display()))
+        };
+        let _ = std::fs::remove_dir_all(&copy);
+        copy_dir(&self.store_path(), &copy.join("store")).map_err(|e| io(&self.store_path(), e))?;
+        if self.index_path().exists() {
+            copy_dir(&self.index_path(), &copy.join("index"))
+                .map_err(|e| io(&self.index_path(), e))?;
+        }
+        let mut store = SledStore::open(&copy.join("store"))?;
+        store.refuse_writes(format!(
+            "the data dir {} is read-only: this server answers reads from a copy of it and \
+             takes no writes until it is restarted on a writable data dir",
+            self.root.display()
+        ));
+        let index = SearchIndex::open(&copy.join("index"))
+            .map_err(|e| StoreError::Backend(format!("opening the index copy: {e}")))?;
+        guard.store = Some(store);
+        guard.index = Some(index);
+        Ok(guard)
+    }
+
     /// Opens the index for reading and writing.
     pub fn open_index(&self) -> Result<SearchIndex, IndexError> {
         SearchIndex::open(&self.index_path())
@@ -81,6 +134,40 @@ impl DataDir {
         file.sync_all()?;
         Ok((token, true))
     }
+}
+
+/// A store and index copied out of a read-only data dir; the copy is removed when dropped.
+pub struct ReadOnlyCopy {
+    dir: PathBuf,
+    store: Option<SledStore>,
+    index: Option<SearchIndex>,
+}
+
+impl ReadOnlyCopy {
+    /// Takes the store and the index; the copy stays on disk until `self` is dropped.
+    pub fn take(&mut self) -> Option<(SledStore, SearchIndex)> {
+        Some((self.store.take()?, self.index.take()?))
+    }
+}
+
+impl Drop for ReadOnlyCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
 }
 
 /// 32 random bytes as hex.

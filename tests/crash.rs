@@ -3,6 +3,8 @@
 //! Each cycle starts the real binary, lets several writers create listings over HTTP, kills the
 //! process with SIGKILL at a random moment, restarts it and checks that every acknowledged
 //! listing — from this cycle and all earlier ones — can be read whole and found by search.
+//! One more writer proposes deals and moves them along the pipeline: every acknowledged deal
+//! and stage move must be there after the restart, with a history that matches its stage.
 //! `TECHMATCH_CRASH_CYCLES` sets the number of cycles (default 3) for a longer run.
 
 use std::collections::{BTreeMap, HashMap};
@@ -238,6 +240,125 @@ fn writer(addr: &str, token: &str, thread: usize, cycle: usize) -> WriterLog {
     log
 }
 
+/// A deal the server acknowledged, with the last stage move it acknowledged.
+#[derive(Debug, Clone)]
+struct AckedDeal {
+    id: String,
+    /// Index in [`PIPELINE`] of the last acknowledged stage.
+    stage: usize,
+}
+
+/// The stages a deal writer moves each deal through, in order.
+const PIPELINE: [&str; 3] = ["proposed", "contacted", "negotiating"];
+
+/// What the deal writer saw before the server died.
+#[derive(Debug, Default)]
+struct DealLog {
+    acked: Vec<AckedDeal>,
+    /// Complete answers other than the expected ones: there should be none.
+    unexpected: Vec<(String, u16, String)>,
+}
+
+/// Proposes deals on `need` × `tech` and moves each through [`PIPELINE`] until the server
+/// dies or the window passes.
+fn deal_writer(addr: &str, token: &str, need: &str, tech: &str) -> DealLog {
+    let started = Instant::now();
+    let mut log = DealLog::default();
+    'deals: while started.elapsed() < WRITE_WINDOW {
+        let body = json!({"need_id": need, "listing_id": tech, "note": "thử nghiệm"}).to_string();
+        let Ok(reply) = send(addr, "POST", "/api/v1/deals", Some(token), Some(&body)) else {
+            break;
+        };
+        match (reply.status, reply.complete) {
+            (201, true) => {}
+            // A 201 cut inside its body carries no id we can follow; a 0 is no answer at all.
+            (201, false) | (0, _) => break,
+            (status, _) => {
+                log.unexpected.push(("propose".into(), status, reply.body));
+                break;
+            }
+        }
+        let Some(id) = reply.json()["id"].as_str().map(str::to_string) else {
+            log.unexpected.push(("propose".into(), 201, reply.body));
+            break;
+        };
+        log.acked.push(AckedDeal {
+            id: id.clone(),
+            stage: 0,
+        });
+        for (next, stage) in PIPELINE.iter().enumerate().skip(1) {
+            let body = json!({"stage": stage}).to_string();
+            let path = format!("/api/v1/deals/{id}/stage");
+            let Ok(reply) = send(addr, "POST", &path, Some(token), Some(&body)) else {
+                break 'deals;
+            };
+            match reply.status {
+                200 => {
+                    if let Some(last) = log.acked.last_mut() {
+                        last.stage = next;
+                    }
+                }
+                0 => break 'deals,
+                status => {
+                    if reply.complete {
+                        log.unexpected.push((id.clone(), status, reply.body));
+                    }
+                    break 'deals;
+                }
+            }
+        }
+    }
+    log
+}
+
+/// Every acknowledged deal is there, at its acknowledged stage or (a move in flight at the
+/// kill) the next, with one history event per stage it went through.
+fn check_deals(addr: &str, token: &str, deals: &[AckedDeal]) {
+    let reply = send(addr, "GET", "/api/v1/deals", Some(token), None).expect("GET deals");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let listed = reply.json();
+    let stages: HashMap<String, String> = listed["deals"]
+        .as_array()
+        .expect("deals")
+        .iter()
+        .map(|d| {
+            (
+                d["id"].as_str().unwrap_or_default().to_string(),
+                d["stage"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    for deal in deals {
+        let stage = stages
+            .get(&deal.id)
+            .unwrap_or_else(|| panic!("acknowledged deal {} is lost", deal.id));
+        let at = PIPELINE
+            .iter()
+            .position(|s| s == stage)
+            .unwrap_or_else(|| panic!("deal {} in unexpected stage {stage}", deal.id));
+        assert!(
+            at == deal.stage || at == deal.stage + 1,
+            "deal {}: acknowledged {}, stored {stage}",
+            deal.id,
+            PIPELINE[deal.stage]
+        );
+        let path = format!("/api/v1/deals/{}/history", deal.id);
+        let reply = send(addr, "GET", &path, Some(token), None).expect("GET history");
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let events = reply.json()["events"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let numbers: Vec<u64> = events.iter().filter_map(|e| e["n"].as_u64()).collect();
+        let expected: Vec<u64> = (1..=at as u64 + 1).collect();
+        assert_eq!(
+            numbers, expected,
+            "deal {} in {stage}: history {events:?}",
+            deal.id
+        );
+    }
+}
+
 fn admin_token(ws: &Workspace) -> String {
     std::fs::read_to_string(ws.data().join("admin.token"))
         .expect("admin.token")
@@ -358,12 +479,28 @@ fn acknowledged_writes_survive_sigkill() {
     let mut all: Vec<Acked> = Vec::new();
     let mut in_flight_kept = 0;
     let mut in_flight_lost = 0;
+    let mut all_deals: Vec<AckedDeal> = Vec::new();
+    let (need, tech) = ("crash-need", "crash-tech");
 
     for cycle in 0..cycles {
         let mut server = Server::start(&ws, &["--max-writes-per-second", "1000000"]);
         let token = admin_token(&ws);
         if cycle == 0 {
             assert_eq!(server.token.as_deref(), Some(token.as_str()));
+            for (id, kind) in [(need, "need"), (tech, "research_output")] {
+                let body = json!({"id": id, "kind": kind, "title": format!("Sấy lạnh {kind}"),
+                    "description": "Sấy lạnh nông sản"})
+                .to_string();
+                let reply = send(
+                    &server.addr,
+                    "POST",
+                    "/api/v1/listings",
+                    Some(&token),
+                    Some(&body),
+                )
+                .expect("create the deal's listings");
+                assert_eq!(reply.status, 201, "{}", reply.body);
+            }
         }
         let delay = Duration::from_millis(rng.between(KILL_MIN_MS, KILL_MAX_MS));
 
@@ -373,6 +510,10 @@ fn acknowledged_writes_survive_sigkill() {
                 thread::spawn(move || writer(&addr, &token, t, cycle))
             })
             .collect();
+        let deal_writer = {
+            let (addr, token) = (server.addr.clone(), token.clone());
+            thread::spawn(move || deal_writer(&addr, &token, need, tech))
+        };
         thread::sleep(delay);
         server.child.kill().expect("SIGKILL the server");
         server.child.wait().expect("reap the server");
@@ -382,6 +523,13 @@ fn acknowledged_writes_survive_sigkill() {
             .map(|w| w.join().expect("writer thread"))
             .collect();
 
+        let deal_log = deal_writer.join().expect("deal writer thread");
+        assert!(
+            deal_log.unexpected.is_empty(),
+            "cycle {cycle}: deal answers other than expected before the kill: {:?}",
+            deal_log.unexpected
+        );
+        all_deals.extend(deal_log.acked.iter().cloned());
         let unexpected: Vec<_> = logs.iter().flat_map(|l| &l.unexpected).collect();
         assert!(
             unexpected.is_empty(),
@@ -417,6 +565,7 @@ fn acknowledged_writes_survive_sigkill() {
         check_all(&format!("cycle {cycle}, after restart"), &all, |a| {
             check_stored(addr, a)
         });
+        check_deals(addr, &token, &all_deals);
         let health = get_json(addr, "/api/v1/health");
         let store_seq = health["store_seq"].as_u64().expect("store_seq");
         assert!(
@@ -451,10 +600,13 @@ fn acknowledged_writes_survive_sigkill() {
         }
         eprintln!(
             "cycle {cycle}: killed after {delay:?}; {} acknowledged ({truncated} answers cut short), \
-             {} in flight; store seq {store_seq}, max acknowledged {max_seq}; {} checked in total",
+             {} in flight; store seq {store_seq}, max acknowledged {max_seq}; {} checked in total; \
+             {} deals acknowledged, {} checked in total",
             acked.len(),
             unanswered.len(),
-            all.len()
+            all.len(),
+            deal_log.acked.len(),
+            all_deals.len()
         );
         drop(server);
     }
@@ -477,9 +629,11 @@ fn acknowledged_writes_survive_sigkill() {
         }
     }
     eprintln!(
-        "crash test: {cycles} cycles, {} acknowledged writes checked, none lost; in flight at a \
-         kill: {in_flight_kept} kept, {in_flight_lost} not; {:.1} s",
+        "crash test: {cycles} cycles, {} acknowledged writes and {} deals (with {} stage moves) \
+         checked, none lost; in flight at a kill: {in_flight_kept} kept, {in_flight_lost} not; {:.1} s",
         all.len(),
+        all_deals.len(),
+        all_deals.iter().map(|d| d.stage).sum::<usize>(),
         test_started.elapsed().as_secs_f64()
     );
 }

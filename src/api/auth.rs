@@ -55,8 +55,8 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// The client's address as the connection shows it; `None` in process (tests) and behind
-/// anything that does not give a peer address. Behind a reverse proxy this is the proxy's.
+/// The client's address: the connection's peer, or what a trusted proxy says (see
+/// `client.rs`); `None` in process (tests) and behind anything that gives no peer address.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Option<IpAddr>);
 
@@ -64,6 +64,10 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        // The limits layer has resolved it already; without that layer, the peer.
+        if let Some(resolved) = parts.extensions.get::<ClientAddr>() {
+            return Ok(*resolved);
+        }
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>();
         Ok(ClientAddr(peer.map(|c| c.0.ip())))
     }

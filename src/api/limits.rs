@@ -2,20 +2,22 @@
 //! answer is a prompt 503 with our JSON error, never a hang.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::Request;
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::Semaphore;
 
+use super::auth::ClientAddr;
+use super::client::client_ip;
 use super::error::ApiError;
 
 /// The limits one server applies.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Limits {
     /// Requests handled at once; more are refused rather than queued.
     pub max_in_flight: usize,
@@ -25,6 +27,8 @@ pub struct Limits {
     pub writes_per_second: f64,
     /// Writes one client address may send in a burst.
     pub write_burst: f64,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (per-address limits).
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Default for Limits {
@@ -34,6 +38,7 @@ impl Default for Limits {
             timeout: Duration::from_secs(30),
             writes_per_second: 50.0,
             write_burst: 200.0,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -79,8 +84,8 @@ impl WriteBuckets {
 pub async fn apply(
     slots: Arc<Semaphore>,
     buckets: Arc<WriteBuckets>,
-    limits: Limits,
-    request: Request,
+    limits: Arc<Limits>,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let writes = matches!(
@@ -89,10 +94,13 @@ pub async fn apply(
     );
     // Sign-in has its own, stricter limit; reads and unknown peers are not rate limited.
     let sign_in = request.uri().path().starts_with("/api/v1/tokens");
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+    let peer = client_ip(
+        request.extensions(),
+        request.headers(),
+        &limits.trusted_proxies,
+    );
+    // Handlers (sign-in throttling) read the same address.
+    request.extensions_mut().insert(ClientAddr(peer));
     if let (true, false, Some(addr)) = (writes, sign_in, peer) {
         if let Err(retry_after) = buckets.take(addr, &limits) {
             return ApiError::TooManyRequests {

@@ -3,6 +3,7 @@
 
 mod auth;
 mod backup;
+mod client;
 pub(crate) mod deals;
 mod error;
 mod fields;
@@ -42,6 +43,7 @@ pub fn app(state: AppState) -> Router {
 /// The whole HTTP application with these load limits.
 pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
     let slots = Arc::new(Semaphore::new(limits.max_in_flight));
+    let limits = Arc::new(limits);
     let buckets = Arc::new(limits::WriteBuckets::default());
     let api = Router::new()
         .merge(listings::router())
@@ -60,7 +62,13 @@ pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(move |request, next| {
-            limits::apply(slots.clone(), buckets.clone(), limits, request, next)
+            limits::apply(
+                slots.clone(),
+                buckets.clone(),
+                limits.clone(),
+                request,
+                next,
+            )
         }))
         .with_state(state)
 }

@@ -27,15 +27,35 @@ pub struct Args {
     /// (a proxy sending `X-Forwarded-Proto: https` gets them without this).
     #[arg(long, env = "TECHMATCH_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// A reverse proxy (haproxy, nginx) in front: its `X-Forwarded-For` names the client for
+    /// the per-address limits. Repeat or separate with commas for several.
+    #[arg(
+        long = "trusted-proxy",
+        env = "TECHMATCH_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
-    let store = data.open_store()?;
-    if args.demo && store.count()? == 0 {
-        let report = demo::load(&store).context("loading the demo data")?;
-        tracing::info!(listings = report.records, "demo data loaded");
-    }
-    let index = data.open_index()?;
+    // Declared first so that it outlives the store and index opened from it.
+    let mut read_only_copy = None;
+    let (store, index) = if data.is_writable() {
+        let store = data.open_store()?;
+        if args.demo && store.count()? == 0 {
+            let report = demo::load(&store).context("loading the demo data")?;
+            tracing::info!(listings = report.records, "demo data loaded");
+        }
+        (store, data.open_index()?)
+    } else {
+        tracing::warn!(
+            "the data dir {} is read-only: serving a copy of it, writes are refused",
+            data.path().display()
+        );
+        let copy = read_only_copy.insert(data.open_read_only_copy()?);
+        copy.take()
+            .context("the read-only copy was already taken")?
+    };
     // The index may lag (crash, deleted index) or be ahead (restored store): settle it first.
     let started = std::time::Instant::now();
     let seq = indexer::catch_up(&store, &index)?;
@@ -73,6 +93,7 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
         let limits = crate::api::Limits {
             writes_per_second: args.max_writes_per_second,
             write_burst: 4.0 * args.max_writes_per_second,
+            trusted_proxies: args.trusted_proxies,
             ..crate::api::Limits::default()
         };
         server::run(listener, state, limits, server::shutdown_signal()).await?;

@@ -31,6 +31,8 @@ pub struct SledStore {
     path: Option<std::path::PathBuf>,
     /// Free disk space (bytes) below which writes are refused.
     disk_reserve: u64,
+    /// Why every write is refused (a store opened as a copy of a read-only data dir).
+    refuse_writes: Option<String>,
     /// Serialises read-modify-write of accounts and deals (e-mail uniqueness, stage moves,
     /// counters); apart from the listings' lock so that neither waits for the other.
     pub(super) desk: Mutex<()>,
@@ -95,6 +97,7 @@ impl SledStore {
             desk: Mutex::new(()),
             path,
             disk_reserve: DEFAULT_DISK_RESERVE,
+            refuse_writes: None,
             db,
             tree,
             write: Mutex::new(last),
@@ -117,6 +120,9 @@ impl SledStore {
     /// sled treats an I/O error as fatal and then fails reads too, so we stop writing while
     /// there is still room: writes are refused with a clear error and reads keep working.
     fn check_space(&self) -> Result<(), StoreError> {
+        if let Some(reason) = &self.refuse_writes {
+            return Err(StoreError::Backend(reason.clone()));
+        }
         let Some(path) = &self.path else {
             return Ok(());
         };
@@ -130,6 +136,11 @@ impl SledStore {
             ))),
             _ => Ok(()),
         }
+    }
+
+    /// Refuses every write from now on, with `reason` as the error.
+    pub fn refuse_writes(&mut self, reason: String) {
+        self.refuse_writes = Some(reason);
     }
 
     /// Sets how much free disk space writes leave untouched.
