@@ -13,8 +13,11 @@ use crate::domain::listing::LegalStatus;
 use crate::domain::{Kind, Listing, Provinces, Status, TransferMode};
 use crate::store::{Store, StoreError};
 
-/// Changes read from the log per index commit.
+/// Changes read from the log (or listings from the store) at a time.
 const BATCH: usize = 5_000;
+
+/// Changes a long catch-up applies between two index commits.
+const COMMIT_EVERY: usize = 100_000;
 
 /// Why the index could not be brought up to date.
 #[derive(Debug, thiserror::Error)]
@@ -167,9 +170,13 @@ pub fn catch_up(store: &dyn Store, index: &SearchIndex) -> Result<u64, IndexerEr
         // A new or deleted index: scanning the listings beats replaying every change.
         return rebuild(store, index, |_| {});
     }
+    let mut uncommitted = 0;
     loop {
         let changes = store.changes_since(applied, BATCH)?;
         let Some(last) = changes.last().map(|c| c.seq) else {
+            if uncommitted > 0 {
+                index.commit_at(applied)?;
+            }
             return Ok(applied);
         };
         let mut batch = Vec::with_capacity(changes.len());
@@ -180,8 +187,14 @@ pub fn catch_up(store: &dyn Store, index: &SearchIndex) -> Result<u64, IndexerEr
                 None => IndexChange::Delete(change.id.clone()),
             });
         }
-        index.apply(batch, last)?;
+        uncommitted += batch.len();
+        index.write(batch)?;
         applied = last;
+        // A long catch-up commits now and then, so that a crash does not redo all of it.
+        if uncommitted >= COMMIT_EVERY {
+            index.commit_at(applied)?;
+            uncommitted = 0;
+        }
     }
 }
 
@@ -194,7 +207,8 @@ pub fn rebuild(
     mut progress: impl FnMut(usize),
 ) -> Result<u64, IndexerError> {
     let seq = store.last_seq()?;
-    // Intermediate commits record sequence 0, so a crash mid-rebuild restarts from scratch.
+    // The cleared index records sequence 0 and the listings are committed once at the end, so
+    // a crash mid-rebuild restarts it from scratch.
     index.clear(0)?;
     let mut batch = Vec::with_capacity(BATCH);
     let mut done = 0;
@@ -202,7 +216,7 @@ pub fn rebuild(
         batch.push(IndexChange::Upsert(Box::new(to_index_doc(&listing?))));
         if batch.len() == BATCH {
             done += batch.len();
-            index.apply(std::mem::take(&mut batch), 0)?;
+            index.write(std::mem::take(&mut batch))?;
             progress(done);
         }
     }

@@ -136,8 +136,18 @@ impl SearchIndex {
         changes: impl IntoIterator<Item = IndexChange>,
         seq: u64,
     ) -> Result<(), IndexError> {
+        self.write(changes)?;
+        self.commit_at(seq)
+    }
+
+    /// Hands `changes` to the writer without committing: they become durable and searchable
+    /// with the next [`SearchIndex::commit_at`] (or are lost, with nothing recorded, on a crash).
+    ///
+    /// Bulk loads write many batches and commit once, because every commit seals small
+    /// segments that later merges must rewrite.
+    pub fn write(&self, changes: impl IntoIterator<Item = IndexChange>) -> Result<(), IndexError> {
         let writer = self.writer.as_ref().ok_or(IndexError::ReadOnly)?;
-        let mut writer = writer.lock().unwrap_or_else(|e| e.into_inner());
+        let writer = writer.lock().unwrap_or_else(|e| e.into_inner());
         for change in changes {
             match change {
                 IndexChange::Upsert(doc) => {
@@ -149,6 +159,13 @@ impl SearchIndex {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Commits everything written so far together with `seq`, and makes it searchable.
+    pub fn commit_at(&self, seq: u64) -> Result<(), IndexError> {
+        let writer = self.writer.as_ref().ok_or(IndexError::ReadOnly)?;
+        let mut writer = writer.lock().unwrap_or_else(|e| e.into_inner());
         self.commit(&mut writer, seq)
     }
 

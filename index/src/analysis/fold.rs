@@ -6,7 +6,9 @@
 //! decomposed (NFD) characters. Rather than choose a placement rule, the exact form takes the tone
 //! off the letters and appends it as a digit, so every spelling of one syllable gives one token.
 
-use unicode_normalization::char::{canonical_combining_class, is_combining_mark};
+use unicode_normalization::char::{
+    canonical_combining_class, decompose_canonical, is_combining_mark,
+};
 use unicode_normalization::UnicodeNormalization;
 
 /// The five Vietnamese tone marks as combining characters, with the digit that stands for each.
@@ -27,13 +29,24 @@ fn tone_digit(c: char) -> Option<char> {
 /// Vowel-quality marks (â, ă, ê, ô, ơ, ư) and `đ` are kept, so `cá`, `ca` and `cà` stay apart.
 pub fn exact_form(word: &str, out: &mut String) {
     out.clear();
+    // ASCII has nothing to decompose, compose or fold: most English words take this path.
+    if word.is_ascii() {
+        out.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+        return;
+    }
     let mut tone = None;
     let mut bare = String::with_capacity(word.len());
-    for c in word.nfd().flat_map(char::to_lowercase) {
-        match tone_digit(c) {
-            Some(d) => tone = Some(d),
-            None => bare.push(c),
-        }
+    // Character by character: cheaper than a whole-word NFD, and the same once `nfc` below
+    // puts the remaining marks in canonical order.
+    for c in word.chars() {
+        decompose_canonical(c, |d| {
+            for l in d.to_lowercase() {
+                match tone_digit(l) {
+                    Some(digit) => tone = Some(digit),
+                    None => bare.push(l),
+                }
+            }
+        });
     }
     out.extend(bare.nfc());
     if let Some(d) = tone {
@@ -48,18 +61,27 @@ pub fn exact_form(word: &str, out: &mut String) {
 /// Writes the folded form of `word` into `out`: lowercase, every diacritic removed, `đ` → `d`.
 pub fn folded_form(word: &str, out: &mut String) {
     out.clear();
-    for c in word.nfd().flat_map(char::to_lowercase) {
-        if is_combining_mark(c) {
-            continue;
-        }
-        match c {
-            'đ' => out.push('d'),
-            // Letters outside ASCII with no decomposition still fold where a reader would.
-            'ø' => out.push('o'),
-            'æ' => out.push_str("ae"),
-            'ß' => out.push_str("ss"),
-            _ => out.push(c),
-        }
+    if word.is_ascii() {
+        out.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+        return;
+    }
+    // Every mark is dropped, so their order does not matter: no whole-word NFD needed.
+    for c in word.chars() {
+        decompose_canonical(c, |d| {
+            for l in d.to_lowercase() {
+                if is_combining_mark(l) {
+                    continue;
+                }
+                match l {
+                    'đ' => out.push('d'),
+                    // Letters outside ASCII with no decomposition still fold where a reader would.
+                    'ø' => out.push('o'),
+                    'æ' => out.push_str("ae"),
+                    'ß' => out.push_str("ss"),
+                    _ => out.push(l),
+                }
+            }
+        });
     }
 }
 
