@@ -1,6 +1,6 @@
 //! Snippets: the part of a description where the query's words cluster, with those words marked.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use tantivy::tokenizer::TokenStream;
 
@@ -23,16 +23,30 @@ pub fn snippet(text: &str, terms: &[String], max_chars: usize) -> String {
         matches
     });
     let budget = max_chars * 4; // bytes, roughly, for Vietnamese text
+                                // The window of `budget` bytes holding the most distinct terms, found by sliding its end
+                                // over the matches: linear however often the words repeat.
     let mut best = (0usize, 0usize); // (distinct terms in window, index of first match)
+    let mut in_window: HashMap<&str, usize> = HashMap::new();
+    let mut end = 0;
     for i in 0..matches.len() {
         let start = matches[i].0;
-        let distinct: HashSet<&str> = matches[i..]
-            .iter()
-            .take_while(|m| m.1 - start <= budget)
-            .map(|m| m.2.as_str())
-            .collect();
-        if distinct.len() > best.0 {
-            best = (distinct.len(), i);
+        while end < matches.len() && matches[end].1 - start <= budget {
+            *in_window.entry(matches[end].2.as_str()).or_default() += 1;
+            end += 1;
+        }
+        if in_window.len() > best.0 {
+            best = (in_window.len(), i);
+        }
+        if end > i {
+            let word = matches[i].2.as_str();
+            if let Some(n) = in_window.get_mut(word) {
+                *n -= 1;
+                if *n == 0 {
+                    in_window.remove(word);
+                }
+            }
+        } else {
+            end = i + 1;
         }
     }
     // Start a little before the first match, at a word boundary, so the sentence reads.
