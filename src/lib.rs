@@ -24,6 +24,7 @@ pub mod domain;
 pub mod import;
 pub mod indexer;
 pub mod matching;
+pub mod metrics;
 pub mod report;
 pub mod search;
 pub mod server;

@@ -37,6 +37,8 @@ pub struct AppState {
     pub deals: Arc<dyn DealStore>,
     /// Pause before answering a failed sign-in ([`SIGN_IN_DELAY`]).
     pub sign_in_delay: Duration,
+    /// Request, store and index figures for `GET /metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Mark session cookies `Secure` (the service is reached over TLS through a proxy that does
     /// not say so with `X-Forwarded-Proto`).
     pub secure_cookies: bool,
@@ -45,7 +47,11 @@ pub struct AppState {
 impl AppState {
     /// Builds the state and starts the task that keeps the index following the store.
     pub fn start(stores: Stores, index: Arc<SearchIndex>, admin_token: String) -> Self {
-        let store = stores.listings;
+        let metrics = Arc::new(crate::metrics::Metrics::default());
+        let store: Arc<dyn Store> = Arc::new(crate::store::TimedStore::new(
+            stores.listings,
+            metrics.clone(),
+        ));
         let written = Arc::new(Notify::new());
         let (tx, applied) = watch::channel(index.applied_seq());
         tokio::spawn(follow(store.clone(), index.clone(), written.clone(), tx));
@@ -58,6 +64,7 @@ impl AppState {
             accounts: stores.accounts,
             deals: stores.deals,
             sign_in_delay: SIGN_IN_DELAY,
+            metrics,
             secure_cookies: false,
         }
     }

@@ -19,6 +19,7 @@ mod disk_full;
 mod fuzz_replay;
 mod import;
 mod matching;
+mod metrics;
 mod nasty;
 mod proxy;
 mod read_only;

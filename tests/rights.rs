@@ -64,6 +64,7 @@ fn table() -> Vec<Row> {
         row(M::GET, "/api/v1/provinces", "/api/v1/provinces", None,                             [200; 7]),
         row(M::GET, "/api/v1/fields", "/api/v1/fields", None,                                   [200; 7]),
         row(M::GET, "/api/v1/openapi.json", "/api/v1/openapi.json", None,                       [200; 7]),
+        row(M::GET, "/metrics", "/metrics", None,                                               [200; 7]),
         row(M::GET, "/api/v1/search", "/api/v1/search?q=nuoc+thai", None,                       [200, 200, 200, 200, 200, 200, 401]),
         row(M::GET, "/api/v1/search", "/api/v1/search?status=draft", None,                      [200, 200, 400, 400, 400, 400, 401]),
         // Listings: members write their own organisation's, of their kinds.

@@ -23,6 +23,11 @@ pub fn router() -> Router<AppState> {
         .route("/openapi.json", get(openapi))
 }
 
+/// Routes outside `/api/v1`: the Prometheus scrape target.
+pub fn root_router() -> Router<AppState> {
+    Router::new().route("/metrics", get(metrics))
+}
+
 async fn provinces() -> Json<Value> {
     Json(json!(Provinces::get().all()))
 }
@@ -41,6 +46,23 @@ async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
         "index_seq": index_seq,
         "index_lag": store_seq.saturating_sub(index_seq),
     })))
+}
+
+/// `GET /metrics`: the node's figures in Prometheus' text format.
+async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    let store_seq = state.store.last_seq()?;
+    let text = state.metrics.render(crate::metrics::Gauges {
+        documents: state.index.num_docs(),
+        store_seq,
+        index_seq: *state.applied.borrow(),
+    });
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    ))
 }
 
 async fn openapi() -> impl IntoResponse {

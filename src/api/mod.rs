@@ -25,7 +25,7 @@ pub use rights::Desk;
 
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, MatchedPath, State};
 use axum::middleware;
 use axum::Router;
 use tokio::sync::Semaphore;
@@ -57,6 +57,7 @@ pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
         .merge(backup::router());
     Router::new()
         .nest("/api/v1", api)
+        .merge(meta::root_router())
         .merge(crate::web::router())
         .fallback(|| async { ApiError::NotFound("route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
@@ -70,5 +71,34 @@ pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
                 next,
             )
         }))
+        .layer(middleware::from_fn_with_state(state.clone(), record))
         .with_state(state)
+}
+
+/// Counts and times every answer, by route template (ids would make a series each).
+async fn record(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let started = std::time::Instant::now();
+    // Known methods only: anything else would let clients mint series.
+    let method = match request.method().as_str() {
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m,
+        _ => "other",
+    }
+    .to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_string();
+    let response = next.run(request).await;
+    state.metrics.request(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
 }

@@ -15,11 +15,13 @@ mod sled_accounts;
 mod sled_deals;
 mod sled_store;
 mod stores;
+mod timed;
 
 pub use accounts::AccountStore;
 pub use deals::{DealDecide, DealStore};
 pub use sled_store::SledStore;
 pub use stores::Stores;
+pub use timed::TimedStore;
 
 use serde::{Deserialize, Serialize};
 
