@@ -36,17 +36,13 @@ pub fn exact_form(word: &str, out: &mut String) {
     }
     let mut tone = None;
     let mut bare = String::with_capacity(word.len());
-    // Character by character: cheaper than a whole-word NFD, and the same once `nfc` below
-    // puts the remaining marks in canonical order.
-    for c in word.chars() {
-        decompose_canonical(c, |d| {
-            for l in d.to_lowercase() {
-                match tone_digit(l) {
-                    Some(digit) => tone = Some(digit),
-                    None => bare.push(l),
-                }
-            }
-        });
+    // The whole word is decomposed at once: canonical order decides which of two stray tone
+    // marks counts last.
+    for c in word.nfd().flat_map(char::to_lowercase) {
+        match tone_digit(c) {
+            Some(d) => tone = Some(d),
+            None => bare.push(c),
+        }
     }
     out.extend(bare.nfc());
     if let Some(d) = tone {
