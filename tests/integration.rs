@@ -19,6 +19,7 @@ mod disk_full;
 mod import;
 mod matching;
 mod nasty;
+mod postgres;
 mod reports;
 mod rights;
 mod search;
