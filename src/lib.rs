@@ -12,6 +12,8 @@
 //! - [`store`]: the source of truth (sled) behind the [`store::Store`] trait (listings),
 //!   [`store::AccountStore`] and [`store::DealStore`].
 //! - [`domain`]: listings, provinces, fields of science, input checking, accounts and deals.
+//! - [`pg`]: a throw-away PostgreSQL cluster and the full-text search we compare against
+//!   (`bench --postgres`, `eval --engine postgres`).
 
 pub mod accounts;
 pub mod api;
@@ -25,6 +27,7 @@ pub mod import;
 pub mod indexer;
 pub mod matching;
 pub mod metrics;
+pub mod pg;
 pub mod report;
 pub mod search;
 pub mod server;

@@ -1,7 +1,10 @@
 //! The benchmark harness runs end to end on a small corpus and reports every figure.
 //! (Figures themselves are not asserted: timing belongs to `techmatch bench`, not to tests.)
 
-use crate::common::{stderr, Workspace};
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+use crate::common::{postgres_installed, stderr, Workspace};
 
 #[test]
 fn bench_reports_every_figure_for_ten_thousand_listings() {
@@ -44,4 +47,66 @@ fn bench_reports_every_figure_for_ten_thousand_listings() {
         let v = figures[key].as_f64();
         assert!(v.is_some_and(|v| v > 0.0), "{key}: {}", figures[key]);
     }
+}
+
+#[test]
+fn bench_with_postgres_reports_its_figures_and_removes_its_cluster() {
+    if !postgres_installed("bench_with_postgres") {
+        return;
+    }
+    let ws = Workspace::new();
+    // The bench's temporary directories, the cluster's among them, go here; the server runs as
+    // the postgres account when we are root, so it must be able to reach them.
+    let tmp = ws.dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    for dir in [ws.dir.path(), tmp.as_path()] {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let json = ws.dir.path().join("bench.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_techmatch"))
+        .arg("--data-dir")
+        .arg(ws.data())
+        .args([
+            "bench",
+            "--listings",
+            "2000",
+            "--searches",
+            "50",
+            "--matches",
+            "5",
+        ])
+        .args([
+            "--http-seconds",
+            "1",
+            "--connections",
+            "2",
+            "--postgres",
+            "--json",
+        ])
+        .arg(&json)
+        .env("TMPDIR", &tmp)
+        .env("TECHMATCH_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let figures: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    for key in [
+        "search_p50_ms",
+        "pg_import_per_s",
+        "pg_disk_bytes_per_listing",
+        "pg_search_p50_ms",
+        "pg_search_p95_ms",
+        "pg_search_p99_ms",
+        "pg_search_nofacets_p50_ms",
+        "pg_search_hits",
+        "pg_search_ratio_p50",
+    ] {
+        let v = figures[key].as_f64();
+        assert!(v.is_some_and(|v| v > 0.0), "{key}: {}", figures[key]);
+    }
+    assert!(figures["pg_search_p50_ms"].as_f64() <= figures["pg_search_p99_ms"].as_f64());
+    assert!(stderr(&out).contains("ratio"), "{}", stderr(&out));
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
+    assert!(left.is_empty(), "left behind in TMPDIR: {left:?}");
 }

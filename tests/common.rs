@@ -200,3 +200,18 @@ pub fn enc(s: &str) -> String {
 pub fn exists(p: &Path) -> bool {
     p.exists()
 }
+
+/// Whether PostgreSQL's server is installed for the tests that start a throw-away cluster.
+/// Without it they are skipped with a message, unless `CI` is set: in CI they fail instead.
+pub fn postgres_installed(test: &str) -> bool {
+    if techmatch::pg::cluster::is_installed() {
+        return true;
+    }
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
+    assert!(
+        !ci,
+        "CI is set but PostgreSQL is missing: apt-get install postgresql"
+    );
+    eprintln!("SKIPPED {test}: PostgreSQL not found (apt-get install postgresql)");
+    false
+}

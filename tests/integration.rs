@@ -21,6 +21,7 @@ mod import;
 mod matching;
 mod metrics;
 mod nasty;
+mod postgres;
 mod proxy;
 mod read_only;
 mod reports;

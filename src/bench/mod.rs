@@ -3,6 +3,7 @@
 
 mod corpus;
 mod http;
+mod postgres;
 
 pub use corpus::{Corpus, Rng};
 
@@ -39,6 +40,8 @@ pub struct Options {
     pub http_seconds: u64,
     /// Concurrent HTTP connections.
     pub connections: usize,
+    /// Also load the listings into PostgreSQL and time the same searches there.
+    pub postgres: bool,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -222,7 +225,7 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Value> {
     http_times.sort();
 
     let n = options.listings.max(1) as f64;
-    Ok(json!({
+    let mut figures = json!({
         "listings": options.listings,
         "import_per_s": round(n / import_s, 0),
         "reindex_s": round(reindex_s, 2),
@@ -240,7 +243,11 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Value> {
         "match_p99_ms": round(percentile(&match_times, 0.99), 2),
         "rss_peak_mib": round(rss_peak_mib(), 0),
         "rss_peak_before_serving_mib": round(rss_before_serving, 0),
-    }))
+    });
+    if options.postgres {
+        postgres::add_figures(&mut figures, options, &params)?;
+    }
+    Ok(figures)
 }
 
 fn encode(s: &str) -> String {

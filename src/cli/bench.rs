@@ -28,6 +28,10 @@ pub struct Args {
     /// Concurrent HTTP connections.
     #[arg(long, default_value_t = 64)]
     connections: usize,
+    /// Also time PostgreSQL full-text search on the same listings and queries, in a
+    /// throw-away cluster (Debian's postgresql package).
+    #[arg(long)]
+    postgres: bool,
     /// Also write the figures to this file as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -53,6 +57,7 @@ pub fn run_cmd(args: Args) -> anyhow::Result<ExitCode> {
         matches: args.matches,
         http_seconds: args.http_seconds,
         connections: args.connections,
+        postgres: args.postgres,
     };
     let figures = run(&dir, &options);
     if args.work_dir.is_none() {

@@ -15,11 +15,12 @@ use crate::domain::{parse_listing, RawRecord};
 use crate::import::store_drafts;
 use crate::indexer;
 use crate::matching::{run as run_match, AdHocNeed};
+use crate::pg::fts::Combine;
 use crate::search::{run as run_search, SearchParams, MAX_QUERY_CHARS};
 use crate::store::SledStore;
 
 /// Depth of the ranking kept per query (recall@100, run files).
-const DEPTH: usize = 100;
+pub(super) const DEPTH: usize = 100;
 
 /// Options of `eval`.
 #[derive(Debug, clap::Args)]
@@ -40,6 +41,21 @@ pub struct Args {
     /// (`POST /api/v1/match`), for long descriptions.
     #[arg(long, value_enum, default_value = "search")]
     mode: Mode,
+    /// `postgres` ranks with PostgreSQL full-text search in a throw-away cluster instead.
+    #[arg(long, value_enum, default_value = "techmatch")]
+    engine: Engine,
+    /// With `--engine postgres`: whether a document needs any query word or all of them.
+    #[arg(long, value_enum, default_value = "any")]
+    pg_words: Combine,
+}
+
+/// Which search engine ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// Ours.
+    Techmatch,
+    /// PostgreSQL full-text search, for comparison.
+    Postgres,
 }
 
 /// Which path the queries take.
@@ -51,21 +67,23 @@ pub enum Mode {
     Match,
 }
 
+/// One corpus document.
 #[derive(Deserialize)]
-struct Doc {
+pub(super) struct Doc {
     #[serde(rename = "_id")]
-    id: String,
+    pub(super) id: String,
     #[serde(default)]
-    title: String,
+    pub(super) title: String,
     #[serde(default)]
-    text: String,
+    pub(super) text: String,
 }
 
+/// One query.
 #[derive(Deserialize)]
-struct QueryLine {
+pub(super) struct QueryLine {
     #[serde(rename = "_id")]
-    id: String,
-    text: String,
+    pub(super) id: String,
+    pub(super) text: String,
 }
 
 fn jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> anyhow::Result<Vec<T>> {
@@ -161,13 +179,48 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let corpus: Vec<Doc> = jsonl(&args.corpus)?;
     let queries: Vec<QueryLine> = jsonl(&args.queries)?;
     let qrels = read_qrels(&args.qrels)?;
+    let (ranking, load_s, query_s) = match args.engine {
+        Engine::Techmatch => rank(&corpus, &queries, args.mode)?,
+        Engine::Postgres if args.mode == Mode::Search => {
+            super::eval_postgres::rank(&corpus, &queries, args.pg_words)?
+        }
+        Engine::Postgres => bail!("--engine postgres ranks with --mode search only"),
+    };
+    let scores = evaluate(&ranking, &qrels);
+    if let Some(path) = &args.run {
+        let mut out = std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        );
+        write_trec(&ranking, DEPTH, "techmatch", &mut out)?;
+    }
+    let mut report = serde_json::json!({
+        "corpus": corpus.len(),
+        "queries": queries.len(),
+        "engine": format!("{:?}", args.engine).to_lowercase(),
+        "mode": format!("{:?}", args.mode).to_lowercase(),
+        "judged_queries": scores.queries,
+        "ndcg@10": round(scores.ndcg_10),
+        "recall@100": round(scores.recall_100),
+        "mrr@10": round(scores.mrr_10),
+        "load_s": round(load_s),
+        "query_ms_mean": round(query_s * 1000.0 / queries.len().max(1) as f64),
+    });
+    if args.engine == Engine::Postgres {
+        report["pg_words"] = format!("{:?}", args.pg_words).to_lowercase().into();
+    }
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ranks every query with our index; returns the run and the seconds spent loading and querying.
+fn rank(corpus: &[Doc], queries: &[QueryLine], mode: Mode) -> anyhow::Result<(Run, f64, f64)> {
     let started = std::time::Instant::now();
-    let (_store, index, ids) = load(&corpus)?;
+    let (_store, index, ids) = load(corpus)?;
     let load_s = started.elapsed().as_secs_f64();
     let started = std::time::Instant::now();
     let mut ranking: Run = Vec::with_capacity(queries.len());
-    for q in &queries {
-        let hits = match args.mode {
+    for q in queries {
+        let hits = match mode {
             Mode::Search => {
                 let params = SearchParams {
                     // Search takes at most MAX_QUERY_CHARS; longer questions are cut, not refused.
@@ -199,27 +252,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .collect();
         ranking.push((q.id.clone(), ranked));
     }
-    let query_s = started.elapsed().as_secs_f64();
-    let scores = evaluate(&ranking, &qrels);
-    if let Some(path) = &args.run {
-        let mut out = std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-        );
-        write_trec(&ranking, DEPTH, "techmatch", &mut out)?;
-    }
-    let report = serde_json::json!({
-        "corpus": corpus.len(),
-        "queries": queries.len(),
-        "mode": format!("{:?}", args.mode).to_lowercase(),
-        "judged_queries": scores.queries,
-        "ndcg@10": round(scores.ndcg_10),
-        "recall@100": round(scores.recall_100),
-        "mrr@10": round(scores.mrr_10),
-        "load_s": round(load_s),
-        "query_ms_mean": round(query_s * 1000.0 / queries.len().max(1) as f64),
-    });
-    println!("{}", serde_json::to_string_pretty(&report)?);
-    Ok(ExitCode::SUCCESS)
+    Ok((ranking, load_s, started.elapsed().as_secs_f64()))
 }
 
 fn round(x: f64) -> f64 {

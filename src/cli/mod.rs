@@ -3,6 +3,7 @@
 mod backup;
 mod bench;
 mod eval;
+mod eval_postgres;
 mod export;
 mod import;
 mod match_cmd;
