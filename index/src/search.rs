@@ -15,6 +15,7 @@ use crate::analysis::{tokens, Chain};
 use crate::doc::{Facet, TextGroup};
 use crate::error::IndexError;
 use crate::facets::FacetCollector;
+use crate::fusion::{fuse, Fusion};
 use crate::index::SearchIndex;
 use crate::query::QueryTerms;
 use crate::ranking::Weights;
@@ -46,6 +47,11 @@ pub struct SearchRequest {
     pub weights: Weights,
     /// Phrases that mean what the text says (synonyms), searched with `weights.synonym`.
     pub expansions: Vec<String>,
+    /// Semantic neighbours of the text that pass the filters (id, similarity), best first;
+    /// when any, they are fused with the lexical ranking.
+    pub semantic: Vec<(String, f32)>,
+    /// How the two rankings are fused.
+    pub fusion: Fusion,
 }
 
 /// One ranked hit.
@@ -91,6 +97,9 @@ impl SearchIndex {
             ]));
         }
         let query = self.with_filters(text_query, request);
+        if !request.semantic.is_empty() && !request.text.trim().is_empty() {
+            return self.hybrid(&searcher, query.as_ref(), request, &terms);
+        }
         let limit = request.limit.max(1);
         let top = TopDocs::with_limit(limit).and_offset(request.offset);
         let facet_collector = FacetCollector::new(
@@ -113,6 +122,84 @@ impl SearchIndex {
             hits,
             facets,
         })
+    }
+
+    /// A search whose lexical ranking is fused with the request's semantic neighbours.
+    ///
+    /// Facets count the lexical matches; the total adds the neighbours that were not among
+    /// the lexical hits read.
+    fn hybrid(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        request: &SearchRequest,
+        terms: &QueryTerms,
+    ) -> Result<SearchResult, IndexError> {
+        let depth = (request.offset + request.limit)
+            .max(request.fusion.depth)
+            .max(1);
+        let facet_collector = FacetCollector::new(
+            request
+                .facets
+                .iter()
+                .map(|f| (*f, self.fields.facet(*f)))
+                .collect(),
+        );
+        let (top, total, facets) =
+            searcher.search(query, &(TopDocs::with_limit(depth), Count, facet_collector))?;
+        let mut addresses = std::collections::HashMap::with_capacity(top.len());
+        let mut lexical = Vec::with_capacity(top.len());
+        for (_, address) in top {
+            let id = self.id_of(searcher, address)?;
+            addresses.insert(id.clone(), address);
+            lexical.push(id);
+        }
+        let fused = fuse(&lexical, &request.semantic, &request.fusion);
+        let extra = fused.iter().filter(|f| f.lexical_rank.is_none()).count();
+        let mut hits = Vec::with_capacity(request.limit);
+        for f in fused.iter().skip(request.offset).take(request.limit) {
+            let address = match addresses.get(&f.id) {
+                Some(a) => Some(*a),
+                None => self.address_of(searcher, &f.id)?,
+            };
+            // A neighbour the index no longer holds (deleted, not yet re-embedded) is skipped.
+            if let Some(address) = address {
+                hits.push(self.hit(searcher, address, f.score, terms)?);
+            }
+        }
+        Ok(SearchResult {
+            total: total + extra,
+            hits,
+            facets,
+        })
+    }
+
+    /// The id of the document at `address`.
+    pub(crate) fn id_of(
+        &self,
+        searcher: &tantivy::Searcher,
+        address: DocAddress,
+    ) -> Result<String, IndexError> {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        Ok(doc
+            .get_first(self.fields.id)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    /// Where the document with `id` is, if the index holds it.
+    pub(crate) fn address_of(
+        &self,
+        searcher: &tantivy::Searcher,
+        id: &str,
+    ) -> Result<Option<DocAddress>, IndexError> {
+        let q = TermQuery::new(
+            Term::from_field_text(self.fields.id, id),
+            IndexRecordOption::Basic,
+        );
+        let top = searcher.search(&q, &TopDocs::with_limit(1))?;
+        Ok(top.first().map(|(_, a)| *a))
     }
 
     /// The scoring part of a search: every query term in every text field, weighted.

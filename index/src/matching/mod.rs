@@ -23,6 +23,7 @@ use tantivy::{DocAddress, TantivyDocument};
 use crate::analysis::{analyzer, Chain};
 use crate::doc::{Facet, TextGroup};
 use crate::error::IndexError;
+use crate::fusion::{fuse, Fusion};
 use crate::index::SearchIndex;
 use crate::query::QueryTerms;
 use crate::ranking::Weights;
@@ -63,6 +64,11 @@ pub struct MatchRequest {
     pub weights: MatchWeights,
     /// Text weights.
     pub text_weights: Weights,
+    /// Semantic neighbours of the text that pass the filters (id, similarity), best first;
+    /// when any, they join the candidates and the text component is the fused rank score.
+    pub semantic: Vec<(String, f32)>,
+    /// How the lexical and semantic rankings are fused.
+    pub fusion: Fusion,
 }
 
 /// One part of a match's score.
@@ -95,6 +101,10 @@ pub struct Match {
     pub matched_terms: Vec<String>,
     /// Distance between the two sides, when both are placed.
     pub distance_km: Option<f64>,
+    /// Similarity of the two texts, when the listing was among the semantic neighbours.
+    pub similarity: Option<f32>,
+    /// True when the listing was a candidate only through its meaning (no salient term shared).
+    pub semantic_only: bool,
 }
 
 /// The answer to a [`MatchRequest`].
@@ -147,14 +157,22 @@ impl SearchIndex {
                 (Occur::MustNot, not),
             ]));
         }
-        let top = searcher.search(&query, &TopDocs::with_limit(w.candidates.max(1)))?;
-        let best_text = top.first().map_or(1.0, |(s, _)| s.max(f32::EPSILON));
+        let lexical = searcher.search(&query, &TopDocs::with_limit(w.candidates.max(1)))?;
+        let best_text = lexical.first().map_or(1.0, |(s, _)| s.max(f32::EPSILON));
+        // (text score in 0..=1, address, similarity, semantic only) per candidate.
+        let mut top: Vec<(f32, DocAddress, Option<f32>, bool)> = lexical
+            .iter()
+            .map(|(s, a)| (s / best_text, *a, None, false))
+            .collect();
+        if !request.semantic.is_empty() {
+            top = self.fused_candidates(&searcher, &lexical, request)?;
+        }
         let geography_weight = match request.geography {
             Geography::PreferNear => w.geography,
             Geography::Any | Geography::Only(_) => 0.0,
         };
         let mut matches = Vec::with_capacity(top.len());
-        for (text_score, address) in &top {
+        for (text_score, address, similarity, semantic_only) in &top {
             let doc: TantivyDocument = searcher.doc(*address)?;
             let text = |field| {
                 doc.get_first(field)
@@ -175,7 +193,7 @@ impl SearchIndex {
                 // Quantised for the same reason as the total below.
                 (
                     "text",
-                    Some((text_score / best_text * 1e4).round() / 1e4),
+                    Some((text_score * 1e4).round() / 1e4),
                     w.text,
                 ),
                 ("field", components::field(need, supply), w.field),
@@ -211,6 +229,8 @@ impl SearchIndex {
                     profile,
                     components: parts,
                     matched_terms: Vec::new(),
+                    similarity: *similarity,
+                    semantic_only: *semantic_only,
                 },
             ));
         }
@@ -239,6 +259,48 @@ impl SearchIndex {
             candidates,
             matches: out,
         })
+    }
+
+    /// The lexical candidates and the semantic neighbours, fused: each with its fused score
+    /// relative to the best, its similarity and whether only its meaning brought it in.
+    fn fused_candidates(
+        &self,
+        searcher: &tantivy::Searcher,
+        lexical: &[(f32, DocAddress)],
+        request: &MatchRequest,
+    ) -> Result<Vec<(f32, DocAddress, Option<f32>, bool)>, IndexError> {
+        let mut addresses = std::collections::HashMap::with_capacity(lexical.len());
+        let mut ids = Vec::with_capacity(lexical.len());
+        for (_, address) in lexical {
+            let id = self.id_of(searcher, *address)?;
+            addresses.insert(id.clone(), *address);
+            ids.push(id);
+        }
+        let neighbours: Vec<(String, f32)> = request
+            .semantic
+            .iter()
+            .filter(|(id, _)| request.exclude_id.as_deref() != Some(id.as_str()))
+            .take(request.fusion.depth)
+            .cloned()
+            .collect();
+        let fused = fuse(&ids, &neighbours, &request.fusion);
+        let best = fused.first().map_or(1.0, |f| f.score.max(f32::EPSILON));
+        let mut out = Vec::with_capacity(fused.len());
+        for f in fused {
+            let address = match addresses.get(&f.id) {
+                Some(a) => Some(*a),
+                None => self.address_of(searcher, &f.id)?,
+            };
+            if let Some(address) = address {
+                out.push((
+                    f.score / best,
+                    address,
+                    f.similarity,
+                    f.lexical_rank.is_none(),
+                ));
+            }
+        }
+        Ok(out)
     }
 
     /// Keeps the terms that say most about the text: highest count × idf per chain.
