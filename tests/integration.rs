@@ -22,6 +22,7 @@ mod nasty;
 mod reports;
 mod rights;
 mod search;
+mod semantic;
 mod sign_in;
 mod web;
 mod webdriver;

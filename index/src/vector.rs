@@ -112,7 +112,13 @@ impl VectorSet {
     }
 
     /// Adds or replaces `id`'s vector and facts; a vector of the wrong size is ignored.
-    pub fn upsert(&mut self, id: &str, vector: &Quantized, facets: &[(Facet, String)], trl: Option<u64>) {
+    pub fn upsert(
+        &mut self,
+        id: &str,
+        vector: &Quantized,
+        facets: &[(Facet, String)],
+        trl: Option<u64>,
+    ) {
         if vector.data.len() != self.dim {
             return;
         }
@@ -270,12 +276,25 @@ mod tests {
     fn nearest_ranks_by_similarity_and_applies_filters() {
         let mut set = VectorSet::new(3);
         let kind = |k: &str| vec![(Facet::Kind, k.to_string())];
-        set.upsert("a", &quantize(&unit(&[1.0, 0.0, 0.0])), &kind("patent"), Some(7));
+        set.upsert(
+            "a",
+            &quantize(&unit(&[1.0, 0.0, 0.0])),
+            &kind("patent"),
+            Some(7),
+        );
         set.upsert("b", &quantize(&unit(&[0.9, 0.1, 0.0])), &kind("need"), None);
-        set.upsert("c", &quantize(&unit(&[0.0, 1.0, 0.0])), &kind("patent"), Some(3));
+        set.upsert(
+            "c",
+            &quantize(&unit(&[0.0, 1.0, 0.0])),
+            &kind("patent"),
+            Some(3),
+        );
         let q = unit(&[1.0, 0.05, 0.0]);
         let ids = |r: Vec<(String, f32)>| r.into_iter().map(|(id, _)| id).collect::<Vec<_>>();
-        assert_eq!(ids(set.nearest(&q, 3, &VectorFilter::default())), ["a", "b", "c"]);
+        assert_eq!(
+            ids(set.nearest(&q, 3, &VectorFilter::default())),
+            ["a", "b", "c"]
+        );
         let patents = VectorFilter {
             facets: vec![(Facet::Kind, vec!["patent".into()])],
             ..VectorFilter::default()

@@ -12,11 +12,14 @@ use techmatch_index::eval::{evaluate, write_trec, Qrels, Run};
 use techmatch_index::SearchIndex;
 
 use crate::domain::{parse_listing, RawRecord};
+use crate::embed::cache::VectorCache;
+use crate::embed::{listing_text, match_filter, search_filter, Input};
 use crate::import::store_drafts;
 use crate::indexer;
 use crate::matching::{run as run_match, AdHocNeed};
 use crate::search::{run as run_search, SearchParams, MAX_QUERY_CHARS};
-use crate::store::SledStore;
+use crate::store::{SledStore, Store};
+use techmatch_index::vector::{normalize, quantize, VectorSet};
 
 /// Depth of the ranking kept per query (recall@100, run files).
 const DEPTH: usize = 100;
@@ -40,6 +43,84 @@ pub struct Args {
     /// (`POST /api/v1/match`), for long descriptions.
     #[arg(long, value_enum, default_value = "search")]
     mode: Mode,
+    /// `on` fuses semantic neighbours (from the embedder) with the lexical ranking.
+    #[arg(long, value_enum, default_value = "off")]
+    semantic: Switch,
+    /// Where corpus and query vectors are kept between runs (by model and text hash);
+    /// default `techmatch-vectors` in the system's temporary directory.
+    #[arg(long)]
+    vector_cache: Option<PathBuf>,
+    #[command(flatten)]
+    embedder: super::embedder::EmbedderArgs,
+}
+
+/// On or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    /// Lexical ranking only.
+    Off,
+    /// Lexical fused with semantic.
+    On,
+}
+
+/// The corpus's vectors and each query's, when `--semantic on`.
+struct Vectors {
+    set: VectorSet,
+    queries: Vec<Vec<f32>>,
+    model: String,
+    embed_s: f64,
+}
+
+/// The text a query is embedded as: what the search or matching path receives.
+fn query_text(text: &str, mode: Mode) -> String {
+    match mode {
+        Mode::Search => text.chars().take(MAX_QUERY_CHARS).collect::<String>(),
+        Mode::Match => text.to_string(),
+    }
+    .trim()
+    .to_string()
+}
+
+fn embed_all(args: &Args, store: &SledStore, queries: &[QueryLine]) -> anyhow::Result<Vectors> {
+    let connected = args
+        .embedder
+        .connect(true)?
+        .context("semantic ranking needs an embedder")?;
+    let embedder = connected.embedder.as_ref();
+    let dir = args
+        .vector_cache
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join("techmatch-vectors"));
+    let mut cache = VectorCache::open(&dir, embedder.model())?;
+    let started = std::time::Instant::now();
+    let mut listings = Vec::new();
+    for l in store.scan() {
+        listings.push(l?);
+    }
+    let texts: Vec<String> = listings.iter().map(listing_text).collect();
+    let bar = super::progress::bar(texts.len() as u64, "embedding");
+    let vectors = cache.embed(embedder, Input::Passage, &texts, |n| {
+        bar.set_position(n as u64)
+    })?;
+    bar.finish_and_clear();
+    let mut set = VectorSet::new(connected.dim);
+    for (listing, mut v) in listings.iter().zip(vectors) {
+        normalize(&mut v);
+        let doc = indexer::to_index_doc(listing);
+        set.upsert(&listing.id, &quantize(&v), &doc.facets, doc.trl);
+    }
+    let texts: Vec<String> = queries
+        .iter()
+        .map(|q| query_text(&q.text, args.mode))
+        .collect();
+    let mut queries = cache.embed(embedder, Input::Query, &texts, |_| {})?;
+    queries.iter_mut().for_each(|v| normalize(v));
+    Ok(Vectors {
+        set,
+        queries,
+        model: embedder.model().to_string(),
+        embed_s: started.elapsed().as_secs_f64(),
+    })
 }
 
 /// Which path the queries take.
@@ -164,9 +245,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let (_store, index, ids) = load(&corpus)?;
     let load_s = started.elapsed().as_secs_f64();
+    let vectors = match args.semantic {
+        Switch::On => Some(embed_all(&args, &_store, &queries)?),
+        Switch::Off => None,
+    };
     let started = std::time::Instant::now();
     let mut ranking: Run = Vec::with_capacity(queries.len());
-    for q in &queries {
+    for (n, q) in queries.iter().enumerate() {
         let hits = match args.mode {
             Mode::Search => {
                 let params = SearchParams {
@@ -175,9 +260,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     limit: Some(DEPTH.to_string()),
                     ..SearchParams::default()
                 };
-                let request = params
+                let mut request = params
                     .to_request(false)
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
+                if let Some(v) = &vectors {
+                    let filter = search_filter(&request);
+                    request.semantic = v.set.nearest(&v.queries[n], request.fusion.depth, &filter);
+                }
                 run_search(&index, &request)?.hits
             }
             Mode::Match => {
@@ -186,7 +275,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     limit: Some(DEPTH),
                     ..AdHocNeed::default()
                 };
-                let request = need.to_request().map_err(|e| anyhow::anyhow!("{e}"))?;
+                let mut request = need.to_request().map_err(|e| anyhow::anyhow!("{e}"))?;
+                if let Some(v) = &vectors {
+                    let filter = match_filter(&request);
+                    request.semantic = v.set.nearest(&v.queries[n], request.fusion.depth, &filter);
+                }
                 run_match(&index, &request)?.matches
             }
         };
@@ -217,6 +310,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "mrr@10": round(scores.mrr_10),
         "load_s": round(load_s),
         "query_ms_mean": round(query_s * 1000.0 / queries.len().max(1) as f64),
+        "semantic": vectors.as_ref().map(|v| v.model.clone()),
+        "embed_s": vectors.as_ref().map(|v| round(v.embed_s)),
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(ExitCode::SUCCESS)

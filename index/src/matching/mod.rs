@@ -191,11 +191,7 @@ impl SearchIndex {
             };
             let values = [
                 // Quantised for the same reason as the total below.
-                (
-                    "text",
-                    Some((text_score * 1e4).round() / 1e4),
-                    w.text,
-                ),
+                ("text", Some((text_score * 1e4).round() / 1e4), w.text),
                 ("field", components::field(need, supply), w.field),
                 ("ipc", components::ipc(need, supply), w.ipc),
                 ("trl", components::trl(need, supply), w.trl),
