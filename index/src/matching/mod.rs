@@ -116,6 +116,10 @@ pub struct MatchResult {
     pub matches: Vec<Match>,
 }
 
+/// A candidate: text score in 0..=1, where it is, its similarity, whether only its meaning
+/// brought it in.
+type Candidate = (f32, DocAddress, Option<f32>, bool);
+
 /// A kept query term with its salience (count × idf × weight).
 type Salient = ((Chain, String), f32);
 
@@ -159,8 +163,7 @@ impl SearchIndex {
         }
         let lexical = searcher.search(&query, &TopDocs::with_limit(w.candidates.max(1)))?;
         let best_text = lexical.first().map_or(1.0, |(s, _)| s.max(f32::EPSILON));
-        // (text score in 0..=1, address, similarity, semantic only) per candidate.
-        let mut top: Vec<(f32, DocAddress, Option<f32>, bool)> = lexical
+        let mut top: Vec<Candidate> = lexical
             .iter()
             .map(|(s, a)| (s / best_text, *a, None, false))
             .collect();
@@ -264,7 +267,7 @@ impl SearchIndex {
         searcher: &tantivy::Searcher,
         lexical: &[(f32, DocAddress)],
         request: &MatchRequest,
-    ) -> Result<Vec<(f32, DocAddress, Option<f32>, bool)>, IndexError> {
+    ) -> Result<Vec<Candidate>, IndexError> {
         let mut addresses = std::collections::HashMap::with_capacity(lexical.len());
         let mut ids = Vec::with_capacity(lexical.len());
         for (_, address) in lexical {
