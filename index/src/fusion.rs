@@ -4,6 +4,9 @@
 //! summed over the lists it appears in. Ranks, not scores, are fused, so BM25 and cosine
 //! scales never need calibrating against each other.
 
+use std::collections::HashMap;
+use std::hash::Hash;
+
 use serde::{Deserialize, Serialize};
 
 /// How much each ranking counts and how deep each is read.
@@ -34,9 +37,9 @@ impl Default for Fusion {
 
 /// One fused listing: where it stood in each ranking and its fused score.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Fused {
-    /// The listing.
-    pub id: String,
+pub struct Fused<K> {
+    /// The listing (its id, or where the index holds it).
+    pub id: K,
     /// Fused score (higher is better).
     pub score: f32,
     /// Rank in the lexical list, from 0.
@@ -47,14 +50,17 @@ pub struct Fused {
     pub similarity: Option<f32>,
 }
 
-/// Fuses `lexical` (ids, best first) and `semantic` (ids with similarity, best first).
+/// Fuses `lexical` (keys, best first) and `semantic` (keys with similarity, best first).
 ///
-/// Ties keep lexical order first, then id order, so equal inputs give equal outputs.
-pub fn fuse(lexical: &[String], semantic: &[(String, f32)], f: &Fusion) -> Vec<Fused> {
-    let mut out: Vec<Fused> = Vec::with_capacity(lexical.len() + semantic.len());
-    let mut at: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+/// Ties keep lexical order first, then key order, so equal inputs give equal outputs.
+pub fn fuse<K>(lexical: &[K], semantic: &[(K, f32)], f: &Fusion) -> Vec<Fused<K>>
+where
+    K: Clone + Eq + Hash + Ord,
+{
+    let mut out: Vec<Fused<K>> = Vec::with_capacity(lexical.len() + semantic.len());
+    let mut at: HashMap<&K, usize> = HashMap::new();
     for (r, id) in lexical.iter().enumerate() {
-        if at.contains_key(id.as_str()) {
+        if at.contains_key(id) {
             continue;
         }
         at.insert(id, out.len());
@@ -68,7 +74,7 @@ pub fn fuse(lexical: &[String], semantic: &[(String, f32)], f: &Fusion) -> Vec<F
     }
     for (r, (id, sim)) in semantic.iter().enumerate() {
         let part = f.semantic / (f.k + r as f32 + 1.0);
-        match at.get(id.as_str()) {
+        match at.get(id) {
             Some(&i) if out[i].semantic_rank.is_none() => {
                 out[i].score += part;
                 out[i].semantic_rank = Some(r);

@@ -9,7 +9,7 @@ use tantivy::query::{
     TermQuery,
 };
 use tantivy::schema::{IndexRecordOption, Term, Value};
-use tantivy::{DocAddress, TantivyDocument};
+use tantivy::{DocAddress, DocSet, TantivyDocument, TERMINATED};
 
 use crate::analysis::{tokens, Chain};
 use crate::doc::{Facet, TextGroup};
@@ -147,25 +147,20 @@ impl SearchIndex {
         );
         let (top, total, facets) =
             searcher.search(query, &(TopDocs::with_limit(depth), Count, facet_collector))?;
-        let mut addresses = std::collections::HashMap::with_capacity(top.len());
-        let mut lexical = Vec::with_capacity(top.len());
-        for (_, address) in top {
-            let id = self.id_of(searcher, address)?;
-            addresses.insert(id.clone(), address);
-            lexical.push(id);
+        // Fused by where the index holds each listing: no document is read but the page's.
+        let lexical: Vec<DocAddress> = top.into_iter().map(|(_, a)| a).collect();
+        let mut semantic = Vec::with_capacity(request.semantic.len());
+        for (id, similarity) in &request.semantic {
+            // A neighbour the index no longer holds (deleted, vectors lagging) is skipped.
+            if let Some(address) = self.address_of(searcher, id)? {
+                semantic.push((address, *similarity));
+            }
         }
-        let fused = fuse(&lexical, &request.semantic, &request.fusion);
+        let fused = fuse(&lexical, &semantic, &request.fusion);
         let extra = fused.iter().filter(|f| f.lexical_rank.is_none()).count();
         let mut hits = Vec::with_capacity(request.limit);
         for f in fused.iter().skip(request.offset).take(request.limit) {
-            let address = match addresses.get(&f.id) {
-                Some(a) => Some(*a),
-                None => self.address_of(searcher, &f.id)?,
-            };
-            // A neighbour the index no longer holds (deleted, not yet re-embedded) is skipped.
-            if let Some(address) = address {
-                hits.push(self.hit(searcher, address, f.score, terms)?);
-            }
+            hits.push(self.hit(searcher, f.id, f.score, terms)?);
         }
         Ok(SearchResult {
             total: total + extra,
@@ -174,32 +169,33 @@ impl SearchIndex {
         })
     }
 
-    /// The id of the document at `address`.
-    pub(crate) fn id_of(
-        &self,
-        searcher: &tantivy::Searcher,
-        address: DocAddress,
-    ) -> Result<String, IndexError> {
-        let doc: TantivyDocument = searcher.doc(address)?;
-        Ok(doc
-            .get_first(self.fields.id)
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_string())
-    }
-
-    /// Where the document with `id` is, if the index holds it.
+    /// Where the live document with `id` is, if the index holds it.
     pub(crate) fn address_of(
         &self,
         searcher: &tantivy::Searcher,
         id: &str,
     ) -> Result<Option<DocAddress>, IndexError> {
-        let q = TermQuery::new(
-            Term::from_field_text(self.fields.id, id),
-            IndexRecordOption::Basic,
-        );
-        let top = searcher.search(&q, &TopDocs::with_limit(1))?;
-        Ok(top.first().map(|(_, a)| *a))
+        let term = Term::from_field_text(self.fields.id, id);
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            let inverted = segment.inverted_index(self.fields.id)?;
+            let postings = inverted
+                .read_postings(&term, IndexRecordOption::Basic)
+                .map_err(|e| IndexError::Tantivy(e.into()))?;
+            let Some(mut postings) = postings else {
+                continue;
+            };
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                if segment
+                    .alive_bitset()
+                    .is_none_or(|alive| alive.is_alive(doc))
+                {
+                    return Ok(Some(DocAddress::new(ord as u32, doc)));
+                }
+                doc = postings.advance();
+            }
+        }
+        Ok(None)
     }
 
     /// The scoring part of a search: every query term in every text field, weighted.

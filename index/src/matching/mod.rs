@@ -268,37 +268,22 @@ impl SearchIndex {
         lexical: &[(f32, DocAddress)],
         request: &MatchRequest,
     ) -> Result<Vec<Candidate>, IndexError> {
-        let mut addresses = std::collections::HashMap::with_capacity(lexical.len());
-        let mut ids = Vec::with_capacity(lexical.len());
-        for (_, address) in lexical {
-            let id = self.id_of(searcher, *address)?;
-            addresses.insert(id.clone(), *address);
-            ids.push(id);
-        }
-        let neighbours: Vec<(String, f32)> = request
-            .semantic
-            .iter()
-            .filter(|(id, _)| request.exclude_id.as_deref() != Some(id.as_str()))
-            .take(request.fusion.depth)
-            .cloned()
-            .collect();
-        let fused = fuse(&ids, &neighbours, &request.fusion);
-        let best = fused.first().map_or(1.0, |f| f.score.max(f32::EPSILON));
-        let mut out = Vec::with_capacity(fused.len());
-        for f in fused {
-            let address = match addresses.get(&f.id) {
-                Some(a) => Some(*a),
-                None => self.address_of(searcher, &f.id)?,
-            };
-            if let Some(address) = address {
-                out.push((
-                    f.score / best,
-                    address,
-                    f.similarity,
-                    f.lexical_rank.is_none(),
-                ));
+        let ids: Vec<DocAddress> = lexical.iter().map(|(_, a)| *a).collect();
+        let mut neighbours = Vec::with_capacity(request.semantic.len());
+        for (id, similarity) in request.semantic.iter().take(request.fusion.depth) {
+            if request.exclude_id.as_deref() == Some(id.as_str()) {
+                continue;
+            }
+            if let Some(address) = self.address_of(searcher, id)? {
+                neighbours.push((address, *similarity));
             }
         }
+        let fused = fuse(&ids, &neighbours, &request.fusion);
+        let best = fused.first().map_or(1.0, |f| f.score.max(f32::EPSILON));
+        let out = fused
+            .into_iter()
+            .map(|f| (f.score / best, f.id, f.similarity, f.lexical_rank.is_none()))
+            .collect();
         Ok(out)
     }
 
