@@ -27,7 +27,7 @@ impl Default for Fusion {
     /// The values chosen on the development sets (also in `fixtures/ranking.json`).
     fn default() -> Self {
         Fusion {
-            k: 60.0,
+            k: 10.0,
             lexical: 1.0,
             semantic: 1.0,
             depth: 100,
