@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use techmatch_index::analysis::Synonyms;
-use techmatch_index::{MatchWeights, Weights};
+use techmatch_index::{Fusion, MatchWeights, Weights};
 
 const DEFAULT: &str = include_str!("../fixtures/ranking.json");
 const SYNONYMS: &str = include_str!("../fixtures/synonyms.txt");
@@ -21,6 +21,18 @@ pub struct Ranking {
     pub search: Weights,
     /// Component weights of matching.
     pub matching: MatchWeights,
+    /// How semantic neighbours are fused with the lexical ranking.
+    pub semantic: SemanticWeights,
+}
+
+/// Fusion of lexical and semantic rankings, for search and for matching.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SemanticWeights {
+    /// Search (short queries).
+    pub search: Fusion,
+    /// Matching (long needs and listings).
+    pub matching: Fusion,
 }
 
 static RANKING: OnceLock<Ranking> = OnceLock::new();

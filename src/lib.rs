@@ -7,7 +7,8 @@
 //!   server-rendered pages for browsers, merged into the same application.
 //! - [`search`]: search parameters and the JSON answer shared by API and CLI.
 //! - [`import`], [`demo`]: reading JSONL, CSV and XLSX files into listings.
-//! - [`indexer`]: keeps the search index (crate `techmatch-index`) following the store.
+//! - [`indexer`]: keeps the search index (crate `techmatch-index`) following the store;
+//!   [`embed`]: sentence vectors, following the store the same way, for semantic matching.
 //! - [`accounts`], [`report`]: sign-in and API tokens; province and national reports.
 //! - [`store`]: the source of truth (sled) behind the [`store::Store`] trait (listings),
 //!   [`store::AccountStore`] and [`store::DealStore`].
@@ -23,6 +24,7 @@ pub mod config;
 pub mod data_dir;
 pub mod demo;
 pub mod domain;
+pub mod embed;
 pub mod import;
 pub mod indexer;
 pub mod matching;

@@ -103,6 +103,8 @@ pub struct AdHocNeed {
     pub provinces: Vec<String>,
     /// Matches to return.
     pub limit: Option<usize>,
+    /// Fuse semantic neighbours (default true, when an embedder is configured).
+    pub semantic: Option<bool>,
 }
 
 const MODES: [&str; 5] = [
@@ -206,6 +208,8 @@ fn request(
         limit,
         weights: ranking().matching,
         text_weights: ranking().search,
+        semantic: Vec::new(),
+        fusion: ranking().semantic.matching,
     }
 }
 
@@ -263,10 +267,18 @@ fn view(m: &Match, request: &MatchRequest) -> Value {
         ),
     );
     out.insert("matched_terms".into(), json!(m.matched_terms));
+    if let Some(sim) = m.similarity {
+        out.insert("similarity".into(), json!((sim * 1e3).round() / 1e3));
+    }
     if let Some(d) = m.distance_km {
         out.insert("distance_km".into(), json!(d.round()));
     }
-    let (vi, en) = reasons(m, request);
+    let title = out
+        .get("title")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let (vi, en) = reasons(m, request, &title);
     out.insert("reason".into(), json!({"vi": vi, "en": en}));
     Value::Object(out)
 }
@@ -289,7 +301,7 @@ fn province_name(code: &Option<String>) -> Option<String> {
 }
 
 /// One line of reasons in Vietnamese and in English, from the known components.
-fn reasons(m: &Match, request: &MatchRequest) -> (String, String) {
+fn reasons(m: &Match, request: &MatchRequest, title: &str) -> (String, String) {
     let (need, supply) = match request.side {
         Side::Need => (&request.profile, &m.profile),
         Side::Supply => (&m.profile, &request.profile),
@@ -306,6 +318,21 @@ fn reasons(m: &Match, request: &MatchRequest) -> (String, String) {
             .join(", ");
         vi.push(format!("Khớp từ: {words}"));
         en.push(format!("Shared terms: {words}"));
+    }
+    if let Some(sim) = m.similarity {
+        // One vector per listing: the closest passage is the listing itself, named by title.
+        let short: String = title.chars().take(80).collect();
+        let sim = (sim * 100.0).round() / 100.0;
+        let (lead_vi, lead_en) = if m.semantic_only {
+            (
+                "Gần nghĩa (không chung từ)",
+                "Close in meaning (no shared word)",
+            )
+        } else {
+            ("Gần nghĩa", "Close in meaning")
+        };
+        vi.push(format!("{lead_vi}: «{short}», độ tương đồng {sim}"));
+        en.push(format!("{lead_en}: «{short}», similarity {sim}"));
     }
     for c in &m.components {
         let Some(value) = c.value else { continue };

@@ -191,6 +191,8 @@ impl SearchParams {
             limit: number("limit", &self.limit, MAX_LIMIT)?.unwrap_or(10),
             facets: FACETS.to_vec(),
             weights: crate::config::ranking().search,
+            semantic: Vec::new(),
+            fusion: crate::config::ranking().semantic.search,
         })
     }
 }

@@ -10,6 +10,8 @@ use techmatch_index::SearchIndex;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 
+use crate::embed::store::VectorStore;
+use crate::embed::{Semantic, SharedSemantic};
 use crate::indexer;
 use crate::store::{AccountStore, DealStore, Store, Stores};
 
@@ -42,6 +44,8 @@ pub struct AppState {
     /// Mark session cookies `Secure` (the service is reached over TLS through a proxy that does
     /// not say so with `X-Forwarded-Proto`).
     pub secure_cookies: bool,
+    /// Semantic matching, when an embedder is configured.
+    pub semantic: SharedSemantic,
 }
 
 impl AppState {
@@ -66,7 +70,20 @@ impl AppState {
             sign_in_delay: SIGN_IN_DELAY,
             metrics,
             secure_cookies: false,
+            semantic: None,
         }
+    }
+
+    /// Turns semantic matching on and starts the task that keeps the vectors following the
+    /// store (after the index).
+    pub fn start_semantic(&mut self, semantic: Arc<Semantic>, vectors: Arc<VectorStore>) {
+        tokio::spawn(crate::embed::follower::follow(
+            self.store.clone(),
+            vectors,
+            semantic.clone(),
+            self.applied.clone(),
+        ));
+        self.semantic = Some(semantic);
     }
 
     /// Waits until the index has applied `seq`, up to [`MIN_SEQ_WAIT`]; false on time-out.

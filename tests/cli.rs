@@ -24,6 +24,8 @@ impl Server {
             .args(["serve", "--addr", "127.0.0.1:0"])
             .args(extra)
             .env("TECHMATCH_LOG", "warn")
+            // Semantic matching has tests of its own (tests/semantic.rs); others stay lexical.
+            .env("TECHMATCH_EMBEDDER_URL", "off")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -307,6 +307,7 @@ fn passwords_and_tokens_stay_out_of_the_server_log() {
         .arg(ws.data())
         .args(["serve", "--addr", "127.0.0.1:0"])
         .env("TECHMATCH_LOG", "debug")
+        .env("TECHMATCH_EMBEDDER_URL", "off")
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()

@@ -27,6 +27,7 @@ mod read_only;
 mod reports;
 mod rights;
 mod search;
+mod semantic;
 mod sign_in;
 mod web;
 mod webdriver;

@@ -9,6 +9,8 @@
 //!   snippets and facet counts.
 //! - [`MatchRequest`] → [`SearchIndex::find_matches`] → [`MatchResult`]: listings that fit a
 //!   need (or a technology), rescored by structured [`MatchProfile`] facts, every score explained.
+//! - [`vector::VectorSet`] and [`fuse`]: semantic neighbours (int8 vectors, exact search with
+//!   filters) and their fusion with the lexical ranking.
 //! - [`Weights`], [`MatchWeights`]: how text groups, chains and match components are weighted.
 #![warn(missing_docs)]
 
@@ -17,6 +19,7 @@ mod doc;
 mod error;
 pub mod eval;
 mod facets;
+mod fusion;
 mod index;
 mod matching;
 mod query;
@@ -24,9 +27,11 @@ mod ranking;
 mod schema;
 mod search;
 mod snippet;
+pub mod vector;
 
 pub use doc::{Facet, IndexChange, IndexDoc, TextGroup};
 pub use error::IndexError;
+pub use fusion::{fuse, Fused, Fusion};
 pub use index::SearchIndex;
 pub use matching::{
     Component, Geography, Match, MatchProfile, MatchRequest, MatchResult, MatchWeights, Side,

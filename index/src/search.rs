@@ -9,12 +9,13 @@ use tantivy::query::{
     TermQuery,
 };
 use tantivy::schema::{IndexRecordOption, Term, Value};
-use tantivy::{DocAddress, TantivyDocument};
+use tantivy::{DocAddress, DocSet, TantivyDocument, TERMINATED};
 
 use crate::analysis::{tokens, Chain};
 use crate::doc::{Facet, TextGroup};
 use crate::error::IndexError;
 use crate::facets::FacetCollector;
+use crate::fusion::{fuse, Fusion};
 use crate::index::SearchIndex;
 use crate::query::QueryTerms;
 use crate::ranking::Weights;
@@ -46,6 +47,11 @@ pub struct SearchRequest {
     pub weights: Weights,
     /// Phrases that mean what the text says (synonyms), searched with `weights.synonym`.
     pub expansions: Vec<String>,
+    /// Semantic neighbours of the text that pass the filters (id, similarity), best first;
+    /// when any, they are fused with the lexical ranking.
+    pub semantic: Vec<(String, f32)>,
+    /// How the two rankings are fused.
+    pub fusion: Fusion,
 }
 
 /// One ranked hit.
@@ -91,6 +97,9 @@ impl SearchIndex {
             ]));
         }
         let query = self.with_filters(text_query, request);
+        if !request.semantic.is_empty() && !request.text.trim().is_empty() {
+            return self.hybrid(&searcher, query.as_ref(), request, &terms);
+        }
         let limit = request.limit.max(1);
         let top = TopDocs::with_limit(limit).and_offset(request.offset);
         let facet_collector = FacetCollector::new(
@@ -113,6 +122,80 @@ impl SearchIndex {
             hits,
             facets,
         })
+    }
+
+    /// A search whose lexical ranking is fused with the request's semantic neighbours.
+    ///
+    /// Facets count the lexical matches; the total adds the neighbours that were not among
+    /// the lexical hits read.
+    fn hybrid(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        request: &SearchRequest,
+        terms: &QueryTerms,
+    ) -> Result<SearchResult, IndexError> {
+        let depth = (request.offset + request.limit)
+            .max(request.fusion.depth)
+            .max(1);
+        let facet_collector = FacetCollector::new(
+            request
+                .facets
+                .iter()
+                .map(|f| (*f, self.fields.facet(*f)))
+                .collect(),
+        );
+        let (top, total, facets) =
+            searcher.search(query, &(TopDocs::with_limit(depth), Count, facet_collector))?;
+        // Fused by where the index holds each listing: no document is read but the page's.
+        let lexical: Vec<DocAddress> = top.into_iter().map(|(_, a)| a).collect();
+        let mut semantic = Vec::with_capacity(request.semantic.len());
+        for (id, similarity) in &request.semantic {
+            // A neighbour the index no longer holds (deleted, vectors lagging) is skipped.
+            if let Some(address) = self.address_of(searcher, id)? {
+                semantic.push((address, *similarity));
+            }
+        }
+        let fused = fuse(&lexical, &semantic, &request.fusion);
+        let extra = fused.iter().filter(|f| f.lexical_rank.is_none()).count();
+        let mut hits = Vec::with_capacity(request.limit);
+        for f in fused.iter().skip(request.offset).take(request.limit) {
+            hits.push(self.hit(searcher, f.id, f.score, terms)?);
+        }
+        Ok(SearchResult {
+            total: total + extra,
+            hits,
+            facets,
+        })
+    }
+
+    /// Where the live document with `id` is, if the index holds it.
+    pub(crate) fn address_of(
+        &self,
+        searcher: &tantivy::Searcher,
+        id: &str,
+    ) -> Result<Option<DocAddress>, IndexError> {
+        let term = Term::from_field_text(self.fields.id, id);
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            let inverted = segment.inverted_index(self.fields.id)?;
+            let postings = inverted
+                .read_postings(&term, IndexRecordOption::Basic)
+                .map_err(|e| IndexError::Tantivy(e.into()))?;
+            let Some(mut postings) = postings else {
+                continue;
+            };
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                if segment
+                    .alive_bitset()
+                    .is_none_or(|alive| alive.is_alive(doc))
+                {
+                    return Ok(Some(DocAddress::new(ord as u32, doc)));
+                }
+                doc = postings.advance();
+            }
+        }
+        Ok(None)
     }
 
     /// The scoring part of a search: every query term in every text field, weighted.

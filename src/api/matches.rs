@@ -19,14 +19,43 @@ pub fn router() -> Router<AppState> {
         .route("/match", post(ad_hoc))
 }
 
+/// `?semantic=on|off` on the matching routes.
+#[derive(Debug, Default, serde::Deserialize)]
+struct SemanticFlag {
+    semantic: Option<String>,
+}
+
+/// Runs a match request, with semantic neighbours when wanted and available; `own` is the
+/// stored listing whose vector to use, if any.
+async fn run_with(
+    state: &AppState,
+    mut request: techmatch_index::MatchRequest,
+    semantic: bool,
+    own: Option<String>,
+) -> Result<Json<MatchResponse>, ApiError> {
+    let semantic = state.semantic.clone().filter(|_| semantic);
+    let index = state.index.clone();
+    Ok(Json(
+        tokio::task::spawn_blocking(move || {
+            if let Some(semantic) = semantic {
+                semantic.add_to_match(&mut request, own.as_deref());
+            }
+            run(&index, &request)
+        })
+        .await??,
+    ))
+}
+
 async fn matches_of(
     state: AppState,
     caller: Caller,
     id: String,
     params: MatchParams,
+    flag: SemanticFlag,
     must_be_need: bool,
 ) -> Result<Json<MatchResponse>, ApiError> {
     let (geography, limit) = params.check().map_err(ApiError::Invalid)?;
+    let semantic = crate::embed::wanted(flag.semantic.as_deref()).map_err(ApiError::Invalid)?;
     let store = state.store.clone();
     let lookup = id.clone();
     let listing = tokio::task::spawn_blocking(move || store.get(&lookup)).await??;
@@ -38,10 +67,7 @@ async fn matches_of(
         return Err(ApiError::NotFound(format!("need {id:?}")));
     }
     let request = for_listing(&listing, geography, limit);
-    let index = state.index.clone();
-    Ok(Json(
-        tokio::task::spawn_blocking(move || run(&index, &request)).await??,
-    ))
+    run_with(&state, request, semantic, Some(listing.id)).await
 }
 
 async fn need_matches(
@@ -49,8 +75,9 @@ async fn need_matches(
     caller: Caller,
     Path(id): Path<String>,
     Query(params): Query<MatchParams>,
+    Query(flag): Query<SemanticFlag>,
 ) -> Result<Json<MatchResponse>, ApiError> {
-    matches_of(state, caller, id, params, true).await
+    matches_of(state, caller, id, params, flag, true).await
 }
 
 async fn listing_matches(
@@ -58,8 +85,9 @@ async fn listing_matches(
     caller: Caller,
     Path(id): Path<String>,
     Query(params): Query<MatchParams>,
+    Query(flag): Query<SemanticFlag>,
 ) -> Result<Json<MatchResponse>, ApiError> {
-    matches_of(state, caller, id, params, false).await
+    matches_of(state, caller, id, params, flag, false).await
 }
 
 async fn ad_hoc(
@@ -71,8 +99,5 @@ async fn ad_hoc(
     let need: AdHocNeed = serde_json::from_value(serde_json::Value::Object(body))
         .map_err(|e| ApiError::BadJson(format!("not an ad-hoc need: {e}")))?;
     let request = need.to_request().map_err(ApiError::Invalid)?;
-    let index = state.index.clone();
-    Ok(Json(
-        tokio::task::spawn_blocking(move || run(&index, &request)).await??,
-    ))
+    run_with(&state, request, need.semantic.unwrap_or(true), None).await
 }

@@ -1,5 +1,7 @@
 //! Reference data and service facts: provinces, fields of science, health, the OpenAPI document.
 
+use std::sync::atomic::Ordering;
+
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -39,13 +41,24 @@ async fn fields_of_science() -> Json<Value> {
 async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let store_seq = state.store.last_seq()?;
     let index_seq = *state.applied.borrow();
-    Ok(Json(json!({
+    let mut out = json!({
         "status": "ok",
         "listings_indexed": state.index.num_docs(),
         "store_seq": store_seq,
         "index_seq": index_seq,
         "index_lag": store_seq.saturating_sub(index_seq),
-    })))
+    });
+    out["semantic"] = match &state.semantic {
+        None => json!({"enabled": false}),
+        Some(s) => json!({
+            "enabled": true,
+            "model": s.embedder.model(),
+            "embedder_reachable": s.reachable.load(Ordering::Relaxed),
+            "vectors": s.vectors.read().map_or(0, |v| v.len()),
+            "pending_vectors": s.pending.load(Ordering::Relaxed),
+        }),
+    };
+    Ok(Json(out))
 }
 
 /// `GET /metrics`: the node's figures in Prometheus' text format.

@@ -19,6 +19,8 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Default, Deserialize)]
 struct Consistency {
     min_seq: Option<String>,
+    /// `on` (default) or `off`: fuse semantic neighbours when an embedder is configured.
+    semantic: Option<String>,
 }
 
 async fn search(
@@ -27,9 +29,13 @@ async fn search(
     Query(params): Query<SearchParams>,
     Query(consistency): Query<Consistency>,
 ) -> Result<Json<SearchResponse>, ApiError> {
-    let request = params
+    let mut request = params
         .to_request(caller.is_admin())
         .map_err(ApiError::Invalid)?;
+    let semantic = crate::embed::wanted(consistency.semantic.as_deref())
+        .map_err(ApiError::Invalid)?
+        .then(|| state.semantic.clone())
+        .flatten();
     if let Some(min) = consistency
         .min_seq
         .as_deref()
@@ -45,6 +51,12 @@ async fn search(
         }
     }
     let index = state.index.clone();
-    let response = tokio::task::spawn_blocking(move || run(&index, &request)).await??;
+    let response = tokio::task::spawn_blocking(move || {
+        if let Some(semantic) = semantic {
+            semantic.add_to_search(&mut request);
+        }
+        run(&index, &request)
+    })
+    .await??;
     Ok(Json(response))
 }

@@ -4,6 +4,7 @@
 mod corpus;
 mod http;
 mod postgres;
+mod semantic;
 
 pub use corpus::{Corpus, Rng};
 
@@ -95,6 +96,15 @@ fn thread_cpu_s() -> f64 {
 
 /// Runs every measurement in `dir` (which should be empty) and returns the figures.
 pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Value> {
+    run_with(dir, options, None)
+}
+
+/// [`run`], with the embedder's throughput and query time measured too when one is given.
+pub fn run_with(
+    dir: &Path,
+    options: &Options,
+    embedder: Option<&dyn crate::embed::Embedder>,
+) -> anyhow::Result<Value> {
     let data = DataDir::new(dir);
     let mut corpus = Corpus::new(options.seed);
 
@@ -182,6 +192,15 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Value> {
     }
     match_times.sort();
 
+    let needs: Vec<AdHocNeed> = (0..options.matches)
+        .map(|_| AdHocNeed {
+            text: corpus.need_text(),
+            province: Some(corpus.province()),
+            ..AdHocNeed::default()
+        })
+        .collect();
+    let semantic = semantic::measure(&store, &index, &params, &needs, options.seed, embedder)?;
+
     // HTTP: the real router on loopback, hit by keep-alive connections.
     let paths: Vec<String> = params
         .iter()
@@ -243,6 +262,7 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Value> {
         "match_p99_ms": round(percentile(&match_times, 0.99), 2),
         "rss_peak_mib": round(rss_peak_mib(), 0),
         "rss_peak_before_serving_mib": round(rss_before_serving, 0),
+        "semantic": semantic,
     });
     if options.postgres {
         postgres::add_figures(&mut figures, options, &params)?;

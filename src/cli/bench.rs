@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::bench::{run, Options};
+use crate::bench::{run_with, Options};
 
 /// Options of `bench`.
 #[derive(Debug, clap::Args)]
@@ -38,6 +38,10 @@ pub struct Args {
     /// Work in this (empty) directory instead of a temporary one.
     #[arg(long)]
     work_dir: Option<PathBuf>,
+    /// Also measure embedding throughput and query embedding time with this embedder
+    /// (an embeddings URL or `auto`; default: none).
+    #[arg(long, default_value = "off")]
+    embedder_url: String,
 }
 
 pub fn run_cmd(args: Args) -> anyhow::Result<ExitCode> {
@@ -59,7 +63,20 @@ pub fn run_cmd(args: Args) -> anyhow::Result<ExitCode> {
         connections: args.connections,
         postgres: args.postgres,
     };
-    let figures = run(&dir, &options);
+    let embedder = super::embedder::EmbedderArgs {
+        embedder_url: args.embedder_url.clone(),
+        embedder_model: None,
+        embedder_query_prefix: String::new(),
+        embedder_passage_prefix: String::new(),
+        embedder_api_key: None,
+        embedder_python: "python3".into(),
+    }
+    .connect(args.embedder_url != "off")?;
+    let figures = run_with(
+        &dir,
+        &options,
+        embedder.as_ref().map(|c| c.embedder.as_ref()),
+    );
     if args.work_dir.is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }

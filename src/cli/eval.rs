@@ -12,12 +12,15 @@ use techmatch_index::eval::{evaluate, write_trec, Qrels, Run};
 use techmatch_index::SearchIndex;
 
 use crate::domain::{parse_listing, RawRecord};
+use crate::embed::cache::VectorCache;
+use crate::embed::{listing_text, match_filter, search_filter, Input};
 use crate::import::store_drafts;
 use crate::indexer;
 use crate::matching::{run as run_match, AdHocNeed};
 use crate::pg::fts::Combine;
 use crate::search::{run as run_search, SearchParams, MAX_QUERY_CHARS};
-use crate::store::SledStore;
+use crate::store::{SledStore, Store};
+use techmatch_index::vector::{normalize, quantize, VectorSet};
 
 /// Depth of the ranking kept per query (recall@100, run files).
 pub(super) const DEPTH: usize = 100;
@@ -47,6 +50,15 @@ pub struct Args {
     /// With `--engine postgres`: whether a document needs any query word or all of them.
     #[arg(long, value_enum, default_value = "any")]
     pg_words: Combine,
+    /// `on` fuses semantic neighbours (from the embedder) with the lexical ranking.
+    #[arg(long, value_enum, default_value = "off")]
+    semantic: Switch,
+    /// Where corpus and query vectors are kept between runs (by model and text hash);
+    /// default `techmatch-vectors` in the system's temporary directory.
+    #[arg(long)]
+    vector_cache: Option<PathBuf>,
+    #[command(flatten)]
+    embedder: super::embedder::EmbedderArgs,
 }
 
 /// Which search engine ranks.
@@ -56,6 +68,75 @@ pub enum Engine {
     Techmatch,
     /// PostgreSQL full-text search, for comparison.
     Postgres,
+}
+
+/// On or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    /// Lexical ranking only.
+    Off,
+    /// Lexical fused with semantic.
+    On,
+}
+
+/// The corpus's vectors and each query's, when `--semantic on`.
+struct Vectors {
+    set: VectorSet,
+    queries: Vec<Vec<f32>>,
+    model: String,
+    embed_s: f64,
+}
+
+/// The text a query is embedded as: what the search or matching path receives.
+fn query_text(text: &str, mode: Mode) -> String {
+    match mode {
+        Mode::Search => text.chars().take(MAX_QUERY_CHARS).collect::<String>(),
+        Mode::Match => text.to_string(),
+    }
+    .trim()
+    .to_string()
+}
+
+fn embed_all(args: &Args, store: &SledStore, queries: &[QueryLine]) -> anyhow::Result<Vectors> {
+    let connected = args
+        .embedder
+        .connect(true)?
+        .context("semantic ranking needs an embedder")?;
+    let embedder = connected.embedder.as_ref();
+    let dir = args
+        .vector_cache
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join("techmatch-vectors"));
+    let mut cache = VectorCache::open(&dir, embedder.model())?;
+    let started = std::time::Instant::now();
+    let mut listings = Vec::new();
+    for l in store.scan() {
+        listings.push(l?);
+    }
+    let texts: Vec<String> = listings.iter().map(listing_text).collect();
+    let bar = super::progress::bar(texts.len() as u64, "embedding");
+    let vectors = cache.embed(embedder, Input::Passage, &texts, |n| {
+        bar.set_position(n as u64)
+    })?;
+    bar.finish_and_clear();
+    let mut set = VectorSet::new(connected.dim);
+    for (listing, mut v) in listings.iter().zip(vectors) {
+        normalize(&mut v);
+        let doc = indexer::to_index_doc(listing);
+        set.upsert(&listing.id, &quantize(&v), &doc.facets, doc.trl);
+    }
+    let texts: Vec<String> = queries
+        .iter()
+        .map(|q| query_text(&q.text, args.mode))
+        .collect();
+    let mut queries = cache.embed(embedder, Input::Query, &texts, |_| {})?;
+    queries.iter_mut().for_each(|v| normalize(v));
+    Ok(Vectors {
+        set,
+        queries,
+        model: embedder.model().to_string(),
+        embed_s: started.elapsed().as_secs_f64(),
+    })
 }
 
 /// Which path the queries take.
@@ -179,10 +260,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let corpus: Vec<Doc> = jsonl(&args.corpus)?;
     let queries: Vec<QueryLine> = jsonl(&args.queries)?;
     let qrels = read_qrels(&args.qrels)?;
-    let (ranking, load_s, query_s) = match args.engine {
-        Engine::Techmatch => rank(&corpus, &queries, args.mode)?,
+    let (ranking, load_s, query_s, semantic) = match args.engine {
+        Engine::Techmatch => rank(&args, &corpus, &queries)?,
+        Engine::Postgres if args.semantic == Switch::On => {
+            bail!("--engine postgres ranks lexically only (--semantic off)")
+        }
         Engine::Postgres if args.mode == Mode::Search => {
-            super::eval_postgres::rank(&corpus, &queries, args.pg_words)?
+            let (run, load_s, query_s) =
+                super::eval_postgres::rank(&corpus, &queries, args.pg_words)?;
+            (run, load_s, query_s, None)
         }
         Engine::Postgres => bail!("--engine postgres ranks with --mode search only"),
     };
@@ -204,6 +290,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "mrr@10": round(scores.mrr_10),
         "load_s": round(load_s),
         "query_ms_mean": round(query_s * 1000.0 / queries.len().max(1) as f64),
+        "semantic": semantic.as_ref().map(|(model, _)| model.clone()),
+        "embed_s": semantic.as_ref().map(|(_, s)| round(*s)),
     });
     if args.engine == Engine::Postgres {
         report["pg_words"] = format!("{:?}", args.pg_words).to_lowercase().into();
@@ -212,15 +300,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Ranks every query with our index; returns the run and the seconds spent loading and querying.
-fn rank(corpus: &[Doc], queries: &[QueryLine], mode: Mode) -> anyhow::Result<(Run, f64, f64)> {
+/// What [`rank`] gives: the run, seconds loading, seconds querying, and with `--semantic on`
+/// the embedding model and seconds spent embedding.
+type Ranked = (Run, f64, f64, Option<(String, f64)>);
+
+/// Ranks every query with our index (fused with semantic neighbours when asked).
+fn rank(args: &Args, corpus: &[Doc], queries: &[QueryLine]) -> anyhow::Result<Ranked> {
     let started = std::time::Instant::now();
-    let (_store, index, ids) = load(corpus)?;
+    let (store, index, ids) = load(corpus)?;
     let load_s = started.elapsed().as_secs_f64();
+    let vectors = match args.semantic {
+        Switch::On => Some(embed_all(args, &store, queries)?),
+        Switch::Off => None,
+    };
     let started = std::time::Instant::now();
     let mut ranking: Run = Vec::with_capacity(queries.len());
-    for q in queries {
-        let hits = match mode {
+    for (n, q) in queries.iter().enumerate() {
+        let hits = match args.mode {
             Mode::Search => {
                 let params = SearchParams {
                     // Search takes at most MAX_QUERY_CHARS; longer questions are cut, not refused.
@@ -228,9 +324,13 @@ fn rank(corpus: &[Doc], queries: &[QueryLine], mode: Mode) -> anyhow::Result<(Ru
                     limit: Some(DEPTH.to_string()),
                     ..SearchParams::default()
                 };
-                let request = params
+                let mut request = params
                     .to_request(false)
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
+                if let Some(v) = &vectors {
+                    let filter = search_filter(&request);
+                    request.semantic = v.set.nearest(&v.queries[n], request.fusion.depth, &filter);
+                }
                 run_search(&index, &request)?.hits
             }
             Mode::Match => {
@@ -239,7 +339,11 @@ fn rank(corpus: &[Doc], queries: &[QueryLine], mode: Mode) -> anyhow::Result<(Ru
                     limit: Some(DEPTH),
                     ..AdHocNeed::default()
                 };
-                let request = need.to_request().map_err(|e| anyhow::anyhow!("{e}"))?;
+                let mut request = need.to_request().map_err(|e| anyhow::anyhow!("{e}"))?;
+                if let Some(v) = &vectors {
+                    let filter = match_filter(&request);
+                    request.semantic = v.set.nearest(&v.queries[n], request.fusion.depth, &filter);
+                }
                 run_match(&index, &request)?.matches
             }
         };
@@ -252,7 +356,8 @@ fn rank(corpus: &[Doc], queries: &[QueryLine], mode: Mode) -> anyhow::Result<(Ru
             .collect();
         ranking.push((q.id.clone(), ranked));
     }
-    Ok((ranking, load_s, started.elapsed().as_secs_f64()))
+    let semantic = vectors.map(|v| (v.model, v.embed_s));
+    Ok((ranking, load_s, started.elapsed().as_secs_f64(), semantic))
 }
 
 fn round(x: f64) -> f64 {

@@ -2,6 +2,7 @@
 
 mod backup;
 mod bench;
+mod embedder;
 mod eval;
 mod eval_postgres;
 mod export;

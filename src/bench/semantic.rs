@@ -1,0 +1,136 @@
+//! The semantic step's costs: nearest neighbours over synthetic int8 vectors (one per listing),
+//! fused search and matching against their lexical forms, and, with an embedder, embedding
+//! throughput and the time to embed a query.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use techmatch_index::vector::{normalize, quantize, VectorSet};
+use techmatch_index::SearchIndex;
+
+use super::{percentile, round, Corpus, Rng};
+use crate::embed::{match_filter, search_filter, Embedder, Input};
+use crate::indexer::to_index_doc;
+use crate::matching::{run as run_match, AdHocNeed};
+use crate::search::{run as run_search, SearchParams};
+use crate::store::Store;
+
+/// Dimensions of the synthetic vectors (multilingual-e5-small's).
+const DIM: usize = 384;
+
+fn random_unit(rng: &mut Rng) -> Vec<f32> {
+    let mut v: Vec<f32> = (0..DIM)
+        .map(|_| (rng.next_u64() % 20_001) as f32 / 10_000.0 - 1.0)
+        .collect();
+    normalize(&mut v);
+    v
+}
+
+fn ms(sorted: &mut [Duration]) -> (f64, f64) {
+    sorted.sort();
+    (
+        round(percentile(sorted, 0.50), 2),
+        round(percentile(sorted, 0.99), 2),
+    )
+}
+
+/// Times the semantic step on the bench's store and index.
+pub fn measure(
+    store: &dyn Store,
+    index: &SearchIndex,
+    params: &[SearchParams],
+    needs: &[AdHocNeed],
+    seed: u64,
+    embedder: Option<&dyn Embedder>,
+) -> anyhow::Result<Value> {
+    let mut rng = Rng::new(seed ^ 0x5e3a);
+    let mut set = VectorSet::new(DIM);
+    let started = Instant::now();
+    for listing in store.scan() {
+        let listing = listing?;
+        let doc = to_index_doc(&listing);
+        set.upsert(
+            &listing.id,
+            &quantize(&random_unit(&mut rng)),
+            &doc.facets,
+            doc.trl,
+        );
+    }
+    let load_s = started.elapsed().as_secs_f64();
+
+    let (mut knn, mut lexical, mut fused) = (Vec::new(), Vec::new(), Vec::new());
+    for p in params {
+        let mut request = p.to_request(false).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let started = Instant::now();
+        run_search(index, &request)?;
+        lexical.push(started.elapsed());
+        let query = random_unit(&mut rng);
+        let started = Instant::now();
+        request.semantic = set.nearest(&query, request.fusion.depth, &search_filter(&request));
+        knn.push(started.elapsed());
+        run_search(index, &request)?;
+        fused.push(started.elapsed());
+    }
+    let (mut match_lexical, mut match_fused) = (Vec::new(), Vec::new());
+    for need in needs {
+        let mut request = need.to_request().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let started = Instant::now();
+        run_match(index, &request)?;
+        match_lexical.push(started.elapsed());
+        let query = random_unit(&mut rng);
+        let started = Instant::now();
+        request.semantic = set.nearest(&query, request.fusion.depth, &match_filter(&request));
+        run_match(index, &request)?;
+        match_fused.push(started.elapsed());
+    }
+    let (knn50, knn99) = ms(&mut knn);
+    let (lex50, lex99) = ms(&mut lexical);
+    let (fus50, fus99) = ms(&mut fused);
+    let (mlex50, mlex99) = ms(&mut match_lexical);
+    let (mfus50, mfus99) = ms(&mut match_fused);
+    let mut out = json!({
+        "vectors": set.len(),
+        "vector_bytes": set.bytes_per_vector(),
+        "vectors_mib_per_million": round(set.bytes_per_vector() as f64 * 1e6 / 1048576.0, 0),
+        "vectors_load_s": round(load_s, 2),
+        "knn_p50_ms": knn50,
+        "knn_p99_ms": knn99,
+        "search_lexical_p50_ms": lex50,
+        "search_lexical_p99_ms": lex99,
+        "search_fused_p50_ms": fus50,
+        "search_fused_p99_ms": fus99,
+        "match_lexical_p50_ms": mlex50,
+        "match_lexical_p99_ms": mlex99,
+        "match_fused_p50_ms": mfus50,
+        "match_fused_p99_ms": mfus99,
+    });
+    if let Some(embedder) = embedder {
+        let mut corpus = Corpus::new(seed ^ 0xe5);
+        let texts: Vec<String> = (0..64)
+            .map(|n| {
+                let l = corpus.listing(n);
+                format!(
+                    "{}\n{}",
+                    l["title"].as_str().unwrap_or_default(),
+                    l["description"].as_str().unwrap_or_default()
+                )
+            })
+            .collect();
+        let started = Instant::now();
+        embedder.embed(&texts, Input::Passage)?;
+        let per_s = texts.len() as f64 / started.elapsed().as_secs_f64();
+        let mut query_times = Vec::new();
+        for p in params.iter().take(50) {
+            let q = p.q.clone().unwrap_or_default();
+            let started = Instant::now();
+            embedder.embed(&[q], Input::Query)?;
+            query_times.push(started.elapsed());
+        }
+        let (q50, q99) = ms(&mut query_times);
+        out["embed_listings_per_s"] = json!(round(per_s, 1));
+        out["embed_query_p50_ms"] = json!(q50);
+        out["embed_query_p99_ms"] = json!(q99);
+        out["embed_model"] = json!(embedder.model());
+    }
+    Ok(out)
+}
