@@ -76,3 +76,52 @@ fn two_clusters_run_side_by_side_answer_queries_and_vanish_when_dropped() {
     drop(second);
     assert!(!dirs[1].exists(), "{} left behind", dirs[1].display());
 }
+
+#[test]
+fn eval_with_the_postgres_engine_ranks_a_small_labelled_set() {
+    if !postgres_installed("eval_with_the_postgres_engine") {
+        return;
+    }
+    let ws = crate::common::Workspace::new();
+    let corpus = ws.file(
+        "corpus.jsonl",
+        concat!(
+            r#"{"_id": "tom", "title": "Nuôi tôm thẻ chân trắng", "text": "Quy trình nuôi tôm trong ao lót bạt."}"#,
+            "\n",
+            r#"{"_id": "solar", "title": "", "text": "Solar panels cleaned by a robot arm."}"#,
+            "\n",
+            r#"{"_id": "lua", "title": "Giống lúa chịu mặn", "text": "Giống lúa cho vùng nhiễm mặn."}"#,
+            "\n",
+        ),
+    );
+    let queries = ws.file(
+        "queries.jsonl",
+        concat!(
+            r#"{"_id": "q1", "text": "nuoi tom"}"#,
+            "\n",
+            r#"{"_id": "q2", "text": "cleaning solar panel"}"#,
+            "\n",
+        ),
+    );
+    let qrels = ws.file(
+        "qrels.tsv",
+        "query-id\tcorpus-id\tscore\nq1\ttom\t1\nq2\tsolar\t1\n",
+    );
+    let paths = [corpus, queries, qrels].map(|p| p.to_str().unwrap().to_string());
+    let report = ws.cli_json(&[
+        "eval",
+        "--engine",
+        "postgres",
+        "--corpus",
+        &paths[0],
+        "--queries",
+        &paths[1],
+        "--qrels",
+        &paths[2],
+    ]);
+    assert_eq!(report["engine"], "postgres");
+    assert_eq!(report["pg_words"], "any");
+    assert_eq!(report["judged_queries"], 2);
+    // Unaccented Vietnamese meets accented text, and English is stemmed.
+    assert!(report["mrr@10"].as_f64().unwrap() > 0.99, "{report}");
+}

@@ -14,7 +14,7 @@ use tokio_postgres::{Client, Statement};
 use super::{percentile, round, Corpus, Options, CHUNK};
 use crate::domain::{parse_listing, RawRecord};
 use crate::indexer::to_index_doc;
-use crate::pg::fts::{Combine, CONFIG, SETUP_SQL};
+use crate::pg::fts::{rank_sql, Combine, CONFIG, SETUP_SQL};
 use crate::pg::TempCluster;
 use crate::search::SearchParams;
 
@@ -176,8 +176,9 @@ fn search_sql(request: &SearchRequest, facets: bool) -> (String, Vec<Box<dyn ToS
     let offset = params.len();
     // Matches carry only what is counted and ranked; the page reads its text afterwards.
     let matches = format!(
-        "SELECT id, kind, province, field, trl, modes, ts_rank_cd(tsv, {tsquery}) AS score
+        "SELECT id, kind, province, field, trl, modes, {} AS score
          FROM listings WHERE {}",
+        rank_sql(&tsquery),
         conditions.join(" AND ")
     );
     let hits = format!(

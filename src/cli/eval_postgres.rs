@@ -1,5 +1,5 @@
 //! `techmatch eval --engine postgres`: the same labelled set ranked by PostgreSQL full-text
-//! search (`unaccent` + Snowball, title weight A, text B, GIN index, `ts_rank_cd`) in a
+//! search (`unaccent` + Snowball, title weight A, text B, GIN index, `ts_rank_cd` by length) in a
 //! throw-away cluster, for comparison with our own ranking.
 
 use std::time::Instant;
@@ -8,7 +8,7 @@ use techmatch_index::eval::Run;
 use tokio_postgres::Client;
 
 use super::eval::{Doc, QueryLine, DEPTH};
-use crate::pg::fts::{Combine, SETUP_SQL};
+use crate::pg::fts::{rank_sql, Combine, SETUP_SQL};
 use crate::pg::TempCluster;
 
 const TABLE_SQL: &str = "
@@ -73,8 +73,9 @@ pub(super) fn rank(
         let tsquery = combine.tsquery_sql(1);
         let statement = client
             .prepare(&format!(
-                "SELECT n, ts_rank_cd(tsv, {tsquery}) AS score FROM docs
-                 WHERE tsv @@ {tsquery} ORDER BY score DESC, n LIMIT {DEPTH}"
+                "SELECT n, {} AS score FROM docs
+                 WHERE tsv @@ {tsquery} ORDER BY score DESC, n LIMIT {DEPTH}",
+                rank_sql(&tsquery)
             ))
             .await?;
         let started = Instant::now();
