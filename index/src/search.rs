@@ -102,13 +102,7 @@ impl SearchIndex {
         }
         let limit = request.limit.max(1);
         let top = TopDocs::with_limit(limit).and_offset(request.offset);
-        let facet_collector = FacetCollector::new(
-            request
-                .facets
-                .iter()
-                .map(|f| (*f, self.fields.facet(*f)))
-                .collect(),
-        );
+        let facet_collector = self.facet_collector(request);
         let (top, total, facets) = searcher.search(&query, &(top, Count, facet_collector))?;
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
@@ -122,6 +116,17 @@ impl SearchIndex {
             hits,
             facets,
         })
+    }
+
+    /// Counts the facets `request` asks for.
+    fn facet_collector(&self, request: &SearchRequest) -> FacetCollector {
+        FacetCollector::new(
+            request
+                .facets
+                .iter()
+                .map(|f| (*f, self.fields.facet(*f)))
+                .collect(),
+        )
     }
 
     /// A search whose lexical ranking is fused with the request's semantic neighbours.
@@ -138,13 +143,7 @@ impl SearchIndex {
         let depth = (request.offset + request.limit)
             .max(request.fusion.depth)
             .max(1);
-        let facet_collector = FacetCollector::new(
-            request
-                .facets
-                .iter()
-                .map(|f| (*f, self.fields.facet(*f)))
-                .collect(),
-        );
+        let facet_collector = self.facet_collector(request);
         let (top, total, facets) =
             searcher.search(query, &(TopDocs::with_limit(depth), Count, facet_collector))?;
         // Fused by where the index holds each listing: no document is read but the page's.
