@@ -76,14 +76,12 @@ impl DataDir {
     ///
     /// sled writes even to open a database, so a read-only dir cannot be opened in place; a
     /// copy keeps its records readable (a snapshot mount, a disk remounted read-only).
-    pub fn open_read_only_copy(&self) -> Result<ReadOnlyCopy, StoreError> {
+    pub fn open_read_only_copy(
+        &self,
+    ) -> Result<(ReadOnlyCopy, SledStore, SearchIndex), StoreError> {
         let copy = std::env::temp_dir().join(format!("techmatch-ro-{}", std::process::id()));
         // Removes a half-made copy when anything below fails.
-        let mut guard = ReadOnlyCopy {
-            dir: copy.clone(),
-            store: None,
-            index: None,
-        };
+        let guard = ReadOnlyCopy { dir: copy.clone() };
         let io = |what: &Path, e: std::io::Error| {
             StoreError::Backend(format!("copying {}: {e}", what.display()))
         };
@@ -101,9 +99,7 @@ impl DataDir {
         ));
         let index = SearchIndex::open(&copy.join("index"))
             .map_err(|e| StoreError::Backend(format!("opening the index copy: {e}")))?;
-        guard.store = Some(store);
-        guard.index = Some(index);
-        Ok(guard)
+        Ok((guard, store, index))
     }
 
     /// Opens the index for reading and writing.
@@ -136,18 +132,10 @@ impl DataDir {
     }
 }
 
-/// A store and index copied out of a read-only data dir; the copy is removed when dropped.
+/// The copy of a read-only data dir's store and index; removed when dropped, so it must
+/// outlive the store and index opened from it.
 pub struct ReadOnlyCopy {
     dir: PathBuf,
-    store: Option<SledStore>,
-    index: Option<SearchIndex>,
-}
-
-impl ReadOnlyCopy {
-    /// Takes the store and the index; the copy stays on disk until `self` is dropped.
-    pub fn take(&mut self) -> Option<(SledStore, SearchIndex)> {
-        Some((self.store.take()?, self.index.take()?))
-    }
 }
 
 impl Drop for ReadOnlyCopy {

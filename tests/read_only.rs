@@ -99,7 +99,8 @@ fn a_read_only_data_dir_is_served_and_refuses_writes_clearly() {
     std::os::unix::fs::symlink(ro_ws.dir.path().join("view"), ro_ws.data()).unwrap();
     let before = tree_bytes(&ws.data());
 
-    let server = Server::start(&ro_ws, &[]);
+    // With the embedder asked for too: its vectors cannot be kept there, so it stays off.
+    let server = Server::start(&ro_ws, &["--embedder-url", "auto"]);
     assert_reads_work(&server, &acknowledged);
     let (status, answer) = post(&server, &token, "late");
     assert_refused_clearly(status, &answer);

@@ -56,9 +56,9 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
             "the data dir {} is read-only: serving a copy of it, writes are refused",
             data.path().display()
         );
-        let copy = read_only_copy.insert(data.open_read_only_copy()?);
-        copy.take()
-            .context("the read-only copy was already taken")?
+        let (copy, store, index) = data.open_read_only_copy()?;
+        read_only_copy = Some(copy);
+        (store, index)
     };
     // The index may lag (crash, deleted index) or be ahead (restored store): settle it first.
     let started = std::time::Instant::now();
@@ -77,7 +77,13 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
         println!("admin token (also in {}): {token}", path.display());
     }
     // Semantic matching is optional: without an embedder, search and matching are lexical.
-    let connected = args.embedder.connect(false)?;
+    let connected = if read_only_copy.is_some() {
+        // Vectors live in the data dir too, and a read-only one cannot keep them.
+        tracing::info!("semantic matching off: the data dir is read-only");
+        None
+    } else {
+        args.embedder.connect(false)?
+    };
     let vectors = match &connected {
         Some(c) => {
             if let Some(child) = &c.child {
