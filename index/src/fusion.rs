@@ -21,6 +21,10 @@ pub struct Fusion {
     pub semantic: f32,
     /// Neighbours read from the semantic ranking (and lexical hits, at least).
     pub depth: usize,
+    /// Similarity below which a neighbour the lexical ranking did not find is left out: the
+    /// nearest vectors of an unusual query (or of a corpus only partly embedded yet) may be
+    /// unrelated, and rank fusion alone would still give the first of them full credit.
+    pub min_similarity: f32,
 }
 
 impl Default for Fusion {
@@ -31,6 +35,7 @@ impl Default for Fusion {
             lexical: 1.0,
             semantic: 1.0,
             depth: 100,
+            min_similarity: 0.0,
         }
     }
 }
@@ -81,6 +86,7 @@ where
                 out[i].similarity = Some(*sim);
             }
             Some(_) => {}
+            None if *sim < f.min_similarity => {}
             None => {
                 at.insert(id, out.len());
                 out.push(Fused {
@@ -137,6 +143,25 @@ mod tests {
         assert_eq!(fuse(&lex, &sem, &semantic_first)[0].id, "b");
         // Equal scores: lexical order wins the tie.
         assert_eq!(fuse(&lex, &sem, &Fusion::default())[0].id, "a");
+    }
+
+    #[test]
+    fn a_weak_neighbour_joins_only_if_the_lexical_ranking_found_it() {
+        let lex = ids(&["a", "b"]);
+        let sem = vec![
+            ("x".to_string(), 0.70),
+            ("b".to_string(), 0.75),
+            ("y".to_string(), 0.90),
+        ];
+        let floor = Fusion {
+            min_similarity: 0.8,
+            ..Fusion::default()
+        };
+        let out = fuse(&lex, &sem, &floor);
+        let order: Vec<&str> = out.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(order, ["b", "a", "y"]);
+        // Its rank among the neighbours is still the one it had.
+        assert_eq!(out[2].semantic_rank, Some(2));
     }
 
     #[test]

@@ -9,8 +9,8 @@
 //!   snippets and facet counts.
 //! - [`MatchRequest`] → [`SearchIndex::find_matches`] → [`MatchResult`]: listings that fit a
 //!   need (or a technology), rescored by structured [`MatchProfile`] facts, every score explained.
-//! - [`vector::VectorSet`] and [`fuse`]: semantic neighbours (int8 vectors, exact search with
-//!   filters) and their fusion with the lexical ranking.
+//! - [`vector::VectorSet`] and [`fuse`]: semantic neighbours (int8 vectors, exact or sketch-first
+//!   search with filters) and their fusion with the lexical ranking.
 //! - [`Weights`], [`MatchWeights`]: how text groups, chains and match components are weighted.
 #![warn(missing_docs)]
 

@@ -20,7 +20,9 @@ use crate::matching::{run as run_match, AdHocNeed};
 use crate::pg::fts::Combine;
 use crate::search::{run as run_search, SearchParams, MAX_QUERY_CHARS};
 use crate::store::{SledStore, Store};
-use techmatch_index::vector::{normalize, quantize, VectorSet};
+use techmatch_index::vector::{
+    normalize, quantize, VectorFilter, VectorSet, APPROXIMATE_FROM, CANDIDATES_PER_RESULT,
+};
 
 /// Depth of the ranking kept per query (recall@100, run files).
 pub(super) const DEPTH: usize = 100;
@@ -57,6 +59,12 @@ pub struct Args {
     /// default `techmatch-vectors` in the system's temporary directory.
     #[arg(long)]
     vector_cache: Option<PathBuf>,
+    /// How neighbours are found: as the service does by corpus size (`auto`), or forced.
+    #[arg(long, value_enum, default_value = "auto")]
+    knn: Knn,
+    /// Candidates the approximate search scores exactly per neighbour asked for.
+    #[arg(long, default_value_t = CANDIDATES_PER_RESULT)]
+    knn_candidates: usize,
     #[command(flatten)]
     embedder: super::embedder::EmbedderArgs,
 }
@@ -79,9 +87,30 @@ pub enum Switch {
     On,
 }
 
+/// How nearest neighbours are searched in `eval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Knn {
+    /// Exact below the service's threshold, approximate above (as `serve` does).
+    Auto,
+    /// Every vector scored.
+    Exact,
+    /// Sketch scan, then exact scores of the candidates, whatever the corpus size.
+    Approximate,
+}
+
+fn approximate_from(knn: Knn) -> usize {
+    match knn {
+        Knn::Auto => APPROXIMATE_FROM,
+        Knn::Exact => usize::MAX,
+        Knn::Approximate => 0,
+    }
+}
+
 /// The corpus's vectors and each query's, when `--semantic on`.
 struct Vectors {
     set: VectorSet,
+    /// Whether `set.nearest` takes the approximate path.
+    approximate: bool,
     queries: Vec<Vec<f32>>,
     model: String,
     embed_s: f64,
@@ -120,6 +149,7 @@ fn embed_all(args: &Args, store: &SledStore, queries: &[QueryLine]) -> anyhow::R
     })?;
     bar.finish_and_clear();
     let mut set = VectorSet::new(connected.dim);
+    set.set_approximate(approximate_from(args.knn), args.knn_candidates);
     for (listing, mut v) in listings.iter().zip(vectors) {
         normalize(&mut v);
         let doc = indexer::to_index_doc(listing);
@@ -132,6 +162,7 @@ fn embed_all(args: &Args, store: &SledStore, queries: &[QueryLine]) -> anyhow::R
     let mut queries = cache.embed(embedder, Input::Query, &texts, |_| {})?;
     queries.iter_mut().for_each(|v| normalize(v));
     Ok(Vectors {
+        approximate: set.len() >= approximate_from(args.knn),
         set,
         queries,
         model: embedder.model().to_string(),
@@ -290,9 +321,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "mrr@10": round(scores.mrr_10),
         "load_s": round(load_s),
         "query_ms_mean": round(query_s * 1000.0 / queries.len().max(1) as f64),
-        "semantic": semantic.as_ref().map(|(model, _)| model.clone()),
-        "embed_s": semantic.as_ref().map(|(_, s)| round(*s)),
+        "semantic": semantic.as_ref().map(|s| s.model.clone()),
+        "embed_s": semantic.as_ref().map(|s| round(s.embed_s)),
     });
+    if let Some(recall) = semantic.as_ref().and_then(|s| s.knn_recall) {
+        report["knn_recall"] = round(recall).into();
+        report["knn_candidates_per_result"] = args.knn_candidates.into();
+    }
     if args.engine == Engine::Postgres {
         report["pg_words"] = format!("{:?}", args.pg_words).to_lowercase().into();
     }
@@ -302,7 +337,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// What [`rank`] gives: the run, seconds loading, seconds querying, and with `--semantic on`
 /// the embedding model and seconds spent embedding.
-type Ranked = (Run, f64, f64, Option<(String, f64)>);
+type Ranked = (Run, f64, f64, Option<Semantic>);
 
 /// Ranks every query with our index (fused with semantic neighbours when asked).
 fn rank(args: &Args, corpus: &[Doc], queries: &[QueryLine]) -> anyhow::Result<Ranked> {
@@ -315,6 +350,7 @@ fn rank(args: &Args, corpus: &[Doc], queries: &[QueryLine]) -> anyhow::Result<Ra
     };
     let started = std::time::Instant::now();
     let mut ranking: Run = Vec::with_capacity(queries.len());
+    let mut recall = Recall::default();
     for (n, q) in queries.iter().enumerate() {
         let hits = match args.mode {
             Mode::Search => {
@@ -329,7 +365,7 @@ fn rank(args: &Args, corpus: &[Doc], queries: &[QueryLine]) -> anyhow::Result<Ra
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                 if let Some(v) = &vectors {
                     let filter = search_filter(&request);
-                    request.semantic = v.set.nearest(&v.queries[n], request.fusion.depth, &filter);
+                    request.semantic = neighbours(v, n, request.fusion.depth, &filter, &mut recall);
                 }
                 run_search(&index, &request)?.hits
             }
@@ -342,7 +378,7 @@ fn rank(args: &Args, corpus: &[Doc], queries: &[QueryLine]) -> anyhow::Result<Ra
                 let mut request = need.to_request().map_err(|e| anyhow::anyhow!("{e}"))?;
                 if let Some(v) = &vectors {
                     let filter = match_filter(&request);
-                    request.semantic = v.set.nearest(&v.queries[n], request.fusion.depth, &filter);
+                    request.semantic = neighbours(v, n, request.fusion.depth, &filter, &mut recall);
                 }
                 run_match(&index, &request)?.matches
             }
@@ -356,8 +392,53 @@ fn rank(args: &Args, corpus: &[Doc], queries: &[QueryLine]) -> anyhow::Result<Ra
             .collect();
         ranking.push((q.id.clone(), ranked));
     }
-    let semantic = vectors.map(|v| (v.model, v.embed_s));
-    Ok((ranking, load_s, started.elapsed().as_secs_f64(), semantic))
+    let query_s = started.elapsed().as_secs_f64();
+    let semantic = vectors.map(|v| Semantic {
+        model: v.model,
+        embed_s: v.embed_s,
+        knn_recall: recall.value(),
+    });
+    Ok((ranking, load_s, query_s, semantic))
+}
+
+/// How many of the exact neighbours the approximate search found, over all queries.
+#[derive(Default)]
+struct Recall {
+    found: usize,
+    asked: usize,
+}
+
+impl Recall {
+    fn value(&self) -> Option<f64> {
+        (self.asked > 0).then(|| self.found as f64 / self.asked as f64)
+    }
+}
+
+/// Query `n`'s neighbours; when the approximate search is in use, also compares them with the
+/// exact ones (the recall `eval` reports).
+fn neighbours(
+    v: &Vectors,
+    n: usize,
+    k: usize,
+    filter: &VectorFilter,
+    recall: &mut Recall,
+) -> Vec<(String, f32)> {
+    let found = v.set.nearest(&v.queries[n], k, filter);
+    if v.approximate {
+        let exact = v.set.nearest_exact(&v.queries[n], k, filter);
+        let got: std::collections::HashSet<&String> = found.iter().map(|(id, _)| id).collect();
+        recall.found += exact.iter().filter(|(id, _)| got.contains(id)).count();
+        recall.asked += exact.len();
+    }
+    found
+}
+
+/// What `eval --semantic on` reports of the semantic side.
+struct Semantic {
+    model: String,
+    embed_s: f64,
+    /// Share of exact neighbours the approximate search found (`None` when it was exact).
+    knn_recall: Option<f64>,
 }
 
 fn round(x: f64) -> f64 {
