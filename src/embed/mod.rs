@@ -7,11 +7,14 @@
 //! - [`follower`]: embeds changed listings in the background, never on the write path.
 //! - [`Semantic`]: what the service holds while serving, and the neighbours of a query.
 //! - [`cache::VectorCache`]: vectors by text hash on disk, so `eval` embeds a corpus once.
+//! - [`recent::RecentQueries`]: vectors of recent queries, so a repeated query is not embedded
+//!   again.
 
 pub mod cache;
 pub mod child;
 pub mod client;
 pub mod follower;
+pub mod recent;
 pub mod store;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -111,6 +114,7 @@ pub struct Semantic {
     /// False while the embedder fails; logged once per outage.
     pub reachable: AtomicBool,
     down_until: Mutex<Option<Instant>>,
+    recent: Mutex<recent::RecentQueries>,
 }
 
 impl Semantic {
@@ -122,6 +126,7 @@ impl Semantic {
             pending: AtomicU64::new(0),
             reachable: AtomicBool::new(true),
             down_until: Mutex::new(None),
+            recent: Mutex::new(recent::RecentQueries::new(recent::DEFAULT_CAPACITY)),
         }
     }
 
@@ -153,6 +158,9 @@ impl Semantic {
         if text.is_empty() {
             return None;
         }
+        if let Some(v) = self.recent.lock().ok().and_then(|r| r.get(text)) {
+            return Some(v);
+        }
         if let Ok(d) = self.down_until.lock() {
             if d.is_some_and(|t| Instant::now() < t) {
                 return None;
@@ -162,6 +170,9 @@ impl Semantic {
         self.note(result.as_ref().map(|_| ()));
         let mut v = result.ok()?.into_iter().next()?;
         normalize(&mut v);
+        if let Ok(mut recent) = self.recent.lock() {
+            recent.insert(text, v.clone());
+        }
         Some(v)
     }
 
