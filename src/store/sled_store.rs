@@ -38,6 +38,11 @@ pub struct SledStore {
     pub(super) desk: Mutex<()>,
 }
 
+/// sled's page cache (its default is 1 GiB). Searches never read the store (hits come from the
+/// index); only single listings, matches of stored listings and catch-ups do, so a small cache
+/// costs little and leaves the memory to the index's pages.
+const CACHE_BYTES: u64 = 128 * 1024 * 1024;
+
 /// Free disk space kept back by default: room for sled to finish what it started, and for the
 /// index beside it.
 pub const DEFAULT_DISK_RESERVE: u64 = 64 * 1024 * 1024;
@@ -62,6 +67,7 @@ impl SledStore {
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         let db = sled::Config::new()
             .path(dir)
+            .cache_capacity(CACHE_BYTES)
             .mode(sled::Mode::HighThroughput)
             .open()
             .map_err(|e| match e {

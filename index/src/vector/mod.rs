@@ -8,12 +8,14 @@
 //! back short because the approximate step kept the wrong ones.
 
 mod codes;
+mod facts;
 mod quant;
 
 use std::collections::HashMap;
 
 use crate::doc::Facet;
 use codes::{hamming, Sketches};
+use facts::{Allowed, Facts};
 use quant::dot_i8;
 pub use quant::{normalize, quantize, Quantized};
 
@@ -45,18 +47,10 @@ pub struct VectorSet {
     scales: Vec<f32>,
     data: Vec<i8>,
     sketches: Sketches,
-    tags: Vec<Vec<u32>>,
-    trl: Vec<Option<u64>>,
+    facts: Facts,
     slot: HashMap<String, usize>,
-    symbols: HashMap<(Facet, String), u32>,
     approximate_from: usize,
     candidates_per_result: usize,
-}
-
-/// A [`VectorFilter`] in the set's own terms: facet values as symbols.
-struct Keep<'a> {
-    wanted: Vec<Vec<u32>>,
-    filter: &'a VectorFilter,
 }
 
 impl VectorSet {
@@ -68,10 +62,8 @@ impl VectorSet {
             scales: Vec::new(),
             data: Vec::new(),
             sketches: Sketches::new(dim),
-            tags: Vec::new(),
-            trl: Vec::new(),
+            facts: Facts::default(),
             slot: HashMap::new(),
-            symbols: HashMap::new(),
             approximate_from: APPROXIMATE_FROM,
             candidates_per_result: CANDIDATES_PER_RESULT,
         }
@@ -104,14 +96,6 @@ impl VectorSet {
         self.dim + std::mem::size_of::<f32>() + self.dim.div_ceil(64) * 8
     }
 
-    fn symbol(&mut self, facet: Facet, value: &str) -> u32 {
-        let next = self.symbols.len() as u32;
-        *self
-            .symbols
-            .entry((facet, value.to_string()))
-            .or_insert(next)
-    }
-
     /// Adds or replaces `id`'s vector and facts; a vector of the wrong size is ignored.
     pub fn upsert(
         &mut self,
@@ -123,9 +107,6 @@ impl VectorSet {
         if vector.data.len() != self.dim {
             return;
         }
-        let mut tags: Vec<u32> = facets.iter().map(|(f, v)| self.symbol(*f, v)).collect();
-        tags.sort_unstable();
-        tags.dedup();
         let at = match self.slot.get(id) {
             Some(&at) => at,
             None => {
@@ -133,8 +114,6 @@ impl VectorSet {
                 self.ids.push(id.to_string());
                 self.scales.push(0.0);
                 self.data.extend(std::iter::repeat_n(0, self.dim));
-                self.tags.push(Vec::new());
-                self.trl.push(None);
                 self.slot.insert(id.to_string(), at);
                 at
             }
@@ -142,8 +121,7 @@ impl VectorSet {
         self.scales[at] = vector.scale;
         self.data[at * self.dim..(at + 1) * self.dim].copy_from_slice(&vector.data);
         self.sketches.set(at, &vector.data, vector.scale);
-        self.tags[at] = tags;
-        self.trl[at] = trl;
+        self.facts.set(at, facets, trl);
         if self.sketches.stale(self.len()) {
             self.sketches.recentre(&self.data, &self.scales);
         }
@@ -159,17 +137,14 @@ impl VectorSet {
         if at != last {
             self.ids.swap(at, last);
             self.scales.swap(at, last);
-            self.tags.swap(at, last);
-            self.trl.swap(at, last);
             let (head, tail) = self.data.split_at_mut(last * self.dim);
             head[at * self.dim..(at + 1) * self.dim].copy_from_slice(&tail[..self.dim]);
             self.slot.insert(self.ids[at].clone(), at);
         }
         self.sketches.swap_remove(at);
+        self.facts.swap_remove(at);
         self.ids.pop();
         self.scales.pop();
-        self.tags.pop();
-        self.trl.pop();
         self.data.truncate(last * self.dim);
     }
 
@@ -219,7 +194,7 @@ impl VectorSet {
         let mut floor = f32::NEG_INFINITY;
         for (at, chunk) in self.data.chunks_exact(self.dim).enumerate() {
             let score = dot_i8(chunk, &q.data) as f32 * q.scale * self.scales[at];
-            if score < floor || !keep.passes(self, at) {
+            if score < floor || !self.passes(&keep, at) {
                 continue;
             }
             best.push((score, at));
@@ -266,7 +241,7 @@ impl VectorSet {
         }
         let candidates: Vec<u32> = order
             .into_iter()
-            .filter(|at| keep.passes(self, *at as usize))
+            .filter(|at| self.passes(&keep, *at as usize))
             .take(wanted)
             .collect();
         let q = quantize(query);
@@ -284,23 +259,18 @@ impl VectorSet {
         self.finish(best, k)
     }
 
-    /// The filter as symbols; `None` when nothing can pass (a value nobody has, a bad query).
-    fn keep<'a>(&self, query: &[f32], k: usize, filter: &'a VectorFilter) -> Option<Keep<'a>> {
+    /// The filter in the set's terms; `None` when nothing can pass (a value nobody has, a
+    /// query of the wrong size).
+    fn keep<'a>(&self, query: &[f32], k: usize, filter: &'a VectorFilter) -> Option<Allowed<'a>> {
         if query.len() != self.dim || k == 0 || self.is_empty() {
             return None;
         }
-        let mut wanted = Vec::with_capacity(filter.facets.len());
-        for (facet, values) in &filter.facets {
-            let set: Vec<u32> = values
-                .iter()
-                .filter_map(|v| self.symbols.get(&(*facet, v.clone())).copied())
-                .collect();
-            if set.is_empty() {
-                return None;
-            }
-            wanted.push(set);
-        }
-        Some(Keep { wanted, filter })
+        self.facts.allowed(filter)
+    }
+
+    #[inline]
+    fn passes(&self, keep: &Allowed<'_>, at: usize) -> bool {
+        self.facts.passes(keep, at, &self.ids[at])
     }
 
     fn finish(&self, mut best: Vec<(f32, usize)>, k: usize) -> Vec<(String, f32)> {
@@ -316,19 +286,6 @@ impl VectorSet {
                 .then_with(|| self.ids[a.1].cmp(&self.ids[b.1]))
         });
         best.truncate(k);
-    }
-}
-
-impl Keep<'_> {
-    fn passes(&self, set: &VectorSet, at: usize) -> bool {
-        self.wanted
-            .iter()
-            .all(|values| values.iter().any(|s| set.tags[at].binary_search(s).is_ok()))
-            && self
-                .filter
-                .trl_min
-                .is_none_or(|min| set.trl[at].is_some_and(|t| t >= min))
-            && self.filter.exclude_id.as_deref() != Some(set.ids[at].as_str())
     }
 }
 
