@@ -30,6 +30,11 @@ fn bench_reports_every_figure_for_ten_thousand_listings() {
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(figures["listings"], 10000);
     assert_eq!(figures["http_errors"], 0);
+    let knn_recall = figures["semantic"]["knn_recall"].as_f64();
+    assert!(
+        knn_recall.is_some_and(|r| r > 0.0 && r <= 1.0),
+        "{knn_recall:?}"
+    );
     for key in [
         "import_per_s",
         "reindex_s",
@@ -43,6 +48,7 @@ fn bench_reports_every_figure_for_ten_thousand_listings() {
         "match_p50_ms",
         "match_p99_ms",
         "rss_peak_mib",
+        "rss_anon_mib",
     ] {
         let v = figures[key].as_f64();
         assert!(v.is_some_and(|v| v > 0.0), "{key}: {}", figures[key]);

@@ -5,11 +5,11 @@ mod corpus;
 mod http;
 mod postgres;
 mod semantic;
+mod served;
 
 pub use corpus::{Corpus, Rng};
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -20,8 +20,6 @@ use crate::import::store_drafts;
 use crate::indexer;
 use crate::matching::{run as run_match, AdHocNeed};
 use crate::search::{run as run_search, SearchParams};
-use crate::server::AppState;
-use crate::store::Stores;
 
 /// Listings per import call (each one atomic write, one index commit): a large import file.
 const CHUNK: usize = 50_000;
@@ -76,8 +74,7 @@ fn rss_peak_mib() -> f64 {
     rss_now_mib("VmHWM:")
 }
 
-/// A memory figure of this process from `/proc/self/status` (`VmHWM:`, `RssAnon:`, `RssFile:`),
-/// in MiB; 0 where there is no such file.
+/// A memory figure of this process from `/proc/self/status`, in MiB; 0 where there is none.
 fn rss_now_mib(key: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -150,11 +147,6 @@ pub fn run_with(
     indexer::rebuild(&store, &index, |_| {})?;
     let reindex_s = started.elapsed().as_secs_f64();
 
-    // From here on the process serves searches, matches and HTTP: its peak memory is measured
-    // afresh (writing 5 to clear_refs resets the peak on Linux).
-    let rss_before_serving = rss_peak_mib();
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-
     // Search mix: short queries, a third unaccented, some filtered, some deep; facets always.
     let mut params = Vec::new();
     for i in 0..options.searches {
@@ -218,48 +210,28 @@ pub fn run_with(
             path
         })
         .collect();
-    let stores = Stores::shared(Arc::new(store));
-    let state_stores = stores.clone();
-    let index = Arc::new(index);
+    // The data dir is handed to a server process of its own (sled allows one process).
+    drop(store);
+    drop(index);
+    let served = served::Served::start(dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let (http_times, http_errors, http_s) = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let state = AppState::start(state_stores, index.clone(), String::new());
-        let server = tokio::spawn(crate::server::run(
-            listener,
-            state,
-            crate::api::Limits::default(),
-            std::future::pending(),
-        ));
-        let started = Instant::now();
-        let (times, errors) = http::load(
-            addr,
-            paths,
-            options.connections,
-            Duration::from_secs(options.http_seconds),
-        )
-        .await;
-        let secs = started.elapsed().as_secs_f64();
-        server.abort();
-        anyhow::Ok((times, errors, secs))
-    })?;
+    let started = Instant::now();
+    let (http_times, http_errors) = runtime.block_on(http::load(
+        served.addr,
+        paths,
+        options.connections,
+        Duration::from_secs(options.http_seconds),
+    ));
+    let http_s = started.elapsed().as_secs_f64();
+    let memory = served.memory();
+    drop(served);
     let mut http_times = http_times;
     http_times.sort();
-    // Read before the semantic step loads a vector per listing: serving without an embedder
-    // holds none, and the step reports the vectors' size on its own.
-    let rss_peak_serving = rss_peak_mib();
-    let (rss_anon, rss_file) = (rss_now_mib("RssAnon:"), rss_now_mib("RssFile:"));
-    let semantic = semantic::measure(
-        stores.listings.as_ref(),
-        &index,
-        &params,
-        &needs,
-        options.seed,
-        embedder,
-    )?;
+    let store = data.open_store()?;
+    let index = data.open_index()?;
+    let semantic = semantic::measure(&store, &index, &params, &needs, options.seed, embedder)?;
 
     let n = options.listings.max(1) as f64;
     let mut figures = json!({
@@ -278,10 +250,10 @@ pub fn run_with(
         "http_connections": options.connections,
         "match_p50_ms": round(percentile(&match_times, 0.50), 2),
         "match_p99_ms": round(percentile(&match_times, 0.99), 2),
-        "rss_peak_mib": round(rss_peak_serving, 0),
-        "rss_anon_mib": round(rss_anon, 0),
-        "rss_file_mib": round(rss_file, 0),
-        "rss_peak_before_serving_mib": round(rss_before_serving, 0),
+        "rss_peak_mib": round(memory.peak, 0),
+        "rss_anon_mib": round(memory.anon, 0),
+        "rss_file_mib": round(memory.file, 0),
+        "rss_peak_bench_mib": round(rss_peak_mib(), 0),
         "semantic": semantic,
     });
     if options.postgres {

@@ -1,0 +1,110 @@
+//! The HTTP phase against a `techmatch serve` process of its own, as in production: its memory
+//! is then the server's alone (the benchmark process has imported every listing and keeps what
+//! its allocator kept), and `/proc` tells its peak.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+/// How long a server may take to open its data dir and answer.
+const START_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// A `techmatch serve` child on a free loopback port, killed when dropped.
+pub struct Served {
+    child: Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+}
+
+/// The server's memory, in MiB.
+pub struct Memory {
+    /// Peak resident set (`VmHWM`).
+    pub peak: f64,
+    /// Resident anonymous memory now (heap, stacks).
+    pub anon: f64,
+    /// Resident file-backed memory now (mapped index files; the kernel may drop these).
+    pub file: f64,
+}
+
+fn free_port() -> std::io::Result<SocketAddr> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    listener.local_addr()
+}
+
+/// True when `GET /api/v1/health` answers 200.
+fn healthy(addr: SocketAddr) -> bool {
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let request = "GET /api/v1/health HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n";
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
+}
+
+impl Served {
+    /// Starts `techmatch serve` on `dir` (lexical only) and waits until it answers.
+    pub fn start(dir: &Path) -> anyhow::Result<Self> {
+        let exe = std::env::current_exe().context("finding the techmatch binary")?;
+        let addr = free_port()?;
+        let child = Command::new(exe)
+            .arg("--data-dir")
+            .arg(dir)
+            .args([
+                "serve",
+                "--embedder-url",
+                "off",
+                "--addr",
+                &addr.to_string(),
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting techmatch serve for the HTTP phase")?;
+        let mut served = Served { child, addr };
+        let started = Instant::now();
+        while !healthy(addr) {
+            if let Some(status) = served.child.try_wait()? {
+                anyhow::bail!("techmatch serve exited before answering ({status})");
+            }
+            if started.elapsed() > START_TIMEOUT {
+                anyhow::bail!("techmatch serve did not answer within {START_TIMEOUT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(served)
+    }
+
+    /// The server's memory now (peak since it started).
+    pub fn memory(&self) -> Memory {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        let mib = |key: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+                .map_or(0.0, |kb| kb / 1024.0)
+        };
+        Memory {
+            peak: mib("VmHWM:"),
+            anon: mib("RssAnon:"),
+            file: mib("RssFile:"),
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
