@@ -29,6 +29,7 @@ mod rights;
 mod search;
 mod semantic;
 mod sign_in;
+mod store_conformance;
 mod web;
 mod webdriver;
 mod world;

@@ -163,6 +163,13 @@ impl TempCluster {
         }))
     }
 
+    /// Stops the server (ending every session, as a crash or failover would) and starts it
+    /// again on the same port.
+    pub fn restart(&self) -> Result<(), ClusterError> {
+        self.stop("fast")?;
+        self.pg_ctl_start()
+    }
+
     /// The loopback port the server listens on.
     pub fn port(&self) -> u16 {
         self.port

@@ -65,4 +65,11 @@ impl Store for TimedStore {
     fn backup_to(&self, dir: &Path) -> Result<backup::BackupInfo, StoreError> {
         self.timed("backup", |s| s.backup_to(dir))
     }
+
+    fn listen(
+        &self,
+        wake: Arc<dyn Fn(Option<u64>) -> bool + Send + Sync>,
+    ) -> Result<(), StoreError> {
+        self.inner.listen(wake)
+    }
 }
