@@ -26,6 +26,7 @@ mod proxy;
 mod read_only;
 mod reports;
 mod rights;
+mod scale_out;
 mod search;
 mod semantic;
 mod sign_in;
