@@ -119,6 +119,15 @@ fn listings_put_get_update_delete(a: &Handle, b: &Handle) {
     assert!(a.changes_since(6, 10).unwrap().is_empty());
     let ids: Vec<String> = a.scan().map(|l| l.unwrap().id).collect();
     assert_eq!(ids, ["x", "z"]);
+    let many = b.get_many(&["z", "y", "x", "z"]).unwrap();
+    let titles: Vec<Option<&str>> = many
+        .iter()
+        .map(|l| l.as_ref().map(|l| l.title.as_str()))
+        .collect();
+    assert_eq!(
+        titles,
+        [Some("second"), None, Some("one again"), Some("second")]
+    );
 }
 
 #[test]

@@ -91,6 +91,12 @@ pub trait Store: Send + Sync {
     /// The listing with this id.
     fn get(&self, id: &str) -> Result<Option<Listing>, StoreError>;
 
+    /// The listings with these ids, in the same order (`None` where there is none): one round
+    /// trip for a networked store, where the index follower would otherwise make one per change.
+    fn get_many(&self, ids: &[&str]) -> Result<Vec<Option<Listing>>, StoreError> {
+        ids.iter().map(|id| self.get(id)).collect()
+    }
+
     /// Stores all `listings` (replacing those with the same ids) as one atomic, durable write.
     /// Returns the sequence of the last change written.
     fn put_all(&self, listings: &[Listing]) -> Result<u64, StoreError>;

@@ -367,6 +367,27 @@ impl Store for PgStore {
         self.pool.run(move |client| read_listing(client, &id))
     }
 
+    fn get_many(&self, ids: &[&str]) -> Result<Vec<Option<Listing>>, StoreError> {
+        let wanted: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+        let found = self.pool.run(move |client| {
+            let rows = client
+                .query(
+                    "SELECT id, doc::text FROM listings WHERE id = ANY($1)",
+                    &[&wanted],
+                )
+                .map_err(pg_error)?;
+            rows.iter()
+                .map(|row| {
+                    let id: String = row.get(0);
+                    let listing = decode(format!("listing {id}"), row.get::<_, &str>(1))?;
+                    Ok((id, listing))
+                })
+                .collect::<Result<std::collections::HashMap<String, Listing>, StoreError>>()
+        })?;
+        // An id asked for twice gets the listing twice.
+        Ok(ids.iter().map(|id| found.get(*id).cloned()).collect())
+    }
+
     fn put_all(&self, listings: &[Listing]) -> Result<u64, StoreError> {
         if listings.is_empty() {
             return self.last_seq();

@@ -33,6 +33,10 @@ impl Store for TimedStore {
         self.timed("get", |s| s.get(id))
     }
 
+    fn get_many(&self, ids: &[&str]) -> Result<Vec<Option<Listing>>, StoreError> {
+        self.timed("get_many", |s| s.get_many(ids))
+    }
+
     fn put_all(&self, listings: &[Listing]) -> Result<u64, StoreError> {
         self.timed("put_all", |s| s.put_all(listings))
     }
