@@ -164,3 +164,30 @@ fn two_nodes_share_one_postgres_store_and_a_killed_node_catches_up() {
     let answer = b.get_json("/api/v1/search?q=hat+dieu");
     assert_eq!(answer["total"], 5, "{answer}");
 }
+
+/// The per-address write limit holds across nodes: with a burst of two writes, a client that
+/// spends them on A is refused on B.
+#[test]
+fn the_write_limit_per_address_is_shared_between_nodes() {
+    if !crate::common::postgres_installed("the_write_limit_per_address_is_shared") {
+        return;
+    }
+    let cluster = TempCluster::start().unwrap();
+    let url = format!("postgres://postgres@127.0.0.1:{}/postgres", cluster.port());
+    let (ws_a, ws_b) = (Workspace::new(), Workspace::new());
+    // 0.5 writes per second, bursts of 2.
+    let flags = ["--store", url.as_str(), "--max-writes-per-second", "0.5"];
+    let a = Server::start(&ws_a, &flags);
+    let b = Server::start(&ws_b, &flags);
+    let (token_a, token_b) = (a.token.clone().unwrap(), b.token.clone().unwrap());
+    post(&a, &token_a, "one", "Máy sấy");
+    post(&a, &token_a, "two", "Máy xay");
+    let (status, head, body) = b.request_with_head(
+        "POST",
+        "/api/v1/listings",
+        Some(&token_b),
+        Some(&listing("three", "Máy ép").to_string()),
+    );
+    assert_eq!(status, 429, "{body}");
+    assert!(head.to_ascii_lowercase().contains("retry-after"), "{head}");
+}

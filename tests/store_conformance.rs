@@ -564,3 +564,53 @@ fn pg_store_listing_write_throughput() {
         );
     }
 }
+
+/// Per-client write buckets in PostgreSQL: ten threads on two nodes take from a bucket of five
+/// at once and exactly five writes are granted; the rest are told how long to wait. sled keeps
+/// none (each node counts in memory).
+#[test]
+fn pg_store_write_buckets_are_shared_between_nodes() {
+    use techmatch::store::{AccountStore, WriteToken};
+    assert!(!SledStore::temporary().unwrap().shares_write_limits());
+    if !postgres_installed("pg_store_write_buckets") {
+        return;
+    }
+    let cluster = TempCluster::start().unwrap();
+    let nodes: Vec<Arc<PgStore>> = (0..2)
+        .map(|_| Arc::new(PgStore::open(&cluster.connection_string()).unwrap()))
+        .collect();
+    assert!(nodes[0].shares_write_limits());
+    let barrier = Arc::new(Barrier::new(10));
+    let threads: Vec<_> = (0..10)
+        .map(|t| {
+            let (store, barrier) = (nodes[t % 2].clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                store.take_write("10.0.0.7", 0.01, 5.0).unwrap()
+            })
+        })
+        .collect();
+    let answers: Vec<WriteToken> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let taken = answers.iter().filter(|a| **a == WriteToken::Taken).count();
+    assert_eq!(taken, 5, "{answers:?}");
+    for a in &answers {
+        if let WriteToken::Empty(wait) = a {
+            // One token at 0.01/s takes up to 100 s to come back.
+            assert!((1..=100).contains(wait), "{answers:?}");
+        }
+    }
+    // Another client has a bucket of its own; a fast refill gives the first one back.
+    assert_eq!(
+        nodes[1].take_write("10.0.0.8", 0.01, 5.0).unwrap(),
+        WriteToken::Taken
+    );
+    assert_eq!(
+        nodes[0].take_write("10.0.0.9", 1000.0, 1.0).unwrap(),
+        WriteToken::Taken
+    );
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(
+        nodes[1].take_write("10.0.0.9", 1000.0, 1.0).unwrap(),
+        WriteToken::Taken
+    );
+}

@@ -3,7 +3,8 @@
 //! Shared by every node, so a user signed in on one is signed in on all, and failed sign-ins
 //! are counted together. Uniqueness of e-mails is the `users.email` constraint; a failure count
 //! is read and rewritten under a transaction-scoped advisory lock on its key, so that two nodes
-//! counting at once both count.
+//! counting at once both count. Per-client write buckets (`write_buckets`) are refilled and
+//! taken from in one upsert, timed by the database's clock so that nodes' clocks do not matter.
 
 use chrono::{DateTime, Utc};
 use postgres::GenericClient;
@@ -11,7 +12,7 @@ use serde::de::DeserializeOwned;
 
 use super::pg_pool::pg_error;
 use super::pg_store::{decode, encode, PgStore};
-use super::{AccountStore, StoreError};
+use super::{AccountStore, StoreError, WriteToken};
 use crate::domain::account::{ApiToken, Failures, Session, User};
 
 /// The one JSONB document `sql` (`SELECT doc::text ... WHERE <key> = $1`) finds, decoded.
@@ -48,6 +49,11 @@ impl PgStore {
         })
     }
 }
+
+/// A write bucket's tokens at the time of the upsert: what was left, plus the refill since,
+/// capped at the burst (`$2`: writes per second, `$3`: burst).
+const REFILL: &str =
+    "least($3::float8, b.tokens + extract(epoch FROM excluded.at - b.at)::float8 * $2::float8)";
 
 impl AccountStore for PgStore {
     fn add_user(&self, user: &User) -> Result<bool, StoreError> {
@@ -173,5 +179,56 @@ impl AccountStore for PgStore {
             vec![user_id.to_string()],
         )?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    fn shares_write_limits(&self) -> bool {
+        true
+    }
+
+    fn take_write(
+        &self,
+        client: &str,
+        per_second: f64,
+        burst: f64,
+    ) -> Result<WriteToken, StoreError> {
+        let client = client.to_string();
+        let n = self
+            .bucket_takes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.pool.run(move |c| {
+            if n % 1_000 == 0 {
+                // A bucket untouched for long enough to be full again is the same as none
+                // (also on the first call, so that this statement is exercised early).
+                c.execute(
+                    "DELETE FROM write_buckets
+                     WHERE at < clock_timestamp() - make_interval(secs => $1)",
+                    &[&(burst / per_second.max(f64::MIN_POSITIVE)).min(86_400.0 * 365.0)],
+                )
+                .map_err(pg_error)?;
+            }
+            // One statement: the row lock of the upsert makes refill-and-take atomic across
+            // nodes. REFILL is the bucket now (SET sees the row as it was); a write is granted
+            // when it holds one token.
+            let row = c
+                .query_one(
+                    &format!(
+                        "INSERT INTO write_buckets AS b (client, tokens, at, granted)
+                         VALUES ($1, $3::float8 - 1, clock_timestamp(), true)
+                         ON CONFLICT (client) DO UPDATE SET
+                             tokens = CASE WHEN {REFILL} >= 1 THEN {REFILL} - 1 ELSE {REFILL} END,
+                             at = excluded.at,
+                             granted = {REFILL} >= 1
+                         RETURNING granted, tokens"
+                    ),
+                    &[&client, &per_second, &burst],
+                )
+                .map_err(pg_error)?;
+            let (granted, tokens): (bool, f64) = (row.get(0), row.get(1));
+            if granted {
+                return Ok(WriteToken::Taken);
+            }
+            let wait = (1.0 - tokens) / per_second.max(f64::MIN_POSITIVE);
+            Ok(WriteToken::Empty(wait.ceil().clamp(1.0, 86_400.0) as u64))
+        })
     }
 }

@@ -76,6 +76,12 @@ CREATE TABLE IF NOT EXISTS sessions (
     doc jsonb NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id);
+CREATE TABLE IF NOT EXISTS write_buckets (
+    client text PRIMARY KEY,
+    tokens double precision NOT NULL,
+    at timestamptz NOT NULL,
+    granted boolean NOT NULL
+);
 CREATE TABLE IF NOT EXISTS leads (
     id text PRIMARY KEY,
     doc jsonb NOT NULL
@@ -95,6 +101,8 @@ CREATE TABLE IF NOT EXISTS deal_history (
 /// Listings, accounts and deals in a PostgreSQL database shared by every node.
 pub struct PgStore {
     pub(super) pool: Pool,
+    /// Writes counted in shared write buckets, to forget idle buckets now and then.
+    pub(super) bucket_takes: std::sync::atomic::AtomicU64,
 }
 
 /// Decodes a JSON document read from column `what`.
@@ -205,6 +213,7 @@ impl PgStore {
     pub fn open_with(url: &str, pool_size: usize) -> Result<Self, StoreError> {
         let store = PgStore {
             pool: Pool::new(url, pool_size)?,
+            bucket_takes: std::sync::atomic::AtomicU64::new(0),
         };
         let version = store.pool.transaction(|tx| {
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
