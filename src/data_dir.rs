@@ -43,7 +43,13 @@ impl DataDir {
     /// Opens the store: PostgreSQL when a store URL is set, else the embedded sled store.
     pub fn open_backend(&self) -> Result<Arc<dyn Backend>, StoreError> {
         match &self.store_url {
-            Some(url) => Ok(Arc::new(PgStore::open(url)?)),
+            Some(url) => {
+                let connections = std::env::var("TECHMATCH_STORE_CONNECTIONS")
+                    .ok()
+                    .and_then(|v| v.parse::<usize>().ok())
+                    .unwrap_or(crate::store::pg_store::DEFAULT_POOL_SIZE);
+                Ok(Arc::new(PgStore::open_with(url, connections)?))
+            }
             None => Ok(Arc::new(self.open_store()?)),
         }
     }

@@ -135,6 +135,15 @@ fn two_nodes_share_one_postgres_store_and_a_killed_node_catches_up() {
     }
     let answer = b.get_json("/api/v1/search?q=lua+chiu+man&limit=50");
     assert_eq!(answer["total"], 20, "{answer}");
+    // The CLI on a running node's data dir: search reads the node's index as committed,
+    // export reads the shared store.
+    let out = ws_b.cli(&["--store", &url, "search", "--json", "lúa chịu mặn"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["total"], 20, "{answer}");
+    let out = ws_a.cli(&["--store", &url, "export"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 22);
 
     // B now follows A live through LISTEN/NOTIFY: without min_seq, each new listing shows up
     // on B well within the one-second poll it would otherwise wait for (polling alone would

@@ -15,7 +15,7 @@ mod deals;
 mod pg_accounts;
 mod pg_deals;
 mod pg_pool;
-mod pg_store;
+pub mod pg_store;
 mod sled_accounts;
 mod sled_deals;
 mod sled_store;

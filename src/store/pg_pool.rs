@@ -26,6 +26,9 @@ use super::StoreError;
 /// How long connecting to the server may take before the call fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Longest a transaction may sit idle between two statements (the server ends it after).
+const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(30);
+
 /// What a connection's thread runs: a closure given the thread's connection slot.
 type Job = Box<dyn FnOnce(&mut Slot) + Send>;
 
@@ -111,6 +114,15 @@ impl Pool {
             .map_err(|e| StoreError::Backend(format!("the store URL is not valid: {e}")))?;
         config.connect_timeout(CONNECT_TIMEOUT);
         config.application_name("techmatch");
+        // A node that stalls (or is cut off) while holding the change counter would stop every
+        // listing writer: the server ends such a transaction, and keepalives notice a vanished
+        // peer sooner than TCP's hours.
+        config.options(&format!(
+            "-c idle_in_transaction_session_timeout={}",
+            IDLE_IN_TRANSACTION.as_millis()
+        ));
+        config.keepalives(true);
+        config.keepalives_idle(Duration::from_secs(30));
         Ok(Pool {
             config,
             size: size.max(1),
