@@ -85,7 +85,13 @@ impl Worker {
                 };
                 // Ends when the pool (holding the sender) is dropped; the connection goes too.
                 while let Ok(job) = queue.recv() {
-                    job(&mut slot);
+                    // A panicking job (a bug) must not take the thread down with it, or every
+                    // later lease of this connection would fail; its caller sees the reply
+                    // channel close, and the connection, in an unknown state, is replaced.
+                    let run = std::panic::AssertUnwindSafe(|| job(&mut slot));
+                    if std::panic::catch_unwind(run).is_err() {
+                        slot.client = None;
+                    }
                 }
             })
             .map_err(|e| StoreError::Backend(format!("starting a PostgreSQL thread: {e}")))?;
@@ -223,9 +229,9 @@ impl<'p> Lease<'p> {
             .jobs
             .send(job)
             .map_err(|_| StoreError::Backend("the PostgreSQL thread has stopped".into()))?;
-        answer
-            .recv()
-            .map_err(|_| StoreError::Backend("the PostgreSQL thread has stopped".into()))?
+        answer.recv().map_err(|_| {
+            StoreError::Backend("the PostgreSQL job ended without an answer (a bug)".into())
+        })?
     }
 
     /// Opens a transaction that later jobs on this lease run inside; [`Lease::commit`] ends it,
