@@ -563,6 +563,22 @@ fn pg_store_listing_write_throughput() {
             writes as f64 / started.elapsed().as_secs_f64()
         );
     }
+    // An import: one transaction of 20,000 listings.
+    let batch: Vec<Listing> = (0..20_000)
+        .map(|i| listing(&format!("import-{i:05}"), "t"))
+        .collect();
+    let started = Instant::now();
+    nodes[0].as_store().put_all(&batch).unwrap();
+    eprintln!(
+        "import of {} listings in one put_all: {:?} = {:.0} listings/s",
+        batch.len(),
+        started.elapsed(),
+        batch.len() as f64 / started.elapsed().as_secs_f64()
+    );
+    // A new node's index is built from a scan.
+    let started = Instant::now();
+    let n = nodes[1].as_store().scan().count();
+    eprintln!("scan of {n} listings: {:?}", started.elapsed());
 }
 
 /// Per-client write buckets in PostgreSQL: ten threads on two nodes take from a bucket of five
