@@ -17,6 +17,7 @@ mod deals;
 mod demo;
 mod disk_full;
 mod fuzz_replay;
+mod haproxy;
 mod import;
 mod matching;
 mod metrics;
