@@ -235,3 +235,58 @@ fn follower_lag_between_two_nodes() {
         lags[lags.len() - 1]
     );
 }
+
+/// The database goes away under two serving nodes (a failover, a crash): they answer 503
+/// meanwhile, reconnect by themselves once it is back, and B's listener comes back so that it
+/// follows A live again.
+#[test]
+fn nodes_ride_out_a_database_restart() {
+    if !crate::common::postgres_installed("nodes_ride_out_a_database_restart") {
+        return;
+    }
+    let cluster = TempCluster::start().unwrap();
+    let url = format!("postgres://postgres@127.0.0.1:{}/postgres", cluster.port());
+    let (ws_a, ws_b) = (Workspace::new(), Workspace::new());
+    let a = start(&ws_a, &url);
+    let b = start(&ws_b, &url);
+    let token = a.token.clone().unwrap();
+    post(&a, &token, "before", "Máy gặt");
+
+    // While the database is down, writes and health answer 503 (haproxy takes such a node
+    // out), and nothing is acknowledged.
+    cluster.pause().unwrap();
+    let body = listing("during", "Máy cày").to_string();
+    let (status, answer) = a.request("POST", "/api/v1/listings", Some(&token), Some(&body));
+    assert_eq!(status, 503, "{answer}");
+    let (status, answer) = b.request("GET", "/api/v1/health", None, None);
+    assert_eq!(status, 503, "{answer}");
+
+    cluster.resume().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (status, answer) = a.request("POST", "/api/v1/listings", Some(&token), Some(&body));
+        match status {
+            201 => break,
+            // A connection lost in the restart fails its one call; the next one reconnects.
+            503 => {}
+            other => panic!("{other}: {answer}"),
+        }
+        assert!(Instant::now() < deadline, "A never reconnected");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // B's listener reconnects within a second or two; then B wakes on A's writes again.
+    std::thread::sleep(Duration::from_millis(2500));
+    for i in 0..3 {
+        let seq = post(&a, &token, &format!("again-{i}"), "Máy xới");
+        let written = Instant::now();
+        while b.get_json("/api/v1/health")["index_seq"].as_u64() < Some(seq) {
+            assert!(
+                written.elapsed() < Duration::from_millis(400),
+                "B's listener did not come back"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(150));
+    }
+}

@@ -166,7 +166,17 @@ impl TempCluster {
     /// Stops the server (ending every session, as a crash or failover would) and starts it
     /// again on the same port.
     pub fn restart(&self) -> Result<(), ClusterError> {
-        self.stop("fast")?;
+        self.pause()?;
+        self.resume()
+    }
+
+    /// Stops the server, ending every session; [`TempCluster::resume`] starts it again.
+    pub fn pause(&self) -> Result<(), ClusterError> {
+        self.stop("fast")
+    }
+
+    /// Starts the server stopped by [`TempCluster::pause`], on the same port.
+    pub fn resume(&self) -> Result<(), ClusterError> {
         self.pg_ctl_start()
     }
 
