@@ -26,6 +26,8 @@ use super::StoreError;
 /// How long connecting to the server may take before the call fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Longest a caller waits for a free connection.
+const LEASE_WAIT: Duration = Duration::from_secs(30);
 /// Longest a transaction may sit idle between two statements (the server ends it after).
 const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(30);
 
@@ -123,12 +125,17 @@ impl Pool {
         // A node that stalls (or is cut off) while holding the change counter would stop every
         // listing writer: the server ends such a transaction, and keepalives notice a vanished
         // peer sooner than TCP's hours.
-        config.options(&format!(
-            "-c idle_in_transaction_session_timeout={}",
+        let options = format!(
+            "{} -c idle_in_transaction_session_timeout={}",
+            config.get_options().unwrap_or(""),
             IDLE_IN_TRANSACTION.as_millis()
-        ));
+        );
+        config.options(options.trim_start());
         config.keepalives(true);
         config.keepalives_idle(Duration::from_secs(30));
+        config.keepalives_interval(Duration::from_secs(10));
+        config.keepalives_retries(3);
+        config.tcp_user_timeout(Duration::from_secs(60));
         Ok(Pool {
             config,
             size: size.max(1),
@@ -157,7 +164,19 @@ impl Pool {
                 state.started += 1;
                 return Ok(Lease::new(self, worker));
             }
-            state = self.returned.wait(state).unwrap_or_else(|e| e.into_inner());
+            let (next, waited) = self
+                .returned
+                .wait_timeout(state, LEASE_WAIT)
+                .unwrap_or_else(|e| e.into_inner());
+            state = next;
+            if waited.timed_out() && state.idle.is_empty() {
+                // Every connection is stuck (a database that stopped answering): fail this call
+                // rather than pile up blocked threads behind it.
+                return Err(StoreError::Backend(format!(
+                    "all {} connections to PostgreSQL are busy; is the database answering?",
+                    self.size
+                )));
+            }
         }
     }
 
