@@ -1,22 +1,57 @@
 //! The data directory: where the store, the index and the admin token live.
+//!
+//! With a store URL (`--store postgres://...`) the store is a shared PostgreSQL database and the
+//! data dir keeps only this node's index, vectors and admin token.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use techmatch_index::{IndexError, SearchIndex};
 
-use crate::store::{SledStore, StoreError};
+use std::sync::Arc;
+
+use crate::store::{Backend, PgStore, SledStore, StoreError};
 
 /// A data directory and the paths inside it.
 #[derive(Debug, Clone)]
 pub struct DataDir {
     root: PathBuf,
+    /// The shared store's URL, when the store is not the embedded one in the data dir.
+    store_url: Option<String>,
 }
 
 impl DataDir {
     /// The data directory at `root` (created on first use).
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        DataDir { root: root.into() }
+        DataDir {
+            root: root.into(),
+            store_url: None,
+        }
+    }
+
+    /// Uses the PostgreSQL store at `url` instead of the embedded one (`None`: embedded).
+    pub fn with_store_url(mut self, url: Option<String>) -> Self {
+        self.store_url = url.filter(|u| !u.trim().is_empty());
+        self
+    }
+
+    /// The shared store's URL, if the store is not the embedded one.
+    pub fn store_url(&self) -> Option<&str> {
+        self.store_url.as_deref()
+    }
+
+    /// Opens the store: PostgreSQL when a store URL is set, else the embedded sled store.
+    pub fn open_backend(&self) -> Result<Arc<dyn Backend>, StoreError> {
+        match &self.store_url {
+            Some(url) => {
+                let connections = std::env::var("TECHMATCH_STORE_CONNECTIONS")
+                    .ok()
+                    .and_then(|v| v.parse::<usize>().ok())
+                    .unwrap_or(crate::store::pg_store::DEFAULT_POOL_SIZE);
+                Ok(Arc::new(PgStore::open_with(url, connections)?))
+            }
+            None => Ok(Arc::new(self.open_store()?)),
+        }
     }
 
     /// Its path.

@@ -179,10 +179,13 @@ pub fn catch_up(store: &dyn Store, index: &SearchIndex) -> Result<u64, IndexerEr
             }
             return Ok(applied);
         };
+        // The log says which listings changed; their current state is what to index, read in
+        // one call (one round trip to a shared store).
+        let ids: Vec<&str> = changes.iter().map(|c| c.id.as_str()).collect();
+        let current = store.get_many(&ids)?;
         let mut batch = Vec::with_capacity(changes.len());
-        for change in &changes {
-            // The log says which listings changed; their current state is what to index.
-            batch.push(match store.get(&change.id)? {
+        for (change, listing) in changes.iter().zip(current) {
+            batch.push(match listing {
                 Some(listing) => IndexChange::Upsert(Box::new(to_index_doc(&listing))),
                 None => IndexChange::Delete(change.id.clone()),
             });

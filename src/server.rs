@@ -57,6 +57,21 @@ impl AppState {
             metrics.clone(),
         ));
         let written = Arc::new(Notify::new());
+        // Other nodes' writes reach this node through the store (PostgreSQL's LISTEN); the
+        // listener stops once the state, and with it `written`, is gone.
+        let weak = Arc::downgrade(&written);
+        let wake = Arc::new(move |seq: Option<u64>| match weak.upgrade() {
+            Some(written) => {
+                if seq.is_some() {
+                    written.notify_one();
+                }
+                true
+            }
+            None => false,
+        });
+        if let Err(e) = store.listen(wake) {
+            tracing::warn!(error = %e, "not listening for other nodes' changes; polling every second");
+        }
         let (tx, applied) = watch::channel(index.applied_seq());
         tokio::spawn(follow(store.clone(), index.clone(), written.clone(), tx));
         AppState {

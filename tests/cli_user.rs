@@ -12,7 +12,7 @@ use crate::common::{stderr, stdout, Workspace};
 const PASSWORD: &str = "mật khẩu của quản trị viên";
 
 /// Runs the binary with `input` on standard input.
-fn cli_with_stdin(ws: &Workspace, args: &[&str], input: &str) -> Output {
+pub fn cli_with_stdin(ws: &Workspace, args: &[&str], input: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_techmatch"))
         .arg("--data-dir")
         .arg(ws.data())

@@ -95,19 +95,38 @@ pub fn hit_ids(answer: &Value) -> Vec<String> {
 }
 
 /// The HTTP application over a fresh data dir, in process.
+///
+/// With `TECHMATCH_TEST_STORE=postgres` its store is a `PgStore` on a throw-away cluster of its
+/// own instead of sled, so that every in-process API test also checks the PostgreSQL store:
+/// `TECHMATCH_TEST_STORE=postgres cargo test --test integration api:: deals:: ...`.
 pub struct TestApp {
     pub state: AppState,
     pub workspace: Workspace,
+    /// The cluster under a PostgreSQL store; dropped (stopped) after the state.
+    pub cluster: Option<techmatch::pg::TempCluster>,
 }
 
 impl TestApp {
     pub async fn new() -> Self {
         let workspace = Workspace::new();
         let data = workspace.data_dir();
-        let store = Stores::shared(Arc::new(data.open_store().expect("store")));
+        let (store, cluster) = if std::env::var("TECHMATCH_TEST_STORE").as_deref() == Ok("postgres")
+        {
+            let cluster = techmatch::pg::TempCluster::start().expect("PostgreSQL cluster");
+            let store = techmatch::store::PgStore::open(&cluster.connection_string())
+                .expect("PostgreSQL store");
+            (Stores::shared(Arc::new(store)), Some(cluster))
+        } else {
+            let store = Stores::shared(Arc::new(data.open_store().expect("store")));
+            (store, None)
+        };
         let index = Arc::new(data.open_index().expect("index"));
         let state = AppState::start(store, index, TOKEN.to_string());
-        TestApp { state, workspace }
+        TestApp {
+            state,
+            workspace,
+            cluster,
+        }
     }
 
     /// Sends a request and returns the status, the JSON body (Null when empty) and the headers.

@@ -236,7 +236,8 @@ fn files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
         let path = entry.unwrap().path();
         if path.is_dir() {
             out.extend(files(&path));
-        } else {
+        } else if path.is_file() {
+            // Not sockets (a PostgreSQL cluster's directory holds its Unix socket).
             out.push((path.clone(), std::fs::read(&path).unwrap()));
         }
     }
@@ -267,7 +268,11 @@ async fn passwords_and_tokens_never_reach_the_store_in_clear() {
     let (_, again, _) = sign_in_from(&app, 1, "lan@vien.vn", new_password).await;
     let token2 = again["token"].as_str().unwrap().to_string();
 
-    let stored = files(&app.workspace.data_dir().store_path());
+    // The sled store's files, or the whole PostgreSQL cluster (tables, WAL, log).
+    let stored = match &app.cluster {
+        Some(cluster) => files(cluster.dir()),
+        None => files(&app.workspace.data_dir().store_path()),
+    };
     assert!(!stored.is_empty());
     // The scan sees what the store holds: the e-mail is there in clear, the token's hash too.
     assert!(stored.iter().any(|(_, b)| contains(b, "lan@vien.vn")));

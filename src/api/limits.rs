@@ -15,6 +15,7 @@ use tokio::sync::Semaphore;
 use super::auth::ClientAddr;
 use super::client::client_ip;
 use super::error::ApiError;
+use crate::store::{AccountStore, WriteToken};
 
 /// The limits one server applies.
 #[derive(Debug, Clone)]
@@ -45,11 +46,46 @@ impl Default for Limits {
 
 /// Token buckets of writes per client address.
 ///
-/// Kept in memory: each node limits what reaches it. (Sign-in failures, which must hold across
-/// nodes, are counted in the store instead.)
-#[derive(Debug, Default)]
+/// Kept in the store when it is shared by several nodes (PostgreSQL), so that a client spreading
+/// writes over the nodes gets one limit; else in memory, each node limiting what reaches it.
+/// A shared store that fails falls back to the node's own buckets. (Sign-in failures are
+/// counted in the store in any case.)
+#[derive(Default)]
 pub struct WriteBuckets {
     buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+    shared: Option<Arc<dyn AccountStore>>,
+}
+
+impl WriteBuckets {
+    /// Buckets in `store` when it shares them between nodes, else in memory.
+    pub fn for_store(store: Arc<dyn AccountStore>) -> Self {
+        WriteBuckets {
+            buckets: Mutex::default(),
+            shared: store.shares_write_limits().then_some(store),
+        }
+    }
+
+    /// Takes one write from `addr`'s bucket, in the shared store when there is one.
+    async fn take_any(&self, addr: IpAddr, limits: &Arc<Limits>) -> Result<(), u64> {
+        if let Some(store) = &self.shared {
+            let (store, l) = (store.clone(), limits.clone());
+            let taken = tokio::task::spawn_blocking(move || {
+                store.take_write(&addr.to_string(), l.writes_per_second, l.write_burst)
+            })
+            .await;
+            match taken {
+                Ok(Ok(WriteToken::Taken)) => return Ok(()),
+                Ok(Ok(WriteToken::Empty(wait))) => return Err(wait),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "shared write limit unavailable; counting on this node")
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "shared write limit failed; counting on this node")
+                }
+            }
+        }
+        self.take(addr, limits)
+    }
 }
 
 /// Addresses remembered at most; past this, full buckets are forgotten.
@@ -102,7 +138,7 @@ pub async fn apply(
     // Handlers (sign-in throttling) read the same address.
     request.extensions_mut().insert(ClientAddr(peer));
     if let (true, false, Some(addr)) = (writes, sign_in, peer) {
-        if let Err(retry_after) = buckets.take(addr, &limits) {
+        if let Err(retry_after) = buckets.take_any(addr, &limits).await {
             return ApiError::TooManyRequests {
                 message: format!(
                     "more than {} writes per second from {addr}; retry in {retry_after} s",

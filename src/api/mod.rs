@@ -44,7 +44,7 @@ pub fn app(state: AppState) -> Router {
 pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
     let slots = Arc::new(Semaphore::new(limits.max_in_flight));
     let limits = Arc::new(limits);
-    let buckets = Arc::new(limits::WriteBuckets::default());
+    let buckets = Arc::new(limits::WriteBuckets::for_store(state.accounts.clone()));
     let api = Router::new()
         .merge(listings::router())
         .merge(matches::router())

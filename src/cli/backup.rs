@@ -31,6 +31,10 @@ pub struct RestoreArgs {
 pub fn backup(data: &DataDir, args: BackupArgs) -> anyhow::Result<ExitCode> {
     let dir = std::path::absolute(&args.dir)
         .with_context(|| format!("resolving {}", args.dir.display()))?;
+    if data.store_url().is_some() {
+        // The PostgreSQL store explains how it is backed up (pg_dump).
+        data.open_backend()?.backup_to(&dir)?;
+    }
     let info = match data.open_store() {
         Ok(store) => store.backup_to(&dir)?,
         Err(StoreError::Locked(_)) => through_server(data, &dir)?,
@@ -76,6 +80,12 @@ fn through_server(data: &DataDir, dir: &std::path::Path) -> anyhow::Result<Backu
 }
 
 pub fn restore_cmd(data: &DataDir, args: RestoreArgs) -> anyhow::Result<ExitCode> {
+    if data.store_url().is_some() {
+        bail!(
+            "the store is in PostgreSQL: restore it with pg_restore, then run `techmatch reindex` \
+             (or restart) on every node"
+        );
+    }
     // Opening the store proves no server holds it; it must be closed again before the swap.
     drop(data.open_store()?);
     let (info, kept) = restore(&args.dir, &data.store_path())?;

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::data_dir::DataDir;
-use crate::store::Store;
 
 /// Options of `export`.
 #[derive(Debug, clap::Args)]
@@ -18,7 +17,7 @@ pub struct Args {
 }
 
 pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
-    let store = data.open_store()?;
+    let store = data.open_backend()?;
     let out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,

@@ -33,8 +33,32 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
         println!("{} record(s) checked; no problems found", drafts.len());
         return Ok(ExitCode::SUCCESS);
     }
+    if data.store_url().is_some() {
+        // A shared store: write it, and every node's index follows its change log; this
+        // data dir's index (maybe held by a running node) is not touched.
+        let store = data.open_backend()?;
+        let report = match store_drafts(store.as_store(), drafts) {
+            Ok(r) => r,
+            Err(ImportError::Invalid(problems)) => {
+                for p in &problems {
+                    eprintln!("{p}");
+                }
+                return Ok(ExitCode::FAILURE);
+            }
+            Err(ImportError::Store(e)) => return Err(e.into()),
+        };
+        println!(
+            "imported {} record(s): {} new, {} updated (up to change {}; nodes index them as \
+             they follow the store)",
+            report.records,
+            report.created,
+            report.updated,
+            store.last_seq()?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let (store, index) = super::open_current(data)?;
-    let report = match store_drafts(&store, drafts) {
+    let report = match store_drafts(store.as_store(), drafts) {
         Ok(r) => r,
         Err(ImportError::Invalid(problems)) => {
             for p in &problems {
@@ -45,7 +69,7 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
         Err(ImportError::Store(e)) => return Err(e.into()),
     };
     let bar = super::progress::bar(report.records as u64, "indexing");
-    indexer::catch_up(&store, &index)?;
+    indexer::catch_up(store.as_store(), &index)?;
     bar.finish_and_clear();
     println!(
         "imported {} record(s): {} new, {} updated",

@@ -6,7 +6,6 @@ use anyhow::bail;
 
 use crate::data_dir::DataDir;
 use crate::matching::{for_listing, run, AdHocNeed, MatchParams};
-use crate::store::Store;
 
 /// Options of `match`.
 #[derive(Debug, clap::Args)]

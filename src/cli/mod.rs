@@ -16,13 +16,14 @@ mod user;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use techmatch_index::SearchIndex;
 
 use crate::data_dir::DataDir;
 use crate::indexer;
-use crate::store::{SledStore, Store};
+use crate::store::Backend;
 
 /// Technology-transfer matchmaking for Vietnam's provincial Departments of Science and Technology.
 #[derive(Debug, Parser)]
@@ -36,6 +37,10 @@ struct Cli {
         default_value = "data"
     )]
     data_dir: PathBuf,
+    /// A shared PostgreSQL store (`postgres://user@host:port/db`) instead of the embedded
+    /// store in the data dir, which then keeps only this node's index.
+    #[arg(long, global = true, env = "TECHMATCH_STORE_URL")]
+    store: Option<String>,
     /// Ranking weights (JSON) instead of the shipped fixtures/ranking.json.
     #[arg(long, global = true, env = "TECHMATCH_RANKING")]
     ranking: Option<PathBuf>,
@@ -87,7 +92,7 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    let data = DataDir::new(cli.data_dir);
+    let data = DataDir::new(cli.data_dir).with_store_url(cli.store);
     let result = match cli.command {
         Command::Serve(args) => serve::run(&data, args),
         Command::Import(args) => import::run(&data, args),
@@ -115,13 +120,13 @@ pub fn main() -> ExitCode {
 }
 
 /// Opens store and index and brings the index up to date.
-fn open_current(data: &DataDir) -> anyhow::Result<(SledStore, SearchIndex)> {
-    let store = data.open_store()?;
+fn open_current(data: &DataDir) -> anyhow::Result<(Arc<dyn Backend>, SearchIndex)> {
+    let store = data.open_backend()?;
     let index = data.open_index()?;
     let behind = store.last_seq()?.saturating_sub(index.applied_seq());
     let bar = progress::bar(behind, "indexing");
     // Also when not behind: an index ahead of its store is rebuilt.
-    indexer::catch_up(&store, &index)?;
+    indexer::catch_up(store.as_store(), &index)?;
     bar.finish_and_clear();
     Ok((store, index))
 }

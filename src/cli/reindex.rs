@@ -4,14 +4,13 @@ use std::process::ExitCode;
 
 use crate::data_dir::DataDir;
 use crate::indexer;
-use crate::store::Store;
 
 pub fn run(data: &DataDir) -> anyhow::Result<ExitCode> {
-    let store = data.open_store()?;
+    let store = data.open_backend()?;
     let index = data.open_index()?;
     let bar = super::progress::bar(store.count()? as u64, "reindexing");
     let started = std::time::Instant::now();
-    let seq = indexer::rebuild(&store, &index, |n| bar.set_position(n as u64))?;
+    let seq = indexer::rebuild(store.as_store(), &index, |n| bar.set_position(n as u64))?;
     bar.finish_and_clear();
     println!(
         "reindexed {} listing(s) up to change {seq} in {:.1} s",

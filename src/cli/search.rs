@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use techmatch_index::SearchIndex;
+use techmatch_index::{IndexError, SearchIndex};
 
 use crate::data_dir::DataDir;
 use crate::search::{run as run_search, SearchParams};
@@ -60,8 +60,12 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
     };
     let index = match super::open_current(data) {
         Ok((_, index)) => index,
-        Err(e) if matches!(e.downcast_ref::<StoreError>(), Some(StoreError::Locked(_))) => {
-            // A server owns the data dir; its index is readable as last committed.
+        Err(e)
+            if matches!(e.downcast_ref::<StoreError>(), Some(StoreError::Locked(_)))
+                || matches!(e.downcast_ref::<IndexError>(), Some(IndexError::Locked(_))) =>
+        {
+            // A server owns the data dir (or, on a shared store, this node's index); its index
+            // is readable as last committed.
             SearchIndex::open_read_only(&data.index_path())?
         }
         Err(e) => return Err(e),

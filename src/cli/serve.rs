@@ -1,4 +1,5 @@
-//! `techmatch serve`: the HTTP API on the data dir, optionally filled with demo data.
+//! `techmatch serve`: the HTTP API on the data dir (or on a shared PostgreSQL store with
+//! `--store`, the data dir then holding this node's index), optionally filled with demo data.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -10,7 +11,7 @@ use crate::data_dir::DataDir;
 use crate::embed::store::VectorStore;
 use crate::embed::Semantic;
 use crate::server::{self, AppState};
-use crate::store::{Store, Stores};
+use crate::store::Backend;
 use crate::{demo, indexer};
 
 /// Options of `serve`.
@@ -44,12 +45,14 @@ pub struct Args {
 pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
     // Declared first so that it outlives the store and index opened from it.
     let mut read_only_copy = None;
-    let (store, index) = if data.is_writable() {
-        let store = data.open_store()?;
-        if args.demo && store.count()? == 0 {
-            let report = demo::load(&store).context("loading the demo data")?;
-            tracing::info!(listings = report.records, "demo data loaded");
-        }
+    let (store, index): (Arc<dyn Backend>, _) = if data.store_url().is_some() {
+        // A shared store: the data dir holds this node's index, vectors and token only.
+        let store = data.open_backend()?;
+        std::fs::create_dir_all(data.path())
+            .with_context(|| format!("creating {}", data.path().display()))?;
+        (store, data.open_index()?)
+    } else if data.is_writable() {
+        let store: Arc<dyn Backend> = Arc::new(data.open_store()?);
         (store, data.open_index()?)
     } else {
         tracing::warn!(
@@ -58,11 +61,15 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
         );
         let (copy, store, index) = data.open_read_only_copy()?;
         read_only_copy = Some(copy);
-        (store, index)
+        (Arc::new(store), index)
     };
+    if args.demo && read_only_copy.is_none() && store.count()? == 0 {
+        let report = demo::load(store.as_store()).context("loading the demo data")?;
+        tracing::info!(listings = report.records, "demo data loaded");
+    }
     // The index may lag (crash, deleted index) or be ahead (restored store): settle it first.
     let started = std::time::Instant::now();
-    let seq = indexer::catch_up(&store, &index)?;
+    let seq = indexer::catch_up(store.as_store(), &index)?;
     tracing::info!(
         seq,
         docs = index.num_docs(),
@@ -116,7 +123,7 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("listening on {}", args.addr))?;
         let local = listener.local_addr()?;
-        let mut state = AppState::start(Stores::shared(Arc::new(store)), Arc::new(index), token);
+        let mut state = AppState::start(store.into_stores(), Arc::new(index), token);
         state.secure_cookies = args.secure_cookies;
         if let Some((semantic, vectors)) = semantic {
             state.start_semantic(semantic, vectors);

@@ -80,7 +80,7 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
             password_stdin: _,
         } => {
             let password = password_from_stdin()?;
-            let store = data.open_store()?;
+            let store = data.open_backend()?;
             let new = NewUser {
                 email: &email,
                 role,
@@ -88,7 +88,7 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
                 org: org.as_deref(),
                 password: &password,
             };
-            let user = add_user(&store, new, Utc::now())?;
+            let user = add_user(store.as_accounts(), new, Utc::now())?;
             let mut what = format!("added {} {}", user.role, user.email);
             if let Some(p) = &user.province {
                 what.push_str(&format!(", province {p}"));
@@ -103,8 +103,8 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
             password_stdin: _,
         } => {
             let password = password_from_stdin()?;
-            let store = data.open_store()?;
-            let (user, revoked) = reset_password(&store, &email, &password)?;
+            let store = data.open_backend()?;
+            let (user, revoked) = reset_password(store.as_accounts(), &email, &password)?;
             println!(
                 "password of {} reset; {revoked} API token(s) revoked",
                 user.email

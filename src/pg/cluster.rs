@@ -163,6 +163,23 @@ impl TempCluster {
         }))
     }
 
+    /// Stops the server (ending every session, as a crash or failover would) and starts it
+    /// again on the same port.
+    pub fn restart(&self) -> Result<(), ClusterError> {
+        self.pause()?;
+        self.resume()
+    }
+
+    /// Stops the server, ending every session; [`TempCluster::resume`] starts it again.
+    pub fn pause(&self) -> Result<(), ClusterError> {
+        self.stop("fast")
+    }
+
+    /// Starts the server stopped by [`TempCluster::pause`], on the same port.
+    pub fn resume(&self) -> Result<(), ClusterError> {
+        self.pg_ctl_start()
+    }
+
     /// The loopback port the server listens on.
     pub fn port(&self) -> u16 {
         self.port

@@ -8,6 +8,15 @@ use chrono::{DateTime, Utc};
 use super::StoreError;
 use crate::domain::account::{ApiToken, Failures, Session, User};
 
+/// What taking one write from a shared per-client bucket found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteToken {
+    /// A write was taken.
+    Taken,
+    /// The bucket is empty; retry after this many seconds.
+    Empty(u64),
+}
+
 /// Durable storage of accounts. Every write is on disk before the call returns.
 pub trait AccountStore: Send + Sync {
     /// Adds a user; `false` (and nothing written) when the e-mail is taken.
@@ -57,4 +66,23 @@ pub trait AccountStore: Send + Sync {
 
     /// Removes every session of a user; returns how many there were.
     fn remove_sessions_of(&self, user_id: &str) -> Result<usize, StoreError>;
+
+    /// Whether [`AccountStore::take_write`] counts writes for every node sharing this store
+    /// (false: each node counts its own in memory).
+    fn shares_write_limits(&self) -> bool {
+        false
+    }
+
+    /// Takes one write from `client`'s token bucket (`per_second` refill, `burst` capacity),
+    /// atomically for every node sharing the store. Only called when
+    /// [`AccountStore::shares_write_limits`] is true.
+    fn take_write(
+        &self,
+        client: &str,
+        per_second: f64,
+        burst: f64,
+    ) -> Result<WriteToken, StoreError> {
+        let _ = (client, per_second, burst);
+        Ok(WriteToken::Taken)
+    }
 }

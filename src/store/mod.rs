@@ -6,19 +6,25 @@
 //! for several nodes implements the same trait.
 //!
 //! Accounts ([`AccountStore`]) and the broker's desk ([`DealStore`]) have traits of their own;
-//! [`SledStore`] implements all three, and [`Stores`] hands them to the service.
+//! [`SledStore`] (embedded, one node) and [`PgStore`] (PostgreSQL, shared by several nodes)
+//! implement all three, and [`Stores`] hands them to the service.
 
 mod accounts;
 pub mod backup;
 mod deals;
+mod pg_accounts;
+mod pg_deals;
+mod pg_pool;
+pub mod pg_store;
 mod sled_accounts;
 mod sled_deals;
 mod sled_store;
 mod stores;
 mod timed;
 
-pub use accounts::AccountStore;
+pub use accounts::{AccountStore, WriteToken};
 pub use deals::{DealDecide, DealStore};
+pub use pg_store::PgStore;
 pub use sled_store::SledStore;
 pub use stores::Stores;
 pub use timed::TimedStore;
@@ -85,6 +91,12 @@ pub trait Store: Send + Sync {
     /// The listing with this id.
     fn get(&self, id: &str) -> Result<Option<Listing>, StoreError>;
 
+    /// The listings with these ids, in the same order (`None` where there is none): one round
+    /// trip for a networked store, where the index follower would otherwise make one per change.
+    fn get_many(&self, ids: &[&str]) -> Result<Vec<Option<Listing>>, StoreError> {
+        ids.iter().map(|id| self.get(id)).collect()
+    }
+
     /// Stores all `listings` (replacing those with the same ids) as one atomic, durable write.
     /// Returns the sequence of the last change written.
     fn put_all(&self, listings: &[Listing]) -> Result<u64, StoreError>;
@@ -111,4 +123,40 @@ pub trait Store: Send + Sync {
     /// Writes a consistent copy of everything the store holds into `dir` (absent or empty),
     /// while it keeps serving.
     fn backup_to(&self, dir: &std::path::Path) -> Result<backup::BackupInfo, StoreError>;
+
+    /// Calls `wake(Some(seq))` whenever another process (another node) may have written
+    /// changes up to `seq` (0: unknown), and `wake(None)` now and then, until `wake` returns
+    /// false. The default does nothing: an embedded store has no other writer,
+    /// and the server's own writes wake its follower directly.
+    fn listen(
+        &self,
+        wake: std::sync::Arc<dyn Fn(Option<u64>) -> bool + Send + Sync>,
+    ) -> Result<(), StoreError> {
+        let _ = wake;
+        Ok(())
+    }
+}
+
+/// A backend holding listings, accounts and deals: what a data dir or a store URL opens.
+pub trait Backend: Store + AccountStore + DealStore {
+    /// The listings side of it.
+    fn as_store(&self) -> &dyn Store;
+    /// The accounts side of it.
+    fn as_accounts(&self) -> &dyn AccountStore;
+    /// The three traits as the service's shared stores.
+    fn into_stores(self: std::sync::Arc<Self>) -> Stores;
+}
+
+impl<T: Store + AccountStore + DealStore + 'static> Backend for T {
+    fn as_store(&self) -> &dyn Store {
+        self
+    }
+
+    fn as_accounts(&self) -> &dyn AccountStore {
+        self
+    }
+
+    fn into_stores(self: std::sync::Arc<Self>) -> Stores {
+        Stores::shared(self)
+    }
 }

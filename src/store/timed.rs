@@ -33,6 +33,10 @@ impl Store for TimedStore {
         self.timed("get", |s| s.get(id))
     }
 
+    fn get_many(&self, ids: &[&str]) -> Result<Vec<Option<Listing>>, StoreError> {
+        self.timed("get_many", |s| s.get_many(ids))
+    }
+
     fn put_all(&self, listings: &[Listing]) -> Result<u64, StoreError> {
         self.timed("put_all", |s| s.put_all(listings))
     }
@@ -64,5 +68,12 @@ impl Store for TimedStore {
 
     fn backup_to(&self, dir: &Path) -> Result<backup::BackupInfo, StoreError> {
         self.timed("backup", |s| s.backup_to(dir))
+    }
+
+    fn listen(
+        &self,
+        wake: Arc<dyn Fn(Option<u64>) -> bool + Send + Sync>,
+    ) -> Result<(), StoreError> {
+        self.inner.listen(wake)
     }
 }
