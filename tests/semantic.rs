@@ -170,6 +170,40 @@ fn a_need_and_a_technology_sharing_no_word_are_matched() {
         "/api/v1/search?q={q}&kind=research_output,patent&semantic=off"
     ));
     assert_eq!(off["total"], 0, "{off}");
+
+    // The terminal's search and match use the vectors the server left in the data dir.
+    assert!(server.terminate().success());
+    let url = embedder.url();
+    let cli_json = |args: &[&str]| -> Value {
+        let out = ws.cli(args);
+        assert!(out.status.success(), "{}", crate::common::stderr(&out));
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    };
+    let search = cli_json(&[
+        "search",
+        "--json",
+        "--kind",
+        "research_output,patent",
+        "--semantic",
+        "on",
+        "--embedder-url",
+        &url,
+        NEED,
+    ]);
+    assert_eq!(search["hits"][0]["id"], "t-chitosan", "{search}");
+    let lexical = cli_json(&["search", "--json", "--kind", "research_output,patent", NEED]);
+    assert_eq!(lexical["total"], 0, "{lexical}");
+    let matched = cli_json(&[
+        "match",
+        "--json",
+        "--listing",
+        "n-vai",
+        "--semantic",
+        "on",
+        "--embedder-url",
+        &url,
+    ]);
+    assert_eq!(matched["matches"][0]["id"], "t-chitosan", "{matched}");
 }
 
 #[test]

@@ -43,11 +43,16 @@ pub struct Args {
     /// Print the API's JSON answer.
     #[arg(long)]
     json: bool,
+    /// `on` fuses semantic neighbours: needs an embedder and the vectors `serve` computed.
+    #[arg(long, value_enum, default_value = "off")]
+    semantic: super::eval::Switch,
+    #[command(flatten)]
+    embedder: super::embedder::EmbedderArgs,
 }
 
 pub fn run_cmd(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
     let (store, index) = super::open_current(data)?;
-    let request = if let Some(id) = &args.listing {
+    let mut request = if let Some(id) = &args.listing {
         let Some(listing) = store.get(id)? else {
             bail!("no listing with id {id:?}");
         };
@@ -89,6 +94,11 @@ pub fn run_cmd(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
     } else {
         bail!("give --listing ID or --text TEXT");
     };
+    if args.semantic == super::eval::Switch::On {
+        let cli = super::semantic::open(data, store.as_store(), &args.embedder)?;
+        cli.semantic
+            .add_to_match(&mut request, args.listing.as_deref());
+    }
     let response = run(&index, &request)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&response)?);

@@ -11,6 +11,7 @@ mod match_cmd;
 mod progress;
 mod reindex;
 mod search;
+mod semantic;
 mod serve;
 mod user;
 

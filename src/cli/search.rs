@@ -37,6 +37,11 @@ pub struct Args {
     /// Print the JSON answer of the API instead of a list.
     #[arg(long)]
     json: bool,
+    /// `on` fuses semantic neighbours: needs an embedder and the vectors `serve` computed.
+    #[arg(long, value_enum, default_value = "off")]
+    semantic: super::eval::Switch,
+    #[command(flatten)]
+    embedder: super::embedder::EmbedderArgs,
 }
 
 pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
@@ -51,7 +56,7 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
         limit: Some(args.limit.to_string()),
         offset: Some(args.offset.to_string()),
     };
-    let request = match params.to_request(false) {
+    let mut request = match params.to_request(false) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: --{}: {}", e.field.replace('_', "-"), e.reason);
@@ -59,7 +64,14 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     let index = match super::open_current(data) {
-        Ok((_, index)) => index,
+        Ok((store, index)) => {
+            if args.semantic == super::eval::Switch::On {
+                let cli = super::semantic::open(data, store.as_store(), &args.embedder)?;
+                cli.semantic.add_to_search(&mut request);
+            }
+            index
+        }
+        Err(e) if args.semantic == super::eval::Switch::On => return Err(e),
         Err(e)
             if matches!(e.downcast_ref::<StoreError>(), Some(StoreError::Locked(_)))
                 || matches!(e.downcast_ref::<IndexError>(), Some(IndexError::Locked(_))) =>
