@@ -25,6 +25,9 @@ pub const APPROXIMATE_FROM: usize = 20_000;
 /// Candidates scored exactly per neighbour asked for, in the approximate search.
 pub const CANDIDATES_PER_RESULT: usize = 30;
 
+/// The approximate search scores at least one vector in this many exactly.
+const CANDIDATE_SHARE: usize = 32;
+
 /// Fewest candidates the approximate search scores exactly, however few neighbours are asked.
 const MIN_CANDIDATES: usize = 1_000;
 
@@ -169,8 +172,11 @@ impl VectorSet {
     /// ties by id: exact below [`APPROXIMATE_FROM`] vectors, approximate from there. The query
     /// should be unit length, as the stored vectors are.
     pub fn nearest(&self, query: &[f32], k: usize, filter: &VectorFilter) -> Vec<(String, f32)> {
+        // A fixed share of a large set too: the sketches' order is rough, and scoring a few
+        // thousand more vectors exactly costs well under a millisecond.
         let wanted = k
             .saturating_mul(self.candidates_per_result)
+            .max(self.len() / CANDIDATE_SHARE)
             .max(MIN_CANDIDATES);
         if self.len() < self.approximate_from || wanted >= self.len() {
             self.nearest_exact(query, k, filter)
@@ -223,27 +229,41 @@ impl VectorSet {
             .all()
             .map(|bits| hamming(bits, &sketch) as u16)
             .collect();
-        // Slots in order of distance (a counting sort: distances are small integers), then the
-        // first `wanted` that pass the filter: a selective filter reads further down the order
-        // instead of coming back short, and the filter is checked only as far as needed.
-        let mut starts = vec![0usize; self.dim + 2];
+        // The `wanted` nearest sketches that pass the filter, by distance bands: a histogram
+        // says how far out to read for `wanted` slots; a filter that lets few through makes the
+        // next band wider (by the share it let through so far), until enough pass or none are
+        // left. Each band is one sequential pass over the distances, and the filter is checked
+        // only inside the bands read.
+        let mut within = vec![0usize; self.dim + 2];
         for d in &distances {
-            starts[usize::from(*d) + 1] += 1;
+            within[usize::from(*d)] += 1;
         }
-        for i in 1..starts.len() {
-            starts[i] += starts[i - 1];
+        for d in 1..within.len() {
+            within[d] += within[d - 1];
         }
-        let mut order = vec![0u32; distances.len()];
-        for (at, d) in distances.iter().enumerate() {
-            let slot = &mut starts[usize::from(*d)];
-            order[*slot] = at as u32;
-            *slot += 1;
+        let last = within.len() - 1;
+        let mut candidates: Vec<u32> = Vec::with_capacity(wanted);
+        let mut read_to: Option<usize> = None;
+        let mut to_read = wanted;
+        loop {
+            let before = read_to.map_or(0, |d| within[d]);
+            let from = read_to.map_or(0, |d| d + 1);
+            let to = (from..=last)
+                .find(|d| within[*d] - before >= to_read)
+                .unwrap_or(last);
+            for (at, d) in distances.iter().enumerate() {
+                let d = usize::from(*d);
+                if d >= from && d <= to && self.passes(&keep, at) {
+                    candidates.push(at as u32);
+                }
+            }
+            read_to = Some(to);
+            if candidates.len() >= wanted || to == last {
+                break;
+            }
+            let share = candidates.len().max(1) as f64 / within[to].max(1) as f64;
+            to_read = ((wanted - candidates.len()) as f64 / share * 1.25) as usize + 1;
         }
-        let candidates: Vec<u32> = order
-            .into_iter()
-            .filter(|at| self.passes(&keep, *at as usize))
-            .take(wanted)
-            .collect();
         let q = quantize(query);
         let best: Vec<(f32, usize)> = candidates
             .into_iter()
