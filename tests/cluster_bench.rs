@@ -32,7 +32,14 @@ fn three_nodes_behind_haproxy_lose_no_acknowledged_write_when_one_is_killed() {
     let ws = Workspace::new();
     let json = ws.dir.path().join("cluster.json");
     let out = Command::new(env!("CARGO_BIN_EXE_techmatch"))
-        .args(["bench-cluster", "--nodes", "3", "--seconds", "6", "--replica"])
+        .args([
+            "bench-cluster",
+            "--nodes",
+            "3",
+            "--seconds",
+            "6",
+            "--replica",
+        ])
         .arg("--json")
         .arg(&json)
         .env("TECHMATCH_LOG", "warn")
@@ -43,7 +50,10 @@ fn three_nodes_behind_haproxy_lose_no_acknowledged_write_when_one_is_killed() {
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
 
     // Every acknowledged write is searchable on every node, in the store and on the replica.
-    assert!(report["acknowledged_writes"].as_u64().unwrap() > 0, "{table}");
+    assert!(
+        report["acknowledged_writes"].as_u64().unwrap() > 0,
+        "{table}"
+    );
     assert_eq!(report["lost_writes"], 0, "{table}");
     assert_eq!(report["missing_in_store"], 0, "{table}");
     assert_eq!(report["probe_misses"], 0, "{table}");
@@ -67,14 +77,20 @@ fn three_nodes_behind_haproxy_lose_no_acknowledged_write_when_one_is_killed() {
         );
     }
     // Read-your-writes through the balancer: whichever node answers waits for min_seq.
-    assert!(report["read_your_writes_ok"].as_u64().unwrap() > 0, "{table}");
+    assert!(
+        report["read_your_writes_ok"].as_u64().unwrap() > 0,
+        "{table}"
+    );
     assert_eq!(report["read_your_writes_missed"], 0, "{table}");
 
     // The kill costs at most the writes in flight at that moment (a search cut off is retried
     // on another node by haproxy), nothing after the first second, and service goes on.
     let kill = &report["kill"];
     assert_eq!(kill["node"], "node2");
-    assert!(kill["failed_first_second"].as_u64().unwrap() <= 4, "{table}");
+    assert!(
+        kill["failed_first_second"].as_u64().unwrap() <= 4,
+        "{table}"
+    );
     assert_eq!(kill["failed_later"], 0, "{table}");
     assert!(kill["ok_after"].as_u64().unwrap() > 0, "{table}");
 

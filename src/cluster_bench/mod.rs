@@ -149,7 +149,9 @@ impl Bench<'_> {
             latest: Mutex::new(None),
         });
         let poller = match self.replica {
-            Some(r) => Some(replica::Poller::start(&r.connection_string(), start)?),
+            Some(r) => Some(tokio::task::block_in_place(|| {
+                replica::Poller::start(&r.connection_string(), start)
+            })?),
             None => None,
         };
         eprintln!("load for {:.0} s", seconds.as_secs_f64());
@@ -207,7 +209,7 @@ impl Bench<'_> {
         }
         let load_end = Instant::now();
         let elapsed = shared.now().min(seconds.max(Duration::from_millis(1)));
-        let samples = poller.map(|p| p.finish());
+        let samples = tokio::task::block_in_place(|| poller.map(|p| p.finish()));
         writes.sort_by_key(|w| w.seq);
         let last = shared.last_acked.load(Ordering::Relaxed);
         eprintln!(

@@ -19,13 +19,26 @@ pub struct Poller {
 }
 
 impl Poller {
-    /// Connects to the replica (`connection`, libpq style) and starts polling.
+    /// Connects to the replica (`connection`, libpq style) and starts polling. Blocks until
+    /// connected: call it outside async code or in `block_in_place`.
     pub fn start(connection: &str, start: Instant) -> anyhow::Result<Poller> {
-        let mut client = postgres::Client::connect(connection, postgres::NoTls)?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
+        let connection = connection.to_string();
+        let (connected, outcome) = std::sync::mpsc::channel();
+        // The sync client runs a runtime of its own, so it lives on this thread only.
         let thread = std::thread::spawn(move || {
             let mut samples: Vec<(Duration, u64)> = Vec::new();
+            let mut client = match postgres::Client::connect(&connection, postgres::NoTls) {
+                Ok(c) => {
+                    let _ = connected.send(Ok(()));
+                    c
+                }
+                Err(e) => {
+                    let _ = connected.send(Err(e));
+                    return samples;
+                }
+            };
             while !flag.load(Ordering::Relaxed) {
                 if let Ok(row) = client.query_one("SELECT seq FROM change_counter", &[]) {
                     let seq = u64::try_from(row.get::<_, i64>(0)).unwrap_or(0);
@@ -37,7 +50,11 @@ impl Poller {
             }
             samples
         });
-        Ok(Poller { stop, thread })
+        match outcome.recv() {
+            Ok(Ok(())) => Ok(Poller { stop, thread }),
+            Ok(Err(e)) => Err(anyhow::Error::new(e).context("connecting to the replica")),
+            Err(_) => anyhow::bail!("the replica poller ended before connecting"),
+        }
     }
 
     /// Stops polling and returns the samples.
