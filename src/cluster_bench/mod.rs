@@ -14,6 +14,7 @@ mod load;
 mod nodes;
 mod replica;
 mod report;
+mod scrape;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -246,6 +247,8 @@ impl Bench<'_> {
         let failed_ids: Vec<String> = failed_ks.iter().map(|k| load::listing_id(*k)).collect();
         let failed_writes_stored = count_ids(&db, &failed_ids).await?;
 
+        let node_side_mean_ms = scrape::node_means(&shared.nodes).await;
+
         // Lags: per node, every probe, and per write the slowest node.
         let mut lag_ms = BTreeMap::new();
         for (i, node) in nodes.iter().enumerate() {
@@ -328,6 +331,7 @@ impl Bench<'_> {
             missing_in_store,
             missing_examples: lost.iter().take(10).map(|k| load::listing_id(*k)).collect(),
             replica,
+            node_side_mean_ms,
         })
     }
 }

@@ -153,6 +153,9 @@ pub struct Report {
     pub missing_examples: Vec<String>,
     /// The streaming replica, when asked for.
     pub replica: Option<Replica>,
+    /// Mean milliseconds inside the nodes per request route ("http <route>"; searches include
+    /// the probes' `min_seq` waits) and per store call ("store <operation>"), from `/metrics`.
+    pub node_side_mean_ms: BTreeMap<String, f64>,
 }
 
 impl Report {
@@ -210,6 +213,12 @@ impl Report {
             "    probes not measured (node down) {}, applied but not found {}",
             self.probes_unmeasured, self.probe_misses
         ));
+        let inside: Vec<String> = self
+            .node_side_mean_ms
+            .iter()
+            .map(|(k, ms)| format!("{k} {ms:.2}"))
+            .collect();
+        line(format!("  mean ms inside the nodes: {}", inside.join(", ")));
         if let Some(k) = &self.kill {
             line(format!(
                 "  {} SIGKILLed at {:.1} s: failed through haproxy {} in the first second, {} later; {} answered after the kill",
