@@ -122,7 +122,14 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
         replica: replica.as_ref(),
         token,
     };
-    runtime.block_on(bench.drive(&mut nodes, &lb))
+    // Ctrl-C ends the run here, so that the nodes, haproxy and PostgreSQL are stopped and the
+    // directory removed on the way out, as after an error.
+    runtime.block_on(async {
+        tokio::select! {
+            report = bench.drive(&mut nodes, &lb) => report,
+            _ = tokio::signal::ctrl_c() => anyhow::bail!("interrupted"),
+        }
+    })
 }
 
 /// What the bench's steps share.
