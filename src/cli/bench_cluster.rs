@@ -21,7 +21,8 @@ pub struct Args {
     /// Concurrent writers through haproxy.
     #[arg(long, default_value_t = 2)]
     writers: usize,
-    /// Concurrent readers through haproxy.
+    /// Concurrent readers through haproxy (the first checks read-your-writes: it searches for
+    /// the latest acknowledged write with its min_seq).
     #[arg(long, default_value_t = 8)]
     readers: usize,
     /// Also run a streaming replica of the store (pg_basebackup -R) and check that it

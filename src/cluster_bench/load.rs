@@ -291,16 +291,17 @@ async fn probe(shared: Arc<Shared>, k: u64, seq: u64, acked: Instant, node: usiz
     result
 }
 
-/// Searches through haproxy until the deadline: the readers' word list, and every other time
-/// the latest acknowledged write with its `min_seq` (read-your-writes through the balancer).
-pub async fn reader(shared: Arc<Shared>, n: usize) -> ReaderResult {
+/// Searches through haproxy until the deadline: the readers' word list, or (`ryw_every` = 1:
+/// always, 2: every other time, 0: never) the latest acknowledged write with its `min_seq`
+/// (read-your-writes through the balancer; such a search waits out the replication lag).
+pub async fn reader(shared: Arc<Shared>, n: usize, ryw_every: usize) -> ReaderResult {
     let mut out = ReaderResult::default();
     let mut conn = None;
     let mut i = n;
     while Instant::now() < shared.deadline {
         i += 1;
         let latest = *shared.latest.lock().unwrap_or_else(|e| e.into_inner());
-        let ryw = latest.filter(|_| i % 2 == 0);
+        let ryw = latest.filter(|_| ryw_every > 0 && i % ryw_every == 0);
         let path = match ryw {
             Some((k, seq)) => probe_path(k, seq),
             None => {

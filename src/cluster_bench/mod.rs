@@ -168,8 +168,15 @@ impl Bench<'_> {
             writers.spawn(load::writer(shared.clone()));
         }
         let mut readers = JoinSet::new();
+        // One reader checks read-your-writes through haproxy (its searches wait for the
+        // write's sequence); the others search as users do.
         for n in 0..self.options.readers {
-            readers.spawn(load::reader(shared.clone(), n));
+            let ryw_every = match (n, self.options.readers) {
+                (0, 1) => 2,
+                (0, _) => 1,
+                _ => 0,
+            };
+            readers.spawn(load::reader(shared.clone(), n, ryw_every));
         }
 
         // A third of the way: SIGKILL.

@@ -115,7 +115,7 @@ pub struct Report {
     pub failed_writes: usize,
     /// Failed writes found in the store anyway (committed, the answer lost with the node).
     pub failed_writes_stored: usize,
-    /// Searches answered 200.
+    /// Searches answered 200 (read-your-writes ones included).
     pub reads_ok: usize,
     /// Searches answered otherwise, or not at all.
     pub failed_reads: usize,
