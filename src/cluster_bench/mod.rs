@@ -413,17 +413,34 @@ async fn back_in_rotation(
     None
 }
 
-/// Searches node `node` for each write in `ks` (after it reached `last`); the ones not found.
+/// Searches node `node` for each write in `ks`, once its index has reached `last`; the ones
+/// not found (all of them when the node never reaches `last`).
 async fn check_node(shared: &Arc<Shared>, node: usize, ks: Arc<Vec<u64>>, last: u64) -> Vec<u64> {
+    let pool = &shared.nodes[node];
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let applied = pool
+            .get_json("/api/v1/health")
+            .await
+            .and_then(|h| h["index_seq"].as_u64());
+        if applied.is_some_and(|a| a >= last) {
+            break;
+        }
+        if Instant::now() > deadline {
+            return ks.to_vec();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let mut tasks = JoinSet::new();
     for w in 0..CHECK_CONCURRENCY {
         let (shared, ks) = (shared.clone(), ks.clone());
         tasks.spawn(async move {
             let mut missing = Vec::new();
             for k in ks.iter().skip(w).step_by(CHECK_CONCURRENCY) {
-                let path = load::probe_path(*k, last);
+                // The node is past `last`: no waiting, a listing not found is missing.
+                let path = load::probe_path(*k, 0);
                 let mut found = false;
-                for _ in 0..20 {
+                for _ in 0..5 {
                     match shared.nodes[node].request("GET", &path, None, None).await {
                         Ok(a) if a.status == 200 => {
                             found = load::has_hit(&a, *k);
