@@ -251,3 +251,28 @@ impl Drop for Haproxy {
         kill(&mut self.child);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_config_gets_one_server_line_per_node() {
+        let config = haproxy_config(5);
+        let servers: Vec<&str> = config
+            .lines()
+            .filter(|l| l.trim_start().starts_with("server "))
+            .collect();
+        assert_eq!(servers.len(), 5, "{config}");
+        assert_eq!(servers[4].trim(), "server node5 \"${TECHMATCH_NODE5}\"");
+        // Everything else is kept: health checks, retries, the node header.
+        assert!(config.contains("option httpchk GET /api/v1/health"));
+        assert!(config.contains("retry-on conn-failure empty-response"));
+        assert!(config.contains("X-Techmatch-Node"));
+        assert_eq!(
+            config.lines().count(),
+            HAPROXY_CFG.lines().count() + 2,
+            "three lines replaced by five"
+        );
+    }
+}
