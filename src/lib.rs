@@ -14,12 +14,14 @@
 //!   [`store::AccountStore`] and [`store::DealStore`].
 //! - [`domain`]: listings, provinces, fields of science, input checking, accounts and deals.
 //! - [`pg`]: a throw-away PostgreSQL cluster and the full-text search we compare against
-//!   (`bench --postgres`, `eval --engine postgres`).
+//!   (`bench --postgres`, `eval --engine postgres`); [`cluster_bench`]: several nodes on it
+//!   behind haproxy under load (`bench-cluster`).
 
 pub mod accounts;
 pub mod api;
 pub mod bench;
 pub mod cli;
+pub mod cluster_bench;
 pub mod config;
 pub mod data_dir;
 pub mod demo;

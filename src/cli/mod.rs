@@ -2,6 +2,7 @@
 
 mod backup;
 mod bench;
+mod bench_cluster;
 mod embedder;
 mod eval;
 mod eval_postgres;
@@ -75,6 +76,9 @@ enum Command {
     Bench(bench::Args),
     /// Manage accounts: add users, reset passwords.
     User(user::Args),
+    /// Nodes on a throw-away PostgreSQL store behind haproxy, under load, one SIGKILLed and
+    /// restarted: replication lag, failed requests, catch-up, lost writes.
+    BenchCluster(bench_cluster::Args),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -106,6 +110,7 @@ pub fn main() -> ExitCode {
         Command::Eval(args) => eval::run(args),
         Command::Bench(args) => bench::run_cmd(args),
         Command::User(args) => user::run(&data, args),
+        Command::BenchCluster(args) => bench_cluster::run_cmd(args),
         Command::Template => {
             println!("{}", crate::domain::input::all_columns().join(","));
             Ok(ExitCode::SUCCESS)

@@ -12,6 +12,8 @@ const DEBIAN_ROOT: &str = "/usr/lib/postgresql";
 const START_ATTEMPTS: usize = 5;
 /// Seconds `pg_ctl` waits for start-up and shutdown.
 const WAIT_SECONDS: &str = "60";
+/// Sessions a cluster accepts unless asked for more ([`TempCluster::start_with`]).
+const DEFAULT_MAX_CONNECTIONS: u32 = 20;
 
 /// Why a cluster could not be started.
 #[derive(Debug, thiserror::Error)]
@@ -101,35 +103,50 @@ pub struct TempCluster {
     port: u16,
     /// The account the server runs as, when we are root (initdb and postgres refuse root).
     run_as: Option<(u32, u32)>,
+    /// The server's `max_connections`.
+    max_connections: u32,
+}
+
+/// A private temporary directory for a cluster, owned by the account the server will run as.
+fn cluster_dir(prefix: &str) -> Result<(tempfile::TempDir, Option<(u32, u32)>), ClusterError> {
+    let dir = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .map_err(io("creating the cluster directory"))?;
+    let root = std::fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false);
+    let run_as = if root {
+        let (uid, gid) = postgres_account().ok_or(ClusterError::NoPostgresUser)?;
+        std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))
+            .map_err(io("handing the cluster directory to postgres"))?;
+        Some((uid, gid))
+    } else {
+        None
+    };
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
+        .map_err(io("restricting the cluster directory"))?;
+    Ok((dir, run_as))
 }
 
 impl TempCluster {
     /// Creates a cluster (UTF-8, locale C.UTF-8, trust authentication on loopback), starts it
     /// on a free port and waits until it accepts connections.
     pub fn start() -> Result<Self, ClusterError> {
+        Self::start_with(DEFAULT_MAX_CONNECTIONS)
+    }
+
+    /// [`TempCluster::start`] with room for `max_connections` sessions (a `serve --store`
+    /// node holds up to six).
+    pub fn start_with(max_connections: u32) -> Result<Self, ClusterError> {
         let bin = bin_dir().ok_or(ClusterError::NotInstalled)?;
-        let dir = tempfile::Builder::new()
-            .prefix("techmatch-pg-")
-            .tempdir()
-            .map_err(io("creating the cluster directory"))?;
-        let root = std::fs::metadata("/proc/self")
-            .map(|m| m.uid() == 0)
-            .unwrap_or(false);
-        let run_as = if root {
-            let (uid, gid) = postgres_account().ok_or(ClusterError::NoPostgresUser)?;
-            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))
-                .map_err(io("handing the cluster directory to postgres"))?;
-            Some((uid, gid))
-        } else {
-            None
-        };
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
-            .map_err(io("restricting the cluster directory"))?;
+        let (dir, run_as) = cluster_dir("techmatch-pg-")?;
         let mut cluster = TempCluster {
             dir,
             bin,
             port: 0,
             run_as,
+            max_connections,
         };
         let data = cluster.data();
         cluster.run(
@@ -147,13 +164,59 @@ impl TempCluster {
                 "--no-sync".as_ref(),
             ],
         )?;
+        cluster.start_on_free_port()?;
+        Ok(cluster)
+    }
+
+    /// Starts a streaming replica of this cluster: `pg_basebackup -R` (WAL streamed during the
+    /// copy; `standby.signal` and `primary_conninfo` written) into a temporary directory of its
+    /// own, then a hot standby on another free port, stopped and deleted on drop. initdb's
+    /// defaults allow it: `wal_level=replica`, ten WAL senders, and a `host replication`
+    /// trust line for loopback in `pg_hba.conf`.
+    pub fn start_replica(&self) -> Result<TempCluster, ClusterError> {
+        let (dir, run_as) = cluster_dir("techmatch-pg-replica-")?;
+        let mut replica = TempCluster {
+            dir,
+            bin: self.bin.clone(),
+            port: 0,
+            run_as,
+            // A standby needs at least the primary's.
+            max_connections: self.max_connections,
+        };
+        let data = replica.data();
+        let port = self.port.to_string();
+        replica.run(
+            "pg_basebackup",
+            &[
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-R".as_ref(),
+                "-X".as_ref(),
+                "stream".as_ref(),
+                "-c".as_ref(),
+                "fast".as_ref(),
+                "-h".as_ref(),
+                "127.0.0.1".as_ref(),
+                "-p".as_ref(),
+                port.as_ref(),
+                "-U".as_ref(),
+                "postgres".as_ref(),
+                "--no-sync".as_ref(),
+            ],
+        )?;
+        replica.start_on_free_port()?;
+        Ok(replica)
+    }
+
+    /// Starts the server on a free port, trying again when another process takes it first.
+    fn start_on_free_port(&mut self) -> Result<(), ClusterError> {
         let mut last = None;
         for _ in 0..START_ATTEMPTS {
-            cluster.port = free_port()?;
-            match cluster.pg_ctl_start() {
-                Ok(()) => return Ok(cluster),
+            self.port = free_port()?;
+            match self.pg_ctl_start() {
+                Ok(()) => return Ok(()),
                 // Someone else may have taken the port between our probe and the start.
-                Err(e) if cluster.log().contains("could not bind") => last = Some(e),
+                Err(e) if self.log().contains("could not bind") => last = Some(e),
                 Err(e) => return Err(e),
             }
         }
@@ -188,6 +251,11 @@ impl TempCluster {
     /// The temporary directory holding the cluster (removed on drop).
     pub fn dir(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// A `postgres://` URL for the superuser and the `postgres` database (`serve --store`).
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
 
     /// A libpq-style connection string for the superuser and the `postgres` database.
@@ -226,9 +294,10 @@ impl TempCluster {
     fn pg_ctl_start(&self) -> Result<(), ClusterError> {
         // pg_ctl hands these to the server through a shell, hence the quotes.
         let options = format!(
-            "-p {} -k '{}' -c listen_addresses=127.0.0.1 -c max_connections=20",
+            "-p {} -k '{}' -c listen_addresses=127.0.0.1 -c max_connections={}",
             self.port,
-            self.dir.path().display()
+            self.dir.path().display(),
+            self.max_connections
         );
         let data = self.data();
         let log = self.log_path();
