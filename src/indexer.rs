@@ -11,7 +11,7 @@ use techmatch_index::{
 use crate::domain::field::field_by_code;
 use crate::domain::listing::LegalStatus;
 use crate::domain::{Kind, Listing, Provinces, Status, TransferMode};
-use crate::store::{Store, StoreError};
+use crate::store::{Change, ChangeOp, Store, StoreError};
 
 /// Changes read from the log (or listings from the store) at a time.
 const BATCH: usize = 5_000;
@@ -158,6 +158,15 @@ pub fn match_profile(listing: &Listing) -> MatchProfile {
     }
 }
 
+/// What identifies a change in the log, recorded by the index with the sequence it applied.
+fn mark_of(change: &Change) -> String {
+    let op = match change.op {
+        ChangeOp::Put => "put",
+        ChangeOp::Delete => "delete",
+    };
+    format!("{op} {}", change.id)
+}
+
 /// Applies every change the index has not seen yet; returns the sequence now applied.
 pub fn catch_up(store: &dyn Store, index: &SearchIndex) -> Result<u64, IndexerError> {
     let mut applied = index.applied_seq();
@@ -170,15 +179,33 @@ pub fn catch_up(store: &dyn Store, index: &SearchIndex) -> Result<u64, IndexerEr
         // A new or deleted index: scanning the listings beats replaying every change.
         return rebuild(store, index, |_| {});
     }
+    if let Some(mark) = index.applied_mark() {
+        let at_applied = store.changes_since(applied.saturating_sub(1), 1)?;
+        // (A log pruned below `applied` cannot be checked; it says nothing against the index.)
+        let there = at_applied.first().filter(|c| c.seq == applied);
+        if there.is_some_and(|change| mark_of(change) != mark) {
+            // The log no longer says what the index applied at its sequence: the store lost
+            // its last changes (failed over to a replica that lacked them, restored from a
+            // backup) and has handed those numbers out again. Replaying from here would skip
+            // them; only a rebuild is right.
+            tracing::warn!(
+                applied,
+                "the change log differs from what the index applied; rebuilding the index"
+            );
+            return rebuild(store, index, |_| {});
+        }
+    }
     let mut uncommitted = 0;
+    let mut last_mark: Option<String> = None;
     loop {
         let changes = store.changes_since(applied, BATCH)?;
         let Some(last) = changes.last().map(|c| c.seq) else {
             if uncommitted > 0 {
-                index.commit_at(applied)?;
+                index.commit_marked(applied, last_mark.as_deref())?;
             }
             return Ok(applied);
         };
+        last_mark = changes.last().map(mark_of);
         // The log says which listings changed; their current state is what to index, read in
         // one call (one round trip to a shared store).
         let ids: Vec<&str> = changes.iter().map(|c| c.id.as_str()).collect();
@@ -195,7 +222,7 @@ pub fn catch_up(store: &dyn Store, index: &SearchIndex) -> Result<u64, IndexerEr
         applied = last;
         // A long catch-up commits now and then, so that a crash does not redo all of it.
         if uncommitted >= COMMIT_EVERY {
-            index.commit_at(applied)?;
+            index.commit_marked(applied, last_mark.as_deref())?;
             uncommitted = 0;
         }
     }

@@ -20,6 +20,10 @@ const WRITER_BUDGET: usize = 128 * 1024 * 1024;
 struct CommitPayload {
     schema: u32,
     seq: u64,
+    /// What the change at `seq` was (see [`SearchIndex::commit_marked`]); absent in indexes
+    /// written before it was recorded, and after a rebuild.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mark: Option<String>,
 }
 
 /// A full-text index of listings that remembers the last store change applied to it.
@@ -32,6 +36,8 @@ pub struct SearchIndex {
     pub(crate) fields: Fields,
     /// The store sequence contained in the last commit.
     applied: Mutex<u64>,
+    /// The mark committed with `applied`.
+    mark: Mutex<Option<String>>,
 }
 
 impl SearchIndex {
@@ -110,19 +116,26 @@ impl SearchIndex {
             Some(0) => Some(Mutex::new(index.writer(WRITER_BUDGET)?)),
             Some(n) => Some(Mutex::new(index.writer_with_num_threads(n, WRITER_BUDGET)?)),
         };
-        let applied = read_payload(&index).map(|p| p.seq).unwrap_or(0);
+        let payload = read_payload(&index).unwrap_or_default();
         Ok(SearchIndex {
             index,
             reader,
             writer,
             fields,
-            applied: Mutex::new(applied),
+            applied: Mutex::new(payload.seq),
+            mark: Mutex::new(payload.mark),
         })
     }
 
     /// The last store sequence whose changes are committed in this index.
     pub fn applied_seq(&self) -> u64 {
         *self.applied.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What the change at [`SearchIndex::applied_seq`] was, as given to
+    /// [`SearchIndex::commit_marked`].
+    pub fn applied_mark(&self) -> Option<String> {
+        self.mark.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Number of documents visible to searches.
@@ -164,9 +177,16 @@ impl SearchIndex {
 
     /// Commits everything written so far together with `seq`, and makes it searchable.
     pub fn commit_at(&self, seq: u64) -> Result<(), IndexError> {
+        self.commit_marked(seq, None)
+    }
+
+    /// [`SearchIndex::commit_at`], also recording `mark`: what the change at `seq` was, so that
+    /// a follower can later check that the log it follows still says the same there (a store
+    /// failed over to a replica that lacked the last writes hands those numbers out again).
+    pub fn commit_marked(&self, seq: u64, mark: Option<&str>) -> Result<(), IndexError> {
         let writer = self.writer.as_ref().ok_or(IndexError::ReadOnly)?;
         let mut writer = writer.lock().unwrap_or_else(|e| e.into_inner());
-        self.commit(&mut writer, seq)
+        self.commit(&mut writer, seq, mark)
     }
 
     /// Removes every document and records `seq` as applied (the start of a rebuild).
@@ -174,27 +194,35 @@ impl SearchIndex {
         let writer = self.writer.as_ref().ok_or(IndexError::ReadOnly)?;
         let mut writer = writer.lock().unwrap_or_else(|e| e.into_inner());
         writer.delete_all_documents()?;
-        self.commit(&mut writer, seq)
+        self.commit(&mut writer, seq, None)
     }
 
     /// Re-reads the index from disk, for a read-only handle following another process's writes.
     pub fn refresh(&self) -> Result<(), IndexError> {
         self.reader.reload()?;
-        let seq = read_payload(&self.index).map(|p| p.seq).unwrap_or(0);
-        *self.applied.lock().unwrap_or_else(|e| e.into_inner()) = seq;
+        let payload = read_payload(&self.index).unwrap_or_default();
+        *self.applied.lock().unwrap_or_else(|e| e.into_inner()) = payload.seq;
+        *self.mark.lock().unwrap_or_else(|e| e.into_inner()) = payload.mark;
         Ok(())
     }
 
-    fn commit(&self, writer: &mut IndexWriter, seq: u64) -> Result<(), IndexError> {
+    fn commit(
+        &self,
+        writer: &mut IndexWriter,
+        seq: u64,
+        mark: Option<&str>,
+    ) -> Result<(), IndexError> {
         let payload = CommitPayload {
             schema: SCHEMA_VERSION,
             seq,
+            mark: mark.map(str::to_string),
         };
         let mut prepared = writer.prepare_commit()?;
         prepared.set_payload(&serde_json::to_string(&payload).unwrap_or_default());
         prepared.commit()?;
         self.reader.reload()?;
         *self.applied.lock().unwrap_or_else(|e| e.into_inner()) = seq;
+        *self.mark.lock().unwrap_or_else(|e| e.into_inner()) = payload.mark;
         Ok(())
     }
 

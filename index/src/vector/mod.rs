@@ -26,7 +26,7 @@ pub const APPROXIMATE_FROM: usize = 20_000;
 pub const CANDIDATES_PER_RESULT: usize = 30;
 
 /// The approximate search scores at least one vector in this many exactly.
-const CANDIDATE_SHARE: usize = 32;
+const CANDIDATE_SHARE: usize = 64;
 
 /// Fewest candidates the approximate search scores exactly, however few neighbours are asked.
 const MIN_CANDIDATES: usize = 1_000;
@@ -224,20 +224,22 @@ impl VectorSet {
             return Vec::new();
         };
         let sketch = self.sketches.sketch(query.iter().copied());
+        // Distances and their histogram in one pass.
+        let mut within = vec![0usize; self.dim + 2];
         let distances: Vec<u16> = self
             .sketches
             .all()
-            .map(|bits| hamming(bits, &sketch) as u16)
+            .map(|bits| {
+                let d = hamming(bits, &sketch) as u16;
+                within[usize::from(d)] += 1;
+                d
+            })
             .collect();
-        // The `wanted` nearest sketches that pass the filter, by distance bands: a histogram
+        // The `wanted` nearest sketches that pass the filter, by distance bands: the histogram
         // says how far out to read for `wanted` slots; a filter that lets few through makes the
         // next band wider (by the share it let through so far), until enough pass or none are
         // left. Each band is one sequential pass over the distances, and the filter is checked
         // only inside the bands read.
-        let mut within = vec![0usize; self.dim + 2];
-        for d in &distances {
-            within[usize::from(*d)] += 1;
-        }
         for d in 1..within.len() {
             within[d] += within[d - 1];
         }
@@ -301,10 +303,16 @@ impl VectorSet {
     }
 
     fn keep_best(&self, best: &mut Vec<(f32, usize)>, k: usize) {
-        best.sort_by(|a, b| {
+        let order = |a: &(f32, usize), b: &(f32, usize)| {
             b.0.total_cmp(&a.0)
                 .then_with(|| self.ids[a.1].cmp(&self.ids[b.1]))
-        });
+        };
+        // Tens of thousands of candidates, a hundred kept: select first, sort only those.
+        if k > 0 && best.len() > k {
+            best.select_nth_unstable_by(k - 1, order);
+            best.truncate(k);
+        }
+        best.sort_by(order);
         best.truncate(k);
     }
 }
