@@ -1,7 +1,7 @@
 //! Sentence vectors in memory: int8 quantisation and nearest neighbours with filters.
 //!
 //! A vector is stored as 384 (or any `dim`) signed bytes and one scale, plus a 48-byte sign
-//! sketch: a million listings take about 415 MB. Small sets are searched exactly (dot products
+//! sketch: a million listings take about 416 MiB. Small sets are searched exactly (dot products
 //! in i32, ~3 ms per 100,000 vectors here). From [`APPROXIMATE_FROM`] vectors on, a scan of the
 //! sketches (Hamming distance, about seven times cheaper) picks candidates and only those are
 //! scored exactly; filters apply during the scan either way, so a filtered search never comes
