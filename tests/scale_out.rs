@@ -201,41 +201,6 @@ fn the_write_limit_per_address_is_shared_between_nodes() {
     assert!(head.to_ascii_lowercase().contains("retry-after"), "{head}");
 }
 
-/// How long a listing written on A takes to be searchable on B (B woken by NOTIFY), over 100
-/// writes: a measurement, not a check. Run with `--ignored --nocapture`.
-#[test]
-#[ignore = "a measurement; run with --ignored --nocapture"]
-fn follower_lag_between_two_nodes() {
-    if !crate::common::postgres_installed("follower_lag_between_two_nodes") {
-        return;
-    }
-    let cluster = TempCluster::start().unwrap();
-    let url = format!("postgres://postgres@127.0.0.1:{}/postgres", cluster.port());
-    let (ws_a, ws_b) = (Workspace::new(), Workspace::new());
-    let flags = ["--store", url.as_str(), "--max-writes-per-second", "1000"];
-    let a = Server::start(&ws_a, &flags);
-    let b = Server::start(&ws_b, &flags);
-    let token = a.token.clone().unwrap();
-    let mut lags = Vec::new();
-    for i in 0..100 {
-        let seq = post(&a, &token, &format!("lag-{i}"), "Máy gặt");
-        let written = Instant::now();
-        while b.get_json("/api/v1/health")["index_seq"].as_u64() < Some(seq) {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        lags.push(written.elapsed());
-    }
-    lags.sort();
-    eprintln!(
-        "follower lag A->B over {} writes: p50 {:?}, p90 {:?}, p99 {:?}, max {:?}",
-        lags.len(),
-        lags[lags.len() / 2],
-        lags[lags.len() * 9 / 10],
-        lags[lags.len() * 99 / 100],
-        lags[lags.len() - 1]
-    );
-}
-
 /// The database goes away under two serving nodes (a failover, a crash): they answer 503
 /// meanwhile, reconnect by themselves once it is back, and B's listener comes back so that it
 /// follows A live again.

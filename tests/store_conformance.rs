@@ -526,61 +526,6 @@ fn pg_store_reports_a_lost_server_and_reconnects() {
     assert_eq!(store.last_seq().unwrap(), 2);
 }
 
-/// Listing writes per second to PostgreSQL, one listing per transaction, from one node and from
-/// two (each 4 writer threads). A measurement, not a check: run with `--ignored --nocapture`.
-#[test]
-#[ignore = "a measurement; run with --ignored --nocapture"]
-fn pg_store_listing_write_throughput() {
-    if !postgres_installed("pg_store_listing_write_throughput") {
-        return;
-    }
-    let cluster = TempCluster::start().unwrap();
-    let nodes: Vec<Handle> = (0..2)
-        .map(|_| Arc::new(PgStore::open(&cluster.connection_string()).unwrap()) as Handle)
-        .collect();
-    const PER_THREAD: usize = 250;
-    for n_nodes in [1, 2] {
-        let started = Instant::now();
-        let threads: Vec<_> = (0..4 * n_nodes)
-            .map(|t| {
-                let store = nodes[t % n_nodes].clone();
-                std::thread::spawn(move || {
-                    for i in 0..PER_THREAD {
-                        let id = format!("n{n_nodes}-t{t}-{i}");
-                        store.as_store().put_all(&[listing(&id, "t")]).unwrap();
-                    }
-                })
-            })
-            .collect();
-        for t in threads {
-            t.join().unwrap();
-        }
-        let writes = 4 * n_nodes * PER_THREAD;
-        eprintln!(
-            "{n_nodes} node(s), {} threads: {writes} writes in {:?} = {:.0} writes/s",
-            4 * n_nodes,
-            started.elapsed(),
-            writes as f64 / started.elapsed().as_secs_f64()
-        );
-    }
-    // An import: one transaction of 20,000 listings.
-    let batch: Vec<Listing> = (0..20_000)
-        .map(|i| listing(&format!("import-{i:05}"), "t"))
-        .collect();
-    let started = Instant::now();
-    nodes[0].as_store().put_all(&batch).unwrap();
-    eprintln!(
-        "import of {} listings in one put_all: {:?} = {:.0} listings/s",
-        batch.len(),
-        started.elapsed(),
-        batch.len() as f64 / started.elapsed().as_secs_f64()
-    );
-    // A new node's index is built from a scan.
-    let started = Instant::now();
-    let n = nodes[1].as_store().scan().count();
-    eprintln!("scan of {n} listings: {:?}", started.elapsed());
-}
-
 /// Per-client write buckets in PostgreSQL: ten threads on two nodes take from a bucket of five
 /// at once and exactly five writes are granted; the rest are told how long to wait. sled keeps
 /// none (each node counts in memory).
