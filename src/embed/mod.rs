@@ -176,6 +176,16 @@ impl Semantic {
         Some(v)
     }
 
+    /// The share of listings that have a vector (1 when none waits).
+    ///
+    /// Neighbours come only from listings already embedded: while a backlog is being worked
+    /// off, the nearest of a few hundred vectors would otherwise get the same fusion credit as
+    /// the best lexical hit among thousands of listings.
+    pub fn coverage(&self) -> f32 {
+        let done = self.vectors.read().map_or(0, |set| set.len()) as u64;
+        share_done(done, self.pending.load(Ordering::Relaxed))
+    }
+
     /// The `k` nearest listings to `vector` that pass `filter`.
     pub fn nearest(&self, vector: &[f32], k: usize, filter: &VectorFilter) -> Vec<(String, f32)> {
         match self.vectors.read() {
@@ -191,6 +201,7 @@ impl Semantic {
             return;
         };
         request.semantic = self.nearest(&v, request.fusion.depth, &search_filter(request));
+        request.fusion.semantic *= self.coverage();
     }
 
     /// Adds semantic neighbours to a match: of the stored listing's own vector when
@@ -202,7 +213,17 @@ impl Semantic {
         };
         normalize(&mut v);
         request.semantic = self.nearest(&v, request.fusion.depth, &match_filter(request));
+        request.fusion.semantic *= self.coverage();
     }
+}
+
+/// `done` out of `done + waiting`, 1 when there is nothing at all.
+fn share_done(done: u64, waiting: u64) -> f32 {
+    let all = done.saturating_add(waiting);
+    if all == 0 {
+        return 1.0;
+    }
+    (done as f64 / all as f64) as f32
 }
 
 /// The filters of a search, for its semantic neighbours.
@@ -242,3 +263,16 @@ pub fn wanted(flag: Option<&str>) -> Result<bool, crate::domain::input::FieldErr
 
 /// Shorthand for the shared semantic state of a service.
 pub type SharedSemantic = Option<Arc<Semantic>>;
+
+#[cfg(test)]
+mod tests {
+    use super::share_done;
+
+    #[test]
+    fn a_backlog_scales_the_semantic_share_down() {
+        assert_eq!(share_done(480, 3_810), 480.0 / 4_290.0);
+        assert_eq!(share_done(4_290, 0), 1.0);
+        assert_eq!(share_done(0, 0), 1.0);
+        assert_eq!(share_done(0, 10), 0.0);
+    }
+}
