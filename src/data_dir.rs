@@ -10,6 +10,7 @@ use techmatch_index::{IndexError, SearchIndex};
 
 use std::sync::Arc;
 
+use crate::store::backup::copy_dir;
 use crate::store::{Backend, PgStore, SledStore, StoreError};
 
 /// A data directory and the paths inside it.
@@ -117,14 +118,10 @@ impl DataDir {
         let copy = std::env::temp_dir().join(format!("techmatch-ro-{}", std::process::id()));
         // Removes a half-made copy when anything below fails.
         let guard = ReadOnlyCopy { dir: copy.clone() };
-        let io = |what: &Path, e: std::io::Error| {
-            StoreError::Backend(format!("copying {}: {e}", what.display()))
-        };
         let _ = std::fs::remove_dir_all(&copy);
-        copy_dir(&self.store_path(), &copy.join("store")).map_err(|e| io(&self.store_path(), e))?;
+        copy_dir(&self.store_path(), &copy.join("store"))?;
         if self.index_path().exists() {
-            copy_dir(&self.index_path(), &copy.join("index"))
-                .map_err(|e| io(&self.index_path(), e))?;
+            copy_dir(&self.index_path(), &copy.join("index"))?;
         }
         let mut store = SledStore::open(&copy.join("store"))?;
         store.refuse_writes(format!(
@@ -177,20 +174,6 @@ impl Drop for ReadOnlyCopy {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target)?;
-        }
-    }
-    Ok(())
 }
 
 /// 32 random bytes as hex.

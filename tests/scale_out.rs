@@ -9,7 +9,7 @@ use techmatch::pg::TempCluster;
 
 use crate::cli::Server;
 use crate::cli_user::cli_with_stdin;
-use crate::common::{line, stderr, Workspace};
+use crate::common::{hit_ids, line, stderr, Workspace};
 
 const PASSWORD: &str = "mật khẩu đủ dài cho thử nghiệm";
 
@@ -35,15 +35,6 @@ fn post(server: &Server, token: &str, id: &str, title: &str) -> u64 {
         .expect("x-techmatch-seq header")
 }
 
-fn hit_ids(answer: &Value) -> Vec<String> {
-    answer["hits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
 fn start(ws: &Workspace, url: &str) -> Server {
     Server::start(ws, &["--store", url])
 }
@@ -55,7 +46,7 @@ fn two_nodes_share_one_postgres_store_and_a_killed_node_catches_up() {
     }
     let started = Instant::now();
     let cluster = TempCluster::start().unwrap();
-    let url = format!("postgres://postgres@127.0.0.1:{}/postgres", cluster.port());
+    let url = cluster.url();
     let (ws_a, ws_b) = (Workspace::new(), Workspace::new());
 
     // `import` writes to the shared store before any node runs; both nodes index it at start.
@@ -182,7 +173,7 @@ fn the_write_limit_per_address_is_shared_between_nodes() {
         return;
     }
     let cluster = TempCluster::start().unwrap();
-    let url = format!("postgres://postgres@127.0.0.1:{}/postgres", cluster.port());
+    let url = cluster.url();
     let (ws_a, ws_b) = (Workspace::new(), Workspace::new());
     // 0.5 writes per second, bursts of 2.
     let flags = ["--store", url.as_str(), "--max-writes-per-second", "0.5"];
@@ -210,7 +201,7 @@ fn nodes_ride_out_a_database_restart() {
         return;
     }
     let cluster = TempCluster::start().unwrap();
-    let url = format!("postgres://postgres@127.0.0.1:{}/postgres", cluster.port());
+    let url = cluster.url();
     let (ws_a, ws_b) = (Workspace::new(), Workspace::new());
     let a = start(&ws_a, &url);
     let b = start(&ws_b, &url);

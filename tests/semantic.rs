@@ -174,12 +174,7 @@ fn a_need_and_a_technology_sharing_no_word_are_matched() {
     // The terminal's search and match use the vectors the server left in the data dir.
     assert!(server.terminate().success());
     let url = embedder.url();
-    let cli_json = |args: &[&str]| -> Value {
-        let out = ws.cli(args);
-        assert!(out.status.success(), "{}", crate::common::stderr(&out));
-        serde_json::from_slice(&out.stdout).expect("JSON")
-    };
-    let search = cli_json(&[
+    let search = ws.cli_json(&[
         "search",
         "--json",
         "--kind",
@@ -191,9 +186,9 @@ fn a_need_and_a_technology_sharing_no_word_are_matched() {
         NEED,
     ]);
     assert_eq!(search["hits"][0]["id"], "t-chitosan", "{search}");
-    let lexical = cli_json(&["search", "--json", "--kind", "research_output,patent", NEED]);
+    let lexical = ws.cli_json(&["search", "--json", "--kind", "research_output,patent", NEED]);
     assert_eq!(lexical["total"], 0, "{lexical}");
-    let matched = cli_json(&[
+    let matched = ws.cli_json(&[
         "match",
         "--json",
         "--listing",

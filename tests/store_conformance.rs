@@ -56,7 +56,7 @@ fn on_both(name: &str, check: fn(&Handle, &Handle)) {
         return;
     }
     let cluster = TempCluster::start().unwrap();
-    let url = format!("postgres://postgres@127.0.0.1:{}/postgres", cluster.port());
+    let url = cluster.url();
     let a: Handle = Arc::new(PgStore::open(&url).unwrap());
     let b: Handle = Arc::new(PgStore::open(&url).unwrap());
     let started = Instant::now();

@@ -71,20 +71,17 @@ fn dir_bytes(path: &Path) -> u64 {
 
 /// Peak resident memory of this process, in MiB (Linux; 0 elsewhere).
 fn rss_peak_mib() -> f64 {
-    rss_now_mib("VmHWM:")
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status_mib(&status, "VmHWM:")
 }
 
-/// A memory figure of this process from `/proc/self/status`, in MiB; 0 where there is none.
-fn rss_now_mib(key: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with(key)).and_then(|l| {
-                l.split_whitespace()
-                    .nth(1)
-                    .and_then(|kb| kb.parse::<f64>().ok())
-            })
-        })
+/// A memory figure (`VmHWM:`, `RssAnon:`, …) from the text of a `/proc/<pid>/status` file, in
+/// MiB; 0 when absent.
+fn status_mib(status: &str, key: &str) -> f64 {
+    status
+        .lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
 }
 

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use techmatch_index::vector::{normalize, quantize, VectorSet, APPROXIMATE_FROM};
+use techmatch_index::vector::{normalize, quantize, VectorSet};
 use techmatch_index::SearchIndex;
 
 use super::{percentile, round, Corpus, Rng};
@@ -158,7 +158,7 @@ pub fn measure(
         "vectors_load_s": round(load_s, 2),
         "knn_p50_ms": knn50,
         "knn_p99_ms": knn99,
-        "knn_approximate": set.len() >= APPROXIMATE_FROM,
+        "knn_approximate": set.approximates(),
         "knn_exact_p50_ms": exact50,
         "knn_exact_p99_ms": exact99,
         "knn_recall": round(found as f64 / asked.max(1) as f64, 4),

@@ -87,17 +87,10 @@ impl Served {
     pub fn memory(&self) -> Memory {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .unwrap_or_default();
-        let mib = |key: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(key))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-                .map_or(0.0, |kb| kb / 1024.0)
-        };
         Memory {
-            peak: mib("VmHWM:"),
-            anon: mib("RssAnon:"),
-            file: mib("RssFile:"),
+            peak: super::status_mib(&status, "VmHWM:"),
+            anon: super::status_mib(&status, "RssAnon:"),
+            file: super::status_mib(&status, "RssFile:"),
         }
     }
 }

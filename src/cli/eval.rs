@@ -109,8 +109,6 @@ fn approximate_from(knn: Knn) -> usize {
 /// The corpus's vectors and each query's, when `--semantic on`.
 struct Vectors {
     set: VectorSet,
-    /// Whether `set.nearest` takes the approximate path.
-    approximate: bool,
     queries: Vec<Vec<f32>>,
     model: String,
     embed_s: f64,
@@ -162,7 +160,6 @@ fn embed_all(args: &Args, store: &SledStore, queries: &[QueryLine]) -> anyhow::R
     let mut queries = cache.embed(embedder, Input::Query, &texts, |_| {})?;
     queries.iter_mut().for_each(|v| normalize(v));
     Ok(Vectors {
-        approximate: set.len() >= approximate_from(args.knn),
         set,
         queries,
         model: embedder.model().to_string(),
@@ -424,7 +421,7 @@ fn neighbours(
     recall: &mut Recall,
 ) -> Vec<(String, f32)> {
     let found = v.set.nearest(&v.queries[n], k, filter);
-    if v.approximate {
+    if v.set.approximates() {
         let exact = v.set.nearest_exact(&v.queries[n], k, filter);
         let got: std::collections::HashSet<&String> = found.iter().map(|(id, _)| id).collect();
         recall.found += exact.iter().filter(|(id, _)| got.contains(id)).count();

@@ -123,10 +123,17 @@ fn step(
         .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |p| {
             Some(p.saturating_sub(done))
         });
-    if let Ok(mut set) = semantic.vectors.write() {
-        for (listing, vector) in memory {
+    // Facts first: searches wait while the set is locked for writing.
+    let memory: Vec<_> = memory
+        .into_iter()
+        .map(|(listing, vector)| {
             let (facets, trl) = filter_facts(&listing);
-            set.upsert(&listing.id, &vector, &facets, trl);
+            (listing.id, vector, facets, trl)
+        })
+        .collect();
+    if let Ok(mut set) = semantic.vectors.write() {
+        for (id, vector, facets, trl) in &memory {
+            set.upsert(id, vector, facets, *trl);
         }
         for id in &deleted {
             set.remove(id);
@@ -167,14 +174,17 @@ pub fn catch_up(
             return Ok(applied);
         };
         let mut seen = HashSet::new();
+        let ids: Vec<&str> = changes
+            .iter()
+            .map(|c| c.id.as_str())
+            .filter(|id| seen.insert(*id))
+            .collect();
         let (mut listings, mut deleted) = (Vec::new(), Vec::new());
-        for change in changes {
-            if !seen.insert(change.id.clone()) {
-                continue;
-            }
-            match store.get(&change.id)? {
+        // One read for the batch: one round trip to a shared store.
+        for (id, listing) in ids.iter().zip(store.get_many(&ids)?) {
+            match listing {
                 Some(l) => listings.push(l),
-                None => deleted.push(change.id),
+                None => deleted.push(id.to_string()),
             }
         }
         step(vectors, semantic, listings, deleted, seq)?;

@@ -37,7 +37,8 @@ fn io(path: &Path, e: std::io::Error) -> StoreError {
     StoreError::Backend(format!("{}: {e}", path.display()))
 }
 
-fn copy_dir(from: &Path, to: &Path) -> Result<u64, StoreError> {
+/// Copies the directory `from` into `to` (created), recursively; returns the bytes copied.
+pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<u64, StoreError> {
     std::fs::create_dir_all(to).map_err(|e| io(to, e))?;
     let mut bytes = 0;
     for entry in std::fs::read_dir(from).map_err(|e| io(from, e))? {

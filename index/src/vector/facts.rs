@@ -18,10 +18,12 @@ pub(super) struct Facts {
 }
 
 /// A filter turned into slots: which may pass, and the checks bitmaps cannot hold.
-pub(super) struct Allowed<'a> {
+pub(super) struct Allowed {
     /// `None`: no facet filter, every slot passes that part.
     slots: Option<Vec<u64>>,
-    filter: &'a VectorFilter,
+    trl_min: Option<u64>,
+    /// The slot of the listing never to return.
+    exclude: Option<usize>,
 }
 
 fn set_bit(bits: &mut Vec<u64>, slot: usize, on: bool) {
@@ -95,8 +97,9 @@ impl Facts {
         self.trl.pop();
     }
 
-    /// The slots `filter` lets through; `None` when no slot can pass (a value nobody has).
-    pub(super) fn allowed<'a>(&self, filter: &'a VectorFilter) -> Option<Allowed<'a>> {
+    /// The slots `filter` lets through, `exclude` apart; `None` when no slot can pass (a value
+    /// nobody has).
+    pub(super) fn allowed(&self, filter: &VectorFilter, exclude: Option<usize>) -> Option<Allowed> {
         let words = self.tags.len().div_ceil(64);
         let mut slots: Option<Vec<u64>> = None;
         for (facet, values) in &filter.facets {
@@ -121,18 +124,21 @@ impl Facts {
                 }
             });
         }
-        Some(Allowed { slots, filter })
+        Some(Allowed {
+            slots,
+            trl_min: filter.trl_min,
+            exclude,
+        })
     }
 
-    /// True when `slot` passes what `allowed` was made from; `id` is the slot's listing.
+    /// True when `slot` passes what `allowed` was made from.
     #[inline]
-    pub(super) fn passes(&self, allowed: &Allowed<'_>, slot: usize, id: &str) -> bool {
+    pub(super) fn passes(&self, allowed: &Allowed, slot: usize) -> bool {
         allowed.slots.as_ref().is_none_or(|bits| bit(bits, slot))
             && allowed
-                .filter
                 .trl_min
                 .is_none_or(|min| self.trl[slot].is_some_and(|t| t >= min))
-            && allowed.filter.exclude_id.as_deref() != Some(id)
+            && allowed.exclude != Some(slot)
     }
 }
 
@@ -145,10 +151,10 @@ mod tests {
     }
 
     fn passing(facts: &Facts, filter: &VectorFilter, n: usize) -> Vec<usize> {
-        let Some(allowed) = facts.allowed(filter) else {
+        let Some(allowed) = facts.allowed(filter, None) else {
             return Vec::new();
         };
-        (0..n).filter(|s| facts.passes(&allowed, *s, "")).collect()
+        (0..n).filter(|s| facts.passes(&allowed, *s)).collect()
     }
 
     #[test]
@@ -199,6 +205,6 @@ mod tests {
             facets: vec![(Facet::Province, vec!["DN".into()])],
             ..VectorFilter::default()
         };
-        assert!(facts.allowed(&nobody).is_none());
+        assert!(facts.allowed(&nobody, None).is_none());
     }
 }

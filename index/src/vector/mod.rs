@@ -79,6 +79,11 @@ impl VectorSet {
         self.candidates_per_result = candidates_per_result.max(1);
     }
 
+    /// True when [`VectorSet::nearest`] scans sketches first at the set's present size.
+    pub fn approximates(&self) -> bool {
+        self.len() >= self.approximate_from
+    }
+
     /// Dimensions per vector.
     pub fn dim(&self) -> usize {
         self.dim
@@ -178,7 +183,7 @@ impl VectorSet {
             .saturating_mul(self.candidates_per_result)
             .max(self.len() / CANDIDATE_SHARE)
             .max(MIN_CANDIDATES);
-        if self.len() < self.approximate_from || wanted >= self.len() {
+        if !self.approximates() || wanted >= self.len() {
             self.nearest_exact(query, k, filter)
         } else {
             self.nearest_approximate(query, k, wanted, filter)
@@ -200,7 +205,7 @@ impl VectorSet {
         let mut floor = f32::NEG_INFINITY;
         for (at, chunk) in self.data.chunks_exact(self.dim).enumerate() {
             let score = dot_i8(chunk, &q.data) as f32 * q.scale * self.scales[at];
-            if score < floor || !self.passes(&keep, at) {
+            if score < floor || !self.facts.passes(&keep, at) {
                 continue;
             }
             best.push((score, at));
@@ -255,7 +260,7 @@ impl VectorSet {
                 .unwrap_or(last);
             for (at, d) in distances.iter().enumerate() {
                 let d = usize::from(*d);
-                if d >= from && d <= to && self.passes(&keep, at) {
+                if d >= from && d <= to && self.facts.passes(&keep, at) {
                     candidates.push(at as u32);
                 }
             }
@@ -283,16 +288,15 @@ impl VectorSet {
 
     /// The filter in the set's terms; `None` when nothing can pass (a value nobody has, a
     /// query of the wrong size).
-    fn keep<'a>(&self, query: &[f32], k: usize, filter: &'a VectorFilter) -> Option<Allowed<'a>> {
+    fn keep(&self, query: &[f32], k: usize, filter: &VectorFilter) -> Option<Allowed> {
         if query.len() != self.dim || k == 0 || self.is_empty() {
             return None;
         }
-        self.facts.allowed(filter)
-    }
-
-    #[inline]
-    fn passes(&self, keep: &Allowed<'_>, at: usize) -> bool {
-        self.facts.passes(keep, at, &self.ids[at])
+        let exclude = filter
+            .exclude_id
+            .as_deref()
+            .and_then(|id| self.slot.get(id).copied());
+        self.facts.allowed(filter, exclude)
     }
 
     fn finish(&self, mut best: Vec<(f32, usize)>, k: usize) -> Vec<(String, f32)> {
