@@ -1,30 +1,157 @@
-//! A collector that counts facet values over every matching document.
+//! Counting facet values over every matching document.
+//!
+//! A common word matches most of a large index, so counting must cost little per document.
+//! Reading tantivy's dictionary-encoded columns costs several lookups per document and facet;
+//! instead each segment's values are copied once into plain arrays of term ordinals (a segment
+//! never changes once written), and counting is an array read and an increment.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::StrColumn;
-use tantivy::schema::Field;
-use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::index::SegmentId;
+use tantivy::{DocId, Score, Searcher, SearcherGeneration, SegmentOrdinal, SegmentReader, Warmer};
 
 use crate::doc::Facet;
 use crate::search::FacetCounts;
 
-/// Counts the values of some facets, reading their fast columns.
+/// Most distinct values of a multi-valued facet packed as a bit mask per document.
+const MASK_BITS: usize = 16;
+
+/// Where one facet's values sit in a segment's packed words.
+#[derive(Clone, Copy)]
+enum Slot {
+    /// At most one value per document: its term ordinal plus one (0: none), `width` bits
+    /// from `shift`.
+    One { shift: u32, width: u32 },
+    /// Several values per document: one bit per term ordinal from `shift`.
+    Many { shift: u32, width: u32 },
+    /// Too many distinct values to pack: read the column.
+    Column,
+}
+
+/// A mask of the lowest `width` bits.
+fn low_bits(width: u32) -> u64 {
+    1u64.checked_shl(width).map_or(u64::MAX, |b| b - 1)
+}
+
+/// Every facet of one segment: its columns, and per document one word packing all values.
+struct SegmentValues {
+    packed: Vec<u64>,
+    columns: HashMap<Facet, (StrColumn, Slot)>,
+}
+
+impl SegmentValues {
+    fn build(reader: &SegmentReader) -> tantivy::Result<Self> {
+        let max_doc = reader.max_doc();
+        let mut packed = vec![0u64; max_doc as usize];
+        let mut columns = HashMap::new();
+        let mut shift = 0u32;
+        for facet in Facet::ALL {
+            let Some(column) = reader.fast_fields().str(facet.name())? else {
+                continue;
+            };
+            let terms = column.num_terms();
+            // Values as ordinal + 1 while every document has at most one, else as masks.
+            let mut values = Vec::with_capacity(max_doc as usize);
+            let mut multi = false;
+            for doc in 0..max_doc {
+                let mut ords = column.term_ords(doc);
+                let first = ords.next();
+                let mut mask = first.map_or(0, |o| 1u64.checked_shl(o as u32).unwrap_or(0));
+                for o in ords {
+                    multi = true;
+                    mask |= 1u64.checked_shl(o as u32).unwrap_or(0);
+                }
+                values.push((first.map_or(0, |o| o + 1), mask));
+            }
+            let width = if multi {
+                terms as u32
+            } else {
+                u64::BITS - (terms as u64).leading_zeros()
+            };
+            let fits = shift + width <= u64::BITS && (!multi || terms <= MASK_BITS);
+            let slot = match (fits, multi) {
+                (false, _) => Slot::Column,
+                (true, false) => Slot::One { shift, width },
+                (true, true) => Slot::Many { shift, width },
+            };
+            if fits {
+                for (word, (one, mask)) in packed.iter_mut().zip(values) {
+                    *word |= if multi { mask } else { one } << shift;
+                }
+                shift += width;
+            }
+            columns.insert(facet, (column, slot));
+        }
+        Ok(SegmentValues { packed, columns })
+    }
+}
+
+/// Facet values copied out of the segments an index has searched lately.
+#[derive(Default)]
+pub(crate) struct FacetCache {
+    segments: Mutex<HashMap<SegmentId, Arc<SegmentValues>>>,
+}
+
+impl FacetCache {
+    fn values(&self, reader: &SegmentReader) -> tantivy::Result<Arc<SegmentValues>> {
+        if let Some(v) = self.lock().get(&reader.segment_id()) {
+            return Ok(v.clone());
+        }
+        // Built outside the lock: two searches may both build it, and either copy is right.
+        let built = Arc::new(SegmentValues::build(reader)?);
+        self.lock().insert(reader.segment_id(), built.clone());
+        Ok(built)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SegmentId, Arc<SegmentValues>>> {
+        // The map only ever holds copies that could be built again, so a panic elsewhere
+        // cannot leave it wrong.
+        self.segments
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Values are copied out as soon as a segment is searchable (at open and after each commit),
+/// so that no search waits for it, and dropped with the segment.
+impl Warmer for FacetCache {
+    fn warm(&self, searcher: &Searcher) -> tantivy::Result<()> {
+        for reader in searcher.segment_readers() {
+            self.values(reader)?;
+        }
+        Ok(())
+    }
+
+    fn garbage_collect(&self, live: &[&SearcherGeneration]) {
+        let segments: HashSet<SegmentId> = live
+            .iter()
+            .flat_map(|g| g.segments().keys().copied())
+            .collect();
+        self.lock().retain(|segment, _| segments.contains(segment));
+    }
+}
+
+/// Counts the values of some facets.
 pub struct FacetCollector {
-    facets: Vec<(Facet, Field)>,
+    facets: Vec<Facet>,
+    cache: Arc<FacetCache>,
 }
 
 impl FacetCollector {
-    /// A collector for these facets.
-    pub fn new(facets: Vec<(Facet, Field)>) -> Self {
-        FacetCollector { facets }
+    /// A collector for these facets, reading values through `cache`.
+    pub(crate) fn new(facets: Vec<Facet>, cache: Arc<FacetCache>) -> Self {
+        FacetCollector { facets, cache }
     }
 }
 
 /// Per-segment counts, by term ordinal, for each facet with a column in the segment.
 pub struct SegmentFacets {
-    columns: Vec<(Facet, StrColumn, Vec<u64>)>,
+    values: Arc<SegmentValues>,
+    /// Each requested facet: where its values are, and counts by term ordinal.
+    counts: Vec<(Facet, Slot, Vec<u64>)>,
 }
 
 impl Collector for FacetCollector {
@@ -36,14 +163,22 @@ impl Collector for FacetCollector {
         _segment: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<SegmentFacets> {
-        let mut columns = Vec::new();
-        for (facet, _) in &self.facets {
-            if let Some(column) = reader.fast_fields().str(facet.name())? {
-                let counts = vec![0; column.num_terms()];
-                columns.push((*facet, column, counts));
-            }
-        }
-        Ok(SegmentFacets { columns })
+        let values = self.cache.values(reader)?;
+        let counts = self
+            .facets
+            .iter()
+            .filter_map(|f| {
+                let (column, slot) = values.columns.get(f)?;
+                let len = match *slot {
+                    // Indexed by the packed value itself (ordinal + 1), so that no value needs
+                    // a bounds test.
+                    Slot::One { width, .. } => 1 << width,
+                    Slot::Many { .. } | Slot::Column => column.num_terms(),
+                };
+                Some((*f, *slot, vec![0; len]))
+            })
+            .collect();
+        Ok(SegmentFacets { values, counts })
     }
 
     fn requires_scoring(&self) -> bool {
@@ -54,11 +189,8 @@ impl Collector for FacetCollector {
         &self,
         segments: Vec<HashMap<Facet, HashMap<String, u64>>>,
     ) -> tantivy::Result<Self::Fruit> {
-        let mut merged: BTreeMap<Facet, HashMap<String, u64>> = self
-            .facets
-            .iter()
-            .map(|(f, _)| (*f, HashMap::new()))
-            .collect();
+        let mut merged: BTreeMap<Facet, HashMap<String, u64>> =
+            self.facets.iter().map(|f| (*f, HashMap::new())).collect();
         for segment in segments {
             for (facet, counts) in segment {
                 let into = merged.entry(facet).or_default();
@@ -78,25 +210,67 @@ impl Collector for FacetCollector {
     }
 }
 
-impl SegmentCollector for SegmentFacets {
-    type Fruit = HashMap<Facet, HashMap<String, u64>>;
-
-    fn collect(&mut self, doc: DocId, _score: Score) {
-        for (_, column, counts) in &mut self.columns {
-            for ord in column.term_ords(doc) {
-                if let Some(c) = counts.get_mut(ord as usize) {
-                    *c += 1;
+impl SegmentFacets {
+    /// Counts the values of `docs`, a block of matching documents.
+    pub(crate) fn collect_block(&mut self, docs: &[DocId]) {
+        let packed = &self.values.packed;
+        let word = |doc: &DocId| packed.get(*doc as usize).copied().unwrap_or(0);
+        for (facet, slot, counts) in &mut self.counts {
+            match *slot {
+                Slot::One { shift, width } => {
+                    let mask = low_bits(width);
+                    for doc in docs {
+                        let v = ((word(doc) >> shift) & mask) as usize;
+                        if let Some(c) = counts.get_mut(v) {
+                            *c += 1;
+                        }
+                    }
+                }
+                Slot::Many { shift, width } => {
+                    let low = low_bits(width);
+                    for doc in docs {
+                        let mut mask = (word(doc) >> shift) & low;
+                        while mask != 0 {
+                            if let Some(c) = counts.get_mut(mask.trailing_zeros() as usize) {
+                                *c += 1;
+                            }
+                            mask &= mask - 1;
+                        }
+                    }
+                }
+                Slot::Column => {
+                    if let Some((column, _)) = self.values.columns.get(facet) {
+                        for doc in docs {
+                            for ord in column.term_ords(*doc) {
+                                if let Some(c) = counts.get_mut(ord as usize) {
+                                    *c += 1;
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
     }
+}
+
+impl SegmentCollector for SegmentFacets {
+    type Fruit = HashMap<Facet, HashMap<String, u64>>;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        self.collect_block(&[doc]);
+    }
 
     fn harvest(self) -> Self::Fruit {
         let mut out = HashMap::new();
-        for (facet, column, counts) in self.columns {
+        for (facet, slot, counts) in self.counts {
+            let Some((column, _)) = self.values.columns.get(&facet) else {
+                continue;
+            };
             let mut values = HashMap::new();
             let mut value = String::new();
-            for (ord, n) in counts.into_iter().enumerate() {
+            let skip = usize::from(matches!(slot, Slot::One { .. }));
+            for (ord, n) in counts.into_iter().skip(skip).enumerate() {
                 if n > 0 && column.ord_to_str(ord as u64, &mut value).unwrap_or(false) {
                     values.insert(value.clone(), n);
                 }

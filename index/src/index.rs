@@ -38,6 +38,10 @@ pub struct SearchIndex {
     applied: Mutex<u64>,
     /// The mark committed with `applied`.
     mark: Mutex<Option<String>>,
+    /// Facet values by segment, for counting.
+    pub(crate) facet_cache: std::sync::Arc<crate::facets::FacetCache>,
+    /// Filter bitsets by segment, for pruned top hits.
+    pub(crate) filter_cache: std::sync::Arc<crate::topk::FilterCache>,
 }
 
 impl SearchIndex {
@@ -107,9 +111,15 @@ impl SearchIndex {
     fn from_index(index: Index, writer_threads: Option<usize>) -> Result<Self, IndexError> {
         schema::register_tokenizers(&index);
         let (_, fields) = schema::build();
+        let facet_cache = std::sync::Arc::new(crate::facets::FacetCache::default());
+        let filter_cache = std::sync::Arc::new(crate::topk::FilterCache::default());
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
+            .warmers(vec![
+                std::sync::Arc::downgrade(&facet_cache) as std::sync::Weak<dyn tantivy::Warmer>,
+                std::sync::Arc::downgrade(&filter_cache) as std::sync::Weak<dyn tantivy::Warmer>,
+            ])
             .try_into()?;
         let writer = match writer_threads {
             None => None,
@@ -124,6 +134,8 @@ impl SearchIndex {
             fields,
             applied: Mutex::new(payload.seq),
             mark: Mutex::new(payload.mark),
+            facet_cache,
+            filter_cache,
         })
     }
 

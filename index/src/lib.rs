@@ -27,6 +27,7 @@ mod ranking;
 mod schema;
 mod search;
 mod snippet;
+mod topk;
 pub mod vector;
 
 pub use doc::{Facet, IndexChange, IndexDoc, TextGroup};

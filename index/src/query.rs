@@ -4,7 +4,7 @@
 //! fully. A query with diacritics says exactly what was meant: its exact terms count fully and
 //! the folded ones, which only add look-alikes (`cá` → `ca`, `cà`), less.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Term};
@@ -161,6 +161,26 @@ impl QueryTerms {
             .filter(|t| t.chain == Chain::Folded)
             .map(|t| t.text.clone())
             .collect()
+    }
+
+    /// The terms that decide which documents match at all, for counting them: exact forms and
+    /// bigrams are left out when a folded term they imply is kept, since every document that
+    /// holds them also holds that folded term in the same field.
+    pub(crate) fn matching_set(&self) -> QueryTerms {
+        let folded: HashSet<&str> = self
+            .terms
+            .iter()
+            .filter(|t| t.chain == Chain::Folded)
+            .map(|t| t.text.as_str())
+            .collect();
+        let implied = |word: &str| matches!(tokens(Chain::Folded, word).as_slice(), [f] if folded.contains(f.as_str()));
+        let mut q = self.clone();
+        q.retain(|t| match t.chain {
+            Chain::Folded => true,
+            Chain::Exact => !implied(&t.text),
+            Chain::Bigram => !t.text.split('_').next().is_some_and(implied),
+        });
+        q
     }
 
     /// Whether there is nothing to look for.

@@ -3,13 +3,13 @@
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, RangeQuery,
+    AllQuery, BooleanQuery, BoostQuery, EnableScoring, FuzzyTermQuery, Occur, Query, RangeQuery,
     TermQuery,
 };
 use tantivy::schema::{IndexRecordOption, Term, Value};
-use tantivy::{DocAddress, DocSet, TantivyDocument, TERMINATED};
+use tantivy::{DocAddress, DocId, DocSet, TantivyDocument, COLLECT_BLOCK_BUFFER_LEN, TERMINATED};
 
 use crate::analysis::{tokens, Chain};
 use crate::doc::{Facet, TextGroup};
@@ -20,6 +20,10 @@ use crate::index::SearchIndex;
 use crate::query::QueryTerms;
 use crate::ranking::Weights;
 use crate::snippet::snippet;
+use crate::topk::top_docs;
+
+/// A filter keeping fewer than one document in this many leads the count (see `count`).
+const SELECTIVE: usize = 8;
 
 /// Shortest word (in characters) that may be a typo of a longer one; shorter words have too
 /// many neighbours one edit away.
@@ -89,27 +93,35 @@ impl SearchIndex {
         for phrase in &request.expansions {
             terms.add_phrase(phrase, &request.weights, request.weights.synonym);
         }
-        let mut text_query = self.text_query(&terms, &request.weights);
-        if let Some(fuzzy) = self.typo_query(&searcher, &request.text, &request.weights)? {
-            text_query = Box::new(BooleanQuery::new(vec![
-                (Occur::Should, text_query),
-                (Occur::Should, fuzzy),
-            ]));
+        let typos = self.typo_query(&searcher, &request.text, &request.weights)?;
+        let scoring = with_typos(self.text_query(&terms, &request.weights), &typos);
+        let counting = with_typos(
+            self.text_query(&terms.matching_set(), &request.weights),
+            &typos,
+        );
+        let filter = self.filter_query(request);
+        let filter = filter.as_ref().map(|(k, q)| (k.as_str(), q.as_ref()));
+        let hybrid = !request.semantic.is_empty() && !request.text.trim().is_empty();
+        let depth = if hybrid {
+            (request.offset + request.limit).max(request.fusion.depth)
+        } else {
+            request.offset + request.limit
+        };
+        let top = top_docs(
+            &searcher,
+            self.filter_cache.as_ref(),
+            scoring.as_ref(),
+            filter,
+            depth.max(1),
+            None,
+        )?;
+        let (total, facets) = self.count(&searcher, counting.as_ref(), filter, request)?;
+        if hybrid {
+            return self.hybrid(&searcher, top, total, facets, request, &terms);
         }
-        let query = self.with_filters(text_query, request);
-        if !request.semantic.is_empty() && !request.text.trim().is_empty() {
-            return self.hybrid(&searcher, query.as_ref(), request, &terms);
-        }
-        let limit = request.limit.max(1);
-        let top = TopDocs::with_limit(limit).and_offset(request.offset);
-        let facet_collector = self.facet_collector(request);
-        let (top, total, facets) = searcher.search(&query, &(top, Count, facet_collector))?;
-        let mut hits = Vec::with_capacity(top.len());
-        for (score, address) in top {
+        let mut hits = Vec::with_capacity(request.limit);
+        for (score, address) in top.into_iter().skip(request.offset).take(request.limit) {
             hits.push(self.hit(&searcher, address, score, &terms)?);
-        }
-        if request.limit == 0 {
-            hits.clear();
         }
         Ok(SearchResult {
             total,
@@ -118,34 +130,83 @@ impl SearchIndex {
         })
     }
 
-    /// Counts the facets `request` asks for.
-    fn facet_collector(&self, request: &SearchRequest) -> FacetCollector {
-        FacetCollector::new(
-            request
-                .facets
-                .iter()
-                .map(|f| (*f, self.fields.facet(*f)))
-                .collect(),
-        )
+    /// How many documents `counting` matches among those `filter` keeps, and the facet
+    /// values `request` asks for over them.
+    fn count(
+        &self,
+        searcher: &tantivy::Searcher,
+        counting: &dyn Query,
+        filter: Option<(&str, &dyn Query)>,
+        request: &SearchRequest,
+    ) -> Result<(usize, BTreeMap<Facet, FacetCounts>), IndexError> {
+        let collector = FacetCollector::new(request.facets.clone(), self.facet_cache.clone());
+        let weight = counting.weight(EnableScoring::disabled_from_searcher(searcher))?;
+        let filter = match filter {
+            Some((key, q)) => Some((
+                key,
+                q.weight(EnableScoring::disabled_from_searcher(searcher))?,
+            )),
+            None => None,
+        };
+        let mut total = 0;
+        let mut fruits = Vec::new();
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            let bits = match &filter {
+                Some((key, w)) => Some(self.filter_cache.bits(key, w.as_ref(), segment)?),
+                None => None,
+            };
+            let mut counts = collector.for_segment(ord as u32, segment)?;
+            let alive = segment.alive_bitset();
+            let mut kept: Vec<DocId> = Vec::with_capacity(COLLECT_BLOCK_BUFFER_LEN);
+            match &bits {
+                // A filter that keeps few documents leads: seek each of them in the text's
+                // matches rather than reading every match.
+                Some(bits) if bits.len * SELECTIVE < segment.max_doc() as usize => {
+                    let mut matches = weight.scorer(segment, 1.0)?;
+                    for doc in bits.iter() {
+                        if matches.doc() > doc {
+                            continue;
+                        }
+                        let at = matches.seek(doc);
+                        if at == TERMINATED {
+                            break;
+                        }
+                        if at == doc && alive.is_none_or(|a| a.is_alive(doc)) {
+                            kept.push(doc);
+                        }
+                    }
+                    total += kept.len();
+                    counts.collect_block(&kept);
+                }
+                _ => weight.for_each_no_score(segment, &mut |docs| {
+                    kept.clear();
+                    kept.extend(docs.iter().copied().filter(|&d| {
+                        bits.as_ref().is_none_or(|b| b.contains(d))
+                            && alive.is_none_or(|a| a.is_alive(d))
+                    }));
+                    total += kept.len();
+                    counts.collect_block(&kept);
+                })?,
+            }
+            fruits.push(counts.harvest());
+        }
+        Ok((total, collector.merge_fruits(fruits)?))
     }
 
-    /// A search whose lexical ranking is fused with the request's semantic neighbours.
+    /// A search whose lexical ranking (`top`, deep enough for fusion) is fused with the
+    /// request's semantic neighbours.
     ///
     /// Facets count the lexical matches; the total adds the neighbours that were not among
     /// the lexical hits read.
     fn hybrid(
         &self,
         searcher: &tantivy::Searcher,
-        query: &dyn Query,
+        top: Vec<(f32, DocAddress)>,
+        total: usize,
+        facets: BTreeMap<Facet, FacetCounts>,
         request: &SearchRequest,
         terms: &QueryTerms,
     ) -> Result<SearchResult, IndexError> {
-        let depth = (request.offset + request.limit)
-            .max(request.fusion.depth)
-            .max(1);
-        let facet_collector = self.facet_collector(request);
-        let (top, total, facets) =
-            searcher.search(query, &(TopDocs::with_limit(depth), Count, facet_collector))?;
         // Fused by where the index holds each listing: no document is read but the page's.
         let lexical: Vec<DocAddress> = top.into_iter().map(|(_, a)| a).collect();
         let mut semantic = Vec::with_capacity(request.semantic.len());
@@ -255,13 +316,9 @@ impl SearchIndex {
         Ok((!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>))
     }
 
-    /// Adds the request's filters to `scoring` without changing its scores.
-    pub(crate) fn with_filters(
-        &self,
-        scoring: Box<dyn Query>,
-        request: &SearchRequest,
-    ) -> Box<dyn Query> {
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, scoring)];
+    /// The request's filters as one query, named for the filter cache; `None` when it has none.
+    pub(crate) fn filter_query(&self, request: &SearchRequest) -> Option<(String, Box<dyn Query>)> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (facet, values) in &request.filters {
             let field = self.fields.facet(*facet);
             let any: Vec<(Occur, Box<dyn Query>)> = values
@@ -272,19 +329,20 @@ impl SearchIndex {
                     (Occur::Should, Box::new(q) as Box<dyn Query>)
                 })
                 .collect();
-            clauses.push((Occur::Must, zero_score(Box::new(BooleanQuery::new(any)))));
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
         }
         if let Some(min) = request.trl_min {
             let range = RangeQuery::new(
                 Bound::Included(Term::from_field_u64(self.fields.trl, min)),
                 Bound::Unbounded,
             );
-            clauses.push((Occur::Must, zero_score(Box::new(range))));
+            clauses.push((Occur::Must, Box::new(range)));
         }
-        if clauses.len() == 1 {
-            return clauses.remove(0).1;
+        if clauses.is_empty() {
+            return None;
         }
-        Box::new(BooleanQuery::new(clauses))
+        let key = format!("{:?} trl>={:?}", request.filters, request.trl_min);
+        Some((key, Box::new(BooleanQuery::new(clauses))))
     }
 
     fn hit(
@@ -311,6 +369,214 @@ impl SearchIndex {
     }
 }
 
-fn zero_score(query: Box<dyn Query>) -> Box<dyn Query> {
-    Box::new(ConstScoreQuery::new(query, 0.0))
+/// `text` widened by the near spellings of unknown words, if any.
+fn with_typos(text: Box<dyn Query>, typos: &Option<Box<dyn Query>>) -> Box<dyn Query> {
+    match typos {
+        Some(fuzzy) => Box::new(BooleanQuery::new(vec![
+            (Occur::Should, text),
+            (Occur::Should, fuzzy.box_clone()),
+        ])),
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The pruned top hits, the cached filters and the packed facet values must give exactly
+    //! what scoring and counting every document gives.
+    #![allow(clippy::unwrap_used)]
+
+    use std::collections::HashMap;
+
+    use tantivy::collector::{Count, TopDocs};
+
+    use super::*;
+    use crate::doc::IndexChange;
+    use crate::IndexDoc;
+
+    const WORDS: [&str; 12] = [
+        "công", "nghệ", "nuôi", "tôm", "cá", "ca", "sấy", "vaccine", "vaccines", "lúa", "giống",
+        "máy",
+    ];
+
+    /// A small generator, so that the world is the same in every run.
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((self.0 >> 33) % n as u64) as usize
+        }
+        fn text(&mut self, words: usize) -> String {
+            (0..words)
+                .map(|_| WORDS[self.below(WORDS.len())])
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
+    }
+
+    /// Several segments (one per batch), with replaced and deleted documents.
+    fn world() -> SearchIndex {
+        let index = SearchIndex::in_ram().unwrap();
+        let mut rng = Rng(7);
+        for batch in 0..4u64 {
+            let mut changes = Vec::new();
+            for _ in 0..400 {
+                let id = format!("d{}", rng.below(1_200));
+                if rng.below(10) == 0 {
+                    changes.push(IndexChange::Delete(id));
+                    continue;
+                }
+                let mut facets = vec![
+                    (
+                        Facet::Kind,
+                        ["need", "patent", "research_output"][rng.below(3)].into(),
+                    ),
+                    (Facet::Province, format!("{}", rng.below(40))),
+                    (Facet::Status, ["published", "draft"][rng.below(2)].into()),
+                    (
+                        Facet::Mode,
+                        ["licence", "assignment", "service"][rng.below(3)].into(),
+                    ),
+                ];
+                if rng.below(2) == 0 {
+                    facets.push((Facet::Mode, "consulting".into()));
+                }
+                let title = rng.text(3);
+                let length = 1 + rng.below(12);
+                let body = rng.text(length);
+                changes.push(IndexChange::Upsert(Box::new(IndexDoc {
+                    id,
+                    text: vec![(TextGroup::Title, title), (TextGroup::Body, body)],
+                    facets,
+                    trl: (rng.below(4) > 0).then(|| 1 + rng.below(9) as u64),
+                    stored: "{}".into(),
+                    ..IndexDoc::default()
+                })));
+            }
+            index.apply(changes, batch + 1).unwrap();
+        }
+        index
+    }
+
+    /// What scoring and counting every match with tantivy's own collectors gives.
+    fn exhaustive(index: &SearchIndex, request: &SearchRequest) -> (usize, Vec<(f32, String)>) {
+        let searcher = index.searcher();
+        let mut terms = QueryTerms::analyse(&request.text, &request.weights);
+        for phrase in &request.expansions {
+            terms.add_phrase(phrase, &request.weights, request.weights.synonym);
+        }
+        let typos = index
+            .typo_query(&searcher, &request.text, &request.weights)
+            .unwrap();
+        let text = with_typos(index.text_query(&terms, &request.weights), &typos);
+        let query: Box<dyn Query> = match index.filter_query(request) {
+            Some((_, filter)) => Box::new(BooleanQuery::new(vec![
+                (Occur::Must, text),
+                (
+                    Occur::Must,
+                    Box::new(tantivy::query::ConstScoreQuery::new(filter, 0.0)),
+                ),
+            ])),
+            None => text,
+        };
+        let k = request.offset + request.limit;
+        let (top, total) = searcher
+            .search(&query, &(TopDocs::with_limit(k.max(1)), Count))
+            .unwrap();
+        let hits = top
+            .into_iter()
+            .skip(request.offset)
+            .take(request.limit)
+            .map(|(s, a)| {
+                let doc: TantivyDocument = searcher.doc(a).unwrap();
+                let id = doc.get_first(index.fields.id).unwrap().as_str().unwrap();
+                (s, id.to_string())
+            })
+            .collect();
+        (total, hits)
+    }
+
+    /// Facet counts by reading every matching document's column values.
+    fn facets_by_hand(
+        index: &SearchIndex,
+        request: &SearchRequest,
+    ) -> HashMap<Facet, Vec<(String, u64)>> {
+        let all = SearchRequest {
+            offset: 0,
+            limit: 100_000,
+            facets: Vec::new(),
+            ..request.clone()
+        };
+        let result = index.search(&all).unwrap();
+        let searcher = index.searcher();
+        let mut out = HashMap::new();
+        for facet in &request.facets {
+            let mut counts: HashMap<String, u64> = HashMap::new();
+            for hit in &result.hits {
+                let address = index.address_of(&searcher, &hit.id).unwrap().unwrap();
+                let segment = searcher.segment_reader(address.segment_ord);
+                let column = segment.fast_fields().str(facet.name()).unwrap().unwrap();
+                for ord in column.term_ords(address.doc_id) {
+                    let mut value = String::new();
+                    column.ord_to_str(ord, &mut value).unwrap();
+                    *counts.entry(value).or_default() += 1;
+                }
+            }
+            let mut counts: Vec<(String, u64)> = counts.into_iter().collect();
+            counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            out.insert(*facet, counts);
+        }
+        out
+    }
+
+    #[test]
+    fn pruned_and_cached_search_equals_exhaustive_search() {
+        let index = world();
+        let mut rng = Rng(11);
+        let filters: Vec<Vec<(Facet, Vec<String>)>> = vec![
+            vec![],
+            vec![(Facet::Status, vec!["published".into()])],
+            vec![(Facet::Province, vec!["3".into()])],
+            vec![
+                (Facet::Kind, vec!["need".into(), "patent".into()]),
+                (Facet::Status, vec!["published".into()]),
+            ],
+        ];
+        for round in 0..120 {
+            let text = match round % 6 {
+                0 => String::new(),
+                1 => "cong nghe".into(),
+                2 => "vacine".into(),
+                _ => {
+                    let words = 1 + rng.below(3);
+                    rng.text(words)
+                }
+            };
+            let request = SearchRequest {
+                text,
+                filters: filters[rng.below(filters.len())].clone(),
+                trl_min: (rng.below(3) == 0).then_some(5),
+                offset: [0, 0, 7][rng.below(3)],
+                limit: 10,
+                facets: vec![Facet::Kind, Facet::Province, Facet::Mode, Facet::Status],
+                ..SearchRequest::default()
+            };
+            let got = index.search(&request).unwrap();
+            let (total, hits) = exhaustive(&index, &request);
+            assert_eq!(got.total, total, "total of {request:?}");
+            let got_hits: Vec<(f32, String)> =
+                got.hits.iter().map(|h| (h.score, h.id.clone())).collect();
+            assert_eq!(got_hits, hits, "hits of {request:?}");
+            let by_hand = facets_by_hand(&index, &request);
+            for facet in &request.facets {
+                assert_eq!(
+                    got.facets[facet], by_hand[facet],
+                    "{facet:?} of {request:?}"
+                );
+            }
+        }
+    }
 }

@@ -41,6 +41,11 @@ pub struct Options {
     pub connections: usize,
     /// Also load the listings into PostgreSQL and time the same searches there.
     pub postgres: bool,
+    /// Time the queries against the listings an earlier run with the same seed left in the
+    /// directory, skipping import and reindex (their figures are then null).
+    pub reuse: bool,
+    /// Measure the semantic figures (vectors for every listing: minutes at 1M).
+    pub semantic: bool,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -110,8 +115,15 @@ pub fn run_with(
 
     // Import, end to end: parse and check, store durably, index. Records are generated a chunk
     // at a time (outside the timing), as a file would be read, so memory stays flat.
-    let mut import_s = 0.0;
-    {
+    let mut import_s = f64::NAN;
+    if options.reuse {
+        // The generator is shared by listings and queries: draw the listings again, unused, so
+        // that the queries are the ones the imported corpus was timed with.
+        for n in 0..options.listings {
+            corpus.listing(n);
+        }
+    } else {
+        import_s = 0.0;
         let store = data.open_store()?;
         let index = data.open_index()?;
         for from in (0..options.listings).step_by(CHUNK) {
@@ -140,9 +152,12 @@ pub fn run_with(
     indexer::catch_up(&store, &index)?;
     let open_s = started.elapsed().as_secs_f64();
 
-    let started = Instant::now();
-    indexer::rebuild(&store, &index, |_| {})?;
-    let reindex_s = started.elapsed().as_secs_f64();
+    let mut reindex_s = f64::NAN;
+    if !options.reuse {
+        let started = Instant::now();
+        indexer::rebuild(&store, &index, |_| {})?;
+        reindex_s = started.elapsed().as_secs_f64();
+    }
 
     // Search mix: short queries, a third unaccented, some filtered, some deep; facets always.
     let mut params = Vec::new();
@@ -228,13 +243,17 @@ pub fn run_with(
     http_times.sort();
     let store = data.open_store()?;
     let index = data.open_index()?;
-    let semantic = semantic::measure(&store, &index, &params, &needs, options.seed, embedder)?;
+    let semantic = if options.semantic {
+        semantic::measure(&store, &index, &params, &needs, options.seed, embedder)?
+    } else {
+        Value::Null
+    };
 
     let n = options.listings.max(1) as f64;
     let mut figures = json!({
         "listings": options.listings,
-        "import_per_s": round(n / import_s, 0),
-        "reindex_s": round(reindex_s, 2),
+        "import_per_s": finite(round(n / import_s, 0)),
+        "reindex_s": finite(round(reindex_s, 2)),
         "disk_bytes_per_listing": round(disk as f64 / n, 0),
         "open_s": round(open_s, 3),
         "search_p50_ms": round(percentile(&search_times, 0.50), 2),
@@ -257,6 +276,15 @@ pub fn run_with(
         postgres::add_figures(&mut figures, options, &params)?;
     }
     Ok(figures)
+}
+
+/// `x` as JSON, or null when it was not measured (NaN).
+fn finite(x: f64) -> Value {
+    if x.is_finite() {
+        json!(x)
+    } else {
+        Value::Null
+    }
 }
 
 fn encode(s: &str) -> String {

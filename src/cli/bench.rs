@@ -32,6 +32,13 @@ pub struct Args {
     /// throw-away cluster (Debian's postgresql package).
     #[arg(long)]
     postgres: bool,
+    /// Time queries against the listings an earlier run (same seed and --listings) left in
+    /// --work-dir instead of importing again; import and reindex figures are then null.
+    #[arg(long, requires = "work_dir")]
+    reuse: bool,
+    /// Leave out the semantic figures (they build a vector per listing: minutes at 1M).
+    #[arg(long)]
+    no_semantic: bool,
     /// Also write the figures to this file as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -62,6 +69,8 @@ pub fn run_cmd(args: Args) -> anyhow::Result<ExitCode> {
         http_seconds: args.http_seconds,
         connections: args.connections,
         postgres: args.postgres,
+        reuse: args.reuse,
+        semantic: !args.no_semantic,
     };
     let embedder = super::embedder::EmbedderArgs {
         embedder_url: args.embedder_url.clone(),

@@ -14,9 +14,7 @@ pub use profile::{Geography, MatchProfile};
 
 use std::collections::HashSet;
 
-use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::{IndexRecordOption, Term, Value};
+use tantivy::schema::{Term, Value};
 use tantivy::tokenizer::TokenStream;
 use tantivy::{DocAddress, TantivyDocument};
 
@@ -28,6 +26,7 @@ use crate::index::SearchIndex;
 use crate::query::QueryTerms;
 use crate::ranking::Weights;
 use crate::search::SearchRequest;
+use crate::topk::top_docs;
 
 /// Which side of a deal the request describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -147,21 +146,19 @@ impl SearchIndex {
             filters,
             ..SearchRequest::default()
         };
-        let mut query = self.with_filters(
-            Box::new(terms.to_query(&self.fields, &request.text_weights)),
-            &filtered,
-        );
-        if let Some(id) = &request.exclude_id {
-            let not: Box<dyn Query> = Box::new(TermQuery::new(
-                Term::from_field_text(self.fields.id, id),
-                IndexRecordOption::Basic,
-            ));
-            query = Box::new(BooleanQuery::new(vec![
-                (Occur::Must, query),
-                (Occur::MustNot, not),
-            ]));
-        }
-        let lexical = searcher.search(&query, &TopDocs::with_limit(w.candidates.max(1)))?;
+        let filter = self.filter_query(&filtered);
+        let exclude = match &request.exclude_id {
+            Some(id) => self.address_of(&searcher, id)?,
+            None => None,
+        };
+        let lexical = top_docs(
+            &searcher,
+            self.filter_cache.as_ref(),
+            &terms.to_query(&self.fields, &request.text_weights),
+            filter.as_ref().map(|(k, q)| (k.as_str(), q.as_ref())),
+            w.candidates.max(1),
+            exclude,
+        )?;
         let best_text = lexical.first().map_or(1.0, |(s, _)| s.max(f32::EPSILON));
         let mut top: Vec<Candidate> = lexical
             .iter()
