@@ -139,6 +139,17 @@ impl SearchIndex {
         })
     }
 
+    /// Waits for the background merges of committed segments, then releases the writer: a
+    /// bulk load ends with it so that the next open finds a few large segments, not many
+    /// small ones (dropping the index instead abandons merges in flight).
+    pub fn close(self) -> Result<(), IndexError> {
+        if let Some(writer) = self.writer {
+            let writer = writer.into_inner().unwrap_or_else(|e| e.into_inner());
+            writer.wait_merging_threads()?;
+        }
+        Ok(())
+    }
+
     /// The last store sequence whose changes are committed in this index.
     pub fn applied_seq(&self) -> u64 {
         *self.applied.lock().unwrap_or_else(|e| e.into_inner())

@@ -71,6 +71,7 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
     let bar = super::progress::bar(report.records as u64, "indexing");
     indexer::catch_up(store.as_store(), &index)?;
     bar.finish_and_clear();
+    index.close()?;
     println!(
         "imported {} record(s): {} new, {} updated",
         report.records, report.created, report.updated

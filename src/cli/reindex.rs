@@ -12,9 +12,11 @@ pub fn run(data: &DataDir) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let seq = indexer::rebuild(store.as_store(), &index, |n| bar.set_position(n as u64))?;
     bar.finish_and_clear();
+    let docs = index.num_docs();
+    let indexed_s = started.elapsed().as_secs_f64();
+    index.close()?;
     println!(
-        "reindexed {} listing(s) up to change {seq} in {:.1} s",
-        index.num_docs(),
+        "reindexed {docs} listing(s) up to change {seq} in {indexed_s:.1} s (segments merged after {:.1} s)",
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)

@@ -1,11 +1,51 @@
 //! The tantivy tokenizer behind every chain: splits text into words and emits one chain's forms.
 
+use std::collections::HashMap;
+
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
 use super::fold::{exact_form, folded_form, is_word_char};
 
 /// Words longer than this (in bytes) are noise such as base64 or hashes and are skipped.
 const MAX_WORD_BYTES: usize = 64;
+
+/// Forms remembered per thread and chain; Vietnamese has a few thousand syllables, so these
+/// cover nearly every word of a corpus.
+const REMEMBERED_FORMS: usize = 1 << 16;
+
+thread_local! {
+    /// The exact and folded forms of accented words seen lately: normalising one (decompose,
+    /// take the tone off, compose) costs far more than looking it up.
+    static FORMS: std::cell::RefCell<[HashMap<String, String>; 2]> =
+        std::cell::RefCell::new([HashMap::new(), HashMap::new()]);
+}
+
+/// Writes `chain`'s form of `word` into `out` (exact or folded), remembering accented words.
+fn form(chain: Chain, word: &str, out: &mut String) {
+    let normalise = if chain == Chain::Exact {
+        exact_form
+    } else {
+        folded_form
+    };
+    // ASCII words only need lowercasing, which is cheaper than a lookup.
+    if word.is_ascii() {
+        return normalise(word, out);
+    }
+    FORMS.with(|cell| {
+        let mut maps = cell.borrow_mut();
+        let map = &mut maps[usize::from(chain != Chain::Exact)];
+        if let Some(f) = map.get(word) {
+            out.clear();
+            out.push_str(f);
+            return;
+        }
+        normalise(word, out);
+        if map.len() >= REMEMBERED_FORMS {
+            map.clear();
+        }
+        map.insert(word.to_string(), out.clone());
+    });
+}
 
 /// Which forms a tokenizer emits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -110,11 +150,7 @@ impl Tokenizer for VietTokenizer {
         match self.chain {
             Chain::Exact | Chain::Folded => {
                 for (position, w) in words.iter().enumerate() {
-                    if self.chain == Chain::Exact {
-                        exact_form(&text[w.from..w.to], &mut form);
-                    } else {
-                        folded_form(&text[w.from..w.to], &mut form);
-                    }
+                    self::form(self.chain, &text[w.from..w.to], &mut form);
                     self.tokens.push(Token {
                         offset_from: w.from,
                         offset_to: w.to,
@@ -129,9 +165,9 @@ impl Tokenizer for VietTokenizer {
                 for (position, pair) in words.windows(2).enumerate() {
                     let (a, b) = (&pair[0], &pair[1]);
                     if position == 0 {
-                        folded_form(&text[a.from..a.to], &mut previous);
+                        self::form(Chain::Folded, &text[a.from..a.to], &mut previous);
                     }
-                    folded_form(&text[b.from..b.to], &mut form);
+                    self::form(Chain::Folded, &text[b.from..b.to], &mut form);
                     if b.joined_to_previous {
                         self.tokens.push(Token {
                             offset_from: a.from,
