@@ -20,10 +20,7 @@ use crate::index::SearchIndex;
 use crate::query::QueryTerms;
 use crate::ranking::Weights;
 use crate::snippet::snippet;
-use crate::topk::top_docs;
-
-/// A filter keeping fewer than one document in this many leads the count (see `count`).
-const SELECTIVE: usize = 8;
+use crate::topk::{top_docs, SELECTIVE};
 
 /// Shortest word (in characters) that may be a typo of a longer one; shorter words have too
 /// many neighbours one edit away.
@@ -289,11 +286,20 @@ impl SearchIndex {
             // Both forms are tried: stemming shortens English words ("pasteurization" is
             // indexed as "pasteur"), so a misspelling is closer to the unstemmed exact form.
             let forms = [(Chain::Exact, e), (Chain::Folded, f)];
+            // Descriptions hold most words, so they are asked first; one sighting is enough.
             let mut known = false;
-            for group in TextGroup::ALL {
+            'look: for group in [
+                TextGroup::Body,
+                TextGroup::Title,
+                TextGroup::Keywords,
+                TextGroup::Extra,
+            ] {
                 for (chain, form) in forms {
                     let field = self.fields.group(group).for_chain(chain);
-                    known |= searcher.doc_freq(&Term::from_field_text(field, form))? > 0;
+                    if searcher.doc_freq(&Term::from_field_text(field, form))? > 0 {
+                        known = true;
+                        break 'look;
+                    }
                 }
             }
             if known {

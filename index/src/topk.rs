@@ -11,10 +11,17 @@ use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use tantivy::index::SegmentId;
-use tantivy::query::{EnableScoring, Query};
-use tantivy::{DocAddress, DocId, Score, Searcher, SearcherGeneration, SegmentReader, Warmer};
+use tantivy::query::{EnableScoring, Query, Scorer};
+use tantivy::{
+    DocAddress, DocId, DocSet, Score, Searcher, SearcherGeneration, SegmentReader, Warmer,
+    TERMINATED,
+};
 
 use crate::error::IndexError;
+
+/// A filter keeping fewer than one document in this many is read first, and the text's
+/// matches looked up for each of its documents.
+pub(crate) const SELECTIVE: usize = 8;
 
 /// Bytes of filter bitsets kept for reuse (a million documents take 125 KiB per filter).
 const CACHE_BYTES: usize = 64 << 20;
@@ -208,26 +215,55 @@ pub(crate) fn top_docs(
             continue;
         }
         let alive = segment.alive_bitset();
-        let mut threshold = heap
+        let start = heap
             .peek()
             .filter(|_| heap.len() == k)
             .map_or(Score::MIN, |r| r.0 .0);
-        weight.for_each_pruning(threshold, segment, &mut |doc, score| {
+        // Offers a hit; returns the score the next one must beat.
+        let mut offer = |doc: DocId, score: Score| {
             let address = DocAddress::new(ord as u32, doc);
-            let kept = bits.as_ref().is_none_or(|b| b.contains(doc))
-                && alive.is_none_or(|a| a.is_alive(doc))
-                && exclude != Some(address);
-            if kept {
+            if alive.is_none_or(|a| a.is_alive(doc)) && exclude != Some(address) {
                 heap.push(Reverse(Ranked(score, Reverse(address))));
                 if heap.len() > k {
                     heap.pop();
                 }
-                if heap.len() == k {
-                    threshold = heap.peek().map_or(Score::MIN, |r| r.0 .0);
+            }
+            heap.peek()
+                .filter(|_| heap.len() == k)
+                .map_or(Score::MIN, |r| r.0 .0)
+        };
+        match &bits {
+            // A filter that keeps few documents leads: each is looked up in the text's
+            // matches, rather than the best-scoring matches being read until enough pass.
+            Some(bits) if bits.len * SELECTIVE < segment.max_doc() as usize => {
+                let mut matches = weight.scorer(segment, 1.0)?;
+                let mut beat = start;
+                for doc in bits.iter() {
+                    if matches.doc() > doc {
+                        continue;
+                    }
+                    let at = matches.seek(doc);
+                    if at == TERMINATED {
+                        break;
+                    }
+                    if at == doc {
+                        let score = matches.score();
+                        if score > beat {
+                            beat = offer(doc, score);
+                        }
+                    }
                 }
             }
-            threshold
-        })?;
+            _ => {
+                let mut beat = start;
+                weight.for_each_pruning(start, segment, &mut |doc, score| {
+                    if bits.as_ref().is_none_or(|b| b.contains(doc)) {
+                        beat = offer(doc, score);
+                    }
+                    beat
+                })?
+            }
+        }
     }
     let mut out: Vec<Ranked> = heap.into_iter().map(|r| r.0).collect();
     out.sort_by(|a, b| b.cmp(a));
