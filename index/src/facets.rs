@@ -5,7 +5,7 @@
 //! instead each segment's values are copied once into plain arrays of term ordinals (a segment
 //! never changes once written), and counting is an array read and an increment.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use tantivy::collector::{Collector, SegmentCollector};
@@ -126,10 +126,7 @@ impl Warmer for FacetCache {
     }
 
     fn garbage_collect(&self, live: &[&SearcherGeneration]) {
-        let segments: HashSet<SegmentId> = live
-            .iter()
-            .flat_map(|g| g.segments().keys().copied())
-            .collect();
+        let segments = crate::topk::live_segments(live);
         self.lock().retain(|segment, _| segments.contains(segment));
     }
 }

@@ -20,7 +20,7 @@ use crate::index::SearchIndex;
 use crate::query::QueryTerms;
 use crate::ranking::Weights;
 use crate::snippet::snippet;
-use crate::topk::{top_docs, SELECTIVE};
+use crate::topk::{seek_each, top_docs, Kept};
 
 /// Shortest word (in characters) that may be a typo of a longer one; shorter words have too
 /// many neighbours one edit away.
@@ -97,22 +97,18 @@ impl SearchIndex {
             &typos,
         );
         let filter = self.filter_query(request);
-        let filter = filter.as_ref().map(|(k, q)| (k.as_str(), q.as_ref()));
+        let kept = self.filter_cache.resolve(
+            &searcher,
+            filter.as_ref().map(|(k, q)| (k.as_str(), q.as_ref())),
+        )?;
         let hybrid = !request.semantic.is_empty() && !request.text.trim().is_empty();
         let depth = if hybrid {
             (request.offset + request.limit).max(request.fusion.depth)
         } else {
             request.offset + request.limit
         };
-        let top = top_docs(
-            &searcher,
-            self.filter_cache.as_ref(),
-            scoring.as_ref(),
-            filter,
-            depth.max(1),
-            None,
-        )?;
-        let (total, facets) = self.count(&searcher, counting.as_ref(), filter, request)?;
+        let top = top_docs(&searcher, scoring.as_ref(), &kept, depth.max(1), None)?;
+        let (total, facets) = self.count(&searcher, counting.as_ref(), &kept, request)?;
         if hybrid {
             return self.hybrid(&searcher, top, total, facets, request, &terms);
         }
@@ -127,62 +123,42 @@ impl SearchIndex {
         })
     }
 
-    /// How many documents `counting` matches among those `filter` keeps, and the facet
-    /// values `request` asks for over them.
+    /// How many documents `counting` matches among those `kept`, and the facet values
+    /// `request` asks for over them.
     fn count(
         &self,
         searcher: &tantivy::Searcher,
         counting: &dyn Query,
-        filter: Option<(&str, &dyn Query)>,
+        kept: &Kept,
         request: &SearchRequest,
     ) -> Result<(usize, BTreeMap<Facet, FacetCounts>), IndexError> {
         let collector = FacetCollector::new(request.facets.clone(), self.facet_cache.clone());
         let weight = counting.weight(EnableScoring::disabled_from_searcher(searcher))?;
-        let filter = match filter {
-            Some((key, q)) => Some((
-                key,
-                q.weight(EnableScoring::disabled_from_searcher(searcher))?,
-            )),
-            None => None,
-        };
         let mut total = 0;
         let mut fruits = Vec::new();
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
-            let bits = match &filter {
-                Some((key, w)) => Some(self.filter_cache.bits(key, w.as_ref(), segment)?),
-                None => None,
-            };
+            let bits = kept.segment(ord);
             let mut counts = collector.for_segment(ord as u32, segment)?;
             let alive = segment.alive_bitset();
-            let mut kept: Vec<DocId> = Vec::with_capacity(COLLECT_BLOCK_BUFFER_LEN);
-            match &bits {
-                // A filter that keeps few documents leads: seek each of them in the text's
-                // matches rather than reading every match.
-                Some(bits) if bits.len * SELECTIVE < segment.max_doc() as usize => {
+            let mut block: Vec<DocId> = Vec::with_capacity(COLLECT_BLOCK_BUFFER_LEN);
+            match bits {
+                Some(bits) if bits.leads(segment.max_doc()) => {
                     let mut matches = weight.scorer(segment, 1.0)?;
-                    for doc in bits.iter() {
-                        if matches.doc() > doc {
-                            continue;
+                    seek_each(matches.as_mut(), bits, |doc, _| {
+                        if alive.is_none_or(|a| a.is_alive(doc)) {
+                            block.push(doc);
                         }
-                        let at = matches.seek(doc);
-                        if at == TERMINATED {
-                            break;
-                        }
-                        if at == doc && alive.is_none_or(|a| a.is_alive(doc)) {
-                            kept.push(doc);
-                        }
-                    }
-                    total += kept.len();
-                    counts.collect_block(&kept);
+                    });
+                    total += block.len();
+                    counts.collect_block(&block);
                 }
                 _ => weight.for_each_no_score(segment, &mut |docs| {
-                    kept.clear();
-                    kept.extend(docs.iter().copied().filter(|&d| {
-                        bits.as_ref().is_none_or(|b| b.contains(d))
-                            && alive.is_none_or(|a| a.is_alive(d))
+                    block.clear();
+                    block.extend(docs.iter().copied().filter(|&d| {
+                        bits.is_none_or(|b| b.contains(d)) && alive.is_none_or(|a| a.is_alive(d))
                     }));
-                    total += kept.len();
-                    counts.collect_block(&kept);
+                    total += block.len();
+                    counts.collect_block(&block);
                 })?,
             }
             fruits.push(counts.harvest());

@@ -13,15 +13,14 @@ use std::sync::{Arc, Mutex};
 use tantivy::index::SegmentId;
 use tantivy::query::{EnableScoring, Query, Scorer};
 use tantivy::{
-    DocAddress, DocId, DocSet, Score, Searcher, SearcherGeneration, SegmentReader, Warmer,
-    TERMINATED,
+    DocAddress, DocId, Score, Searcher, SearcherGeneration, SegmentReader, Warmer, TERMINATED,
 };
 
 use crate::error::IndexError;
 
 /// A filter keeping fewer than one document in this many is read first, and the text's
 /// matches looked up for each of its documents.
-pub(crate) const SELECTIVE: usize = 8;
+const SELECTIVE: usize = 8;
 
 /// Bytes of filter bitsets kept for reuse (a million documents take 125 KiB per filter).
 const CACHE_BYTES: usize = 64 << 20;
@@ -59,6 +58,12 @@ impl Bits {
             .is_some_and(|w| w & (1 << (doc % 64)) != 0)
     }
 
+    /// Whether the set keeps so few of a segment's `max_doc` documents that it should lead: each
+    /// of its documents looked up in the text's matches, rather than every match read.
+    pub(crate) fn leads(&self, max_doc: DocId) -> bool {
+        self.len * SELECTIVE < max_doc as usize
+    }
+
     /// The documents in the set, in order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = DocId> + '_ {
         self.words.iter().enumerate().flat_map(|(i, &w)| {
@@ -92,9 +97,38 @@ struct CacheInner {
     bytes: usize,
 }
 
+/// A filter resolved against one searcher: the documents it keeps in each segment, by segment
+/// ordinal (`None`: no filter).
+pub(crate) struct Kept(Vec<Option<Arc<Bits>>>);
+
+impl Kept {
+    /// The documents kept in segment `ord`; `None` when all are.
+    pub(crate) fn segment(&self, ord: usize) -> Option<&Bits> {
+        self.0.get(ord).and_then(Option::as_deref)
+    }
+}
+
 impl FilterCache {
+    /// The documents `filter` (named `key` in the cache) keeps in each segment of `searcher`.
+    pub(crate) fn resolve(
+        &self,
+        searcher: &Searcher,
+        filter: Option<(&str, &dyn Query)>,
+    ) -> Result<Kept, IndexError> {
+        let segments = searcher.segment_readers();
+        let Some((key, query)) = filter else {
+            return Ok(Kept(vec![None; segments.len()]));
+        };
+        let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+        let bits = segments
+            .iter()
+            .map(|segment| self.bits(key, weight.as_ref(), segment).map(Some))
+            .collect::<Result<_, _>>()?;
+        Ok(Kept(bits))
+    }
+
     /// The documents of `segment` that `filter` (named `key`) keeps, built once.
-    pub(crate) fn bits(
+    fn bits(
         &self,
         key: &str,
         filter: &dyn tantivy::query::Weight,
@@ -143,10 +177,7 @@ impl Warmer for FilterCache {
     }
 
     fn garbage_collect(&self, live: &[&SearcherGeneration]) {
-        let segments: HashSet<SegmentId> = live
-            .iter()
-            .flat_map(|g| g.segments().keys().copied())
-            .collect();
+        let segments = live_segments(live);
         let mut inner = self.lock();
         let inner = &mut *inner;
         inner.order.retain(|(s, _)| segments.contains(s));
@@ -183,13 +214,11 @@ impl Ord for Ranked {
     }
 }
 
-/// The `k` best documents by `scoring` among those `filter` keeps (all when `None`), but
-/// `exclude`, best first; `key` names the filter for the cache.
+/// The `k` best documents by `scoring` among those `kept`, but `exclude`, best first.
 pub(crate) fn top_docs(
     searcher: &Searcher,
-    cache: &FilterCache,
     scoring: &dyn Query,
-    filter: Option<(&str, &dyn Query)>,
+    kept: &Kept,
     k: usize,
     exclude: Option<DocAddress>,
 ) -> Result<Vec<(Score, DocAddress)>, IndexError> {
@@ -197,21 +226,11 @@ pub(crate) fn top_docs(
         return Ok(Vec::new());
     }
     let weight = scoring.weight(EnableScoring::enabled_from_searcher(searcher))?;
-    let filter = match filter {
-        Some((key, q)) => Some((
-            key,
-            q.weight(EnableScoring::disabled_from_searcher(searcher))?,
-        )),
-        None => None,
-    };
     // A min-heap of the best so far: its top is the score to beat, carried across segments.
     let mut heap: BinaryHeap<Reverse<Ranked>> = BinaryHeap::with_capacity(k + 1);
     for (ord, segment) in searcher.segment_readers().iter().enumerate() {
-        let bits = match &filter {
-            Some((key, w)) => Some(cache.bits(key, w.as_ref(), segment)?),
-            None => None,
-        };
-        if bits.as_ref().is_some_and(|b| b.len == 0) {
+        let bits = kept.segment(ord);
+        if bits.is_some_and(|b| b.len == 0) {
             continue;
         }
         let alive = segment.alive_bitset();
@@ -232,40 +251,54 @@ pub(crate) fn top_docs(
                 .filter(|_| heap.len() == k)
                 .map_or(Score::MIN, |r| r.0 .0)
         };
-        match &bits {
-            // A filter that keeps few documents leads: each is looked up in the text's
-            // matches, rather than the best-scoring matches being read until enough pass.
-            Some(bits) if bits.len * SELECTIVE < segment.max_doc() as usize => {
+        let mut beat = start;
+        match bits {
+            Some(bits) if bits.leads(segment.max_doc()) => {
                 let mut matches = weight.scorer(segment, 1.0)?;
-                let mut beat = start;
-                for doc in bits.iter() {
-                    if matches.doc() > doc {
-                        continue;
-                    }
-                    let at = matches.seek(doc);
-                    if at == TERMINATED {
-                        break;
-                    }
-                    if at == doc {
-                        let score = matches.score();
-                        if score > beat {
-                            beat = offer(doc, score);
-                        }
-                    }
-                }
-            }
-            _ => {
-                let mut beat = start;
-                weight.for_each_pruning(start, segment, &mut |doc, score| {
-                    if bits.as_ref().is_none_or(|b| b.contains(doc)) {
+                seek_each(matches.as_mut(), bits, |doc, matches| {
+                    let score = matches.score();
+                    if score > beat {
                         beat = offer(doc, score);
                     }
-                    beat
-                })?
+                });
             }
+            _ => weight.for_each_pruning(start, segment, &mut |doc, score| {
+                if bits.is_none_or(|b| b.contains(doc)) {
+                    beat = offer(doc, score);
+                }
+                beat
+            })?,
         }
     }
     let mut out: Vec<Ranked> = heap.into_iter().map(|r| r.0).collect();
     out.sort_by(|a, b| b.cmp(a));
     Ok(out.into_iter().map(|r| (r.0, r.1 .0)).collect())
+}
+
+/// Calls `found` with each document of `bits` that `matches` also matches, in order, with
+/// `matches` positioned on it.
+pub(crate) fn seek_each(
+    matches: &mut dyn Scorer,
+    bits: &Bits,
+    mut found: impl FnMut(DocId, &mut dyn Scorer),
+) {
+    for doc in bits.iter() {
+        if matches.doc() > doc {
+            continue;
+        }
+        let at = matches.seek(doc);
+        if at == TERMINATED {
+            break;
+        }
+        if at == doc {
+            found(doc, matches);
+        }
+    }
+}
+
+/// Every segment some live searcher still reads.
+pub(crate) fn live_segments(live: &[&SearcherGeneration]) -> HashSet<SegmentId> {
+    live.iter()
+        .flat_map(|g| g.segments().keys().copied())
+        .collect()
 }

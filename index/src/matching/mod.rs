@@ -147,15 +147,18 @@ impl SearchIndex {
             ..SearchRequest::default()
         };
         let filter = self.filter_query(&filtered);
+        let kept = self.filter_cache.resolve(
+            &searcher,
+            filter.as_ref().map(|(k, q)| (k.as_str(), q.as_ref())),
+        )?;
         let exclude = match &request.exclude_id {
             Some(id) => self.address_of(&searcher, id)?,
             None => None,
         };
         let lexical = top_docs(
             &searcher,
-            self.filter_cache.as_ref(),
             &terms.to_query(&self.fields, &request.text_weights),
-            filter.as_ref().map(|(k, q)| (k.as_str(), q.as_ref())),
+            &kept,
             w.candidates.max(1),
             exclude,
         )?;
