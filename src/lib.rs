@@ -34,6 +34,7 @@ pub mod metrics;
 pub mod pg;
 pub mod report;
 pub mod search;
+pub mod search_cache;
 pub mod server;
 pub mod store;
 pub mod web;

@@ -57,6 +57,8 @@ struct Inner {
     latency: BTreeMap<String, Histogram>,
     /// Store call latency by operation.
     store: BTreeMap<&'static str, Histogram>,
+    /// Searches answered from the search cache, and searches run.
+    search_cache: [u64; 2],
 }
 
 /// The node's metrics; shared by every request.
@@ -102,6 +104,12 @@ impl Metrics {
             .observe(took.as_secs_f64());
     }
 
+    /// Records one search the cache answered (`hit`) or did not.
+    pub fn search_cache(&self, hit: bool) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.search_cache[usize::from(!hit)] += 1;
+    }
+
     /// Everything in Prometheus' text exposition format (version 0.0.4).
     pub fn render(&self, gauges: Gauges) -> String {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
@@ -127,6 +135,16 @@ impl Metrics {
             let labels = format!("operation=\"{operation}\"");
             h.write(&mut out, "techmatch_store_duration_seconds", &labels);
         }
+        out.push_str(
+            "# HELP techmatch_search_cache_total Searches answered from the cache (hit) or run (miss).\n",
+        );
+        out.push_str("# TYPE techmatch_search_cache_total counter\n");
+        let [hits, misses] = inner.search_cache;
+        let _ = writeln!(out, "techmatch_search_cache_total{{result=\"hit\"}} {hits}");
+        let _ = writeln!(
+            out,
+            "techmatch_search_cache_total{{result=\"miss\"}} {misses}"
+        );
         let gauges = [
             (
                 "techmatch_index_documents",

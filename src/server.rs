@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use techmatch_index::SearchIndex;
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Notify};
+use tokio::sync::{watch, Notify, Semaphore};
 
 use crate::embed::store::VectorStore;
 use crate::embed::{Semantic, SharedSemantic};
 use crate::indexer;
+use crate::search_cache::SearchCache;
 use crate::store::{AccountStore, DealStore, Store, Stores};
 
 /// Longest a search waits for the index to reach a requested sequence.
@@ -46,6 +47,11 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Semantic matching, when an embedder is configured.
     pub semantic: SharedSemantic,
+    /// Answers to recent searches of the current index generation.
+    pub search_cache: Arc<SearchCache>,
+    /// Searches and matches running at once, one per core: more would only share the cores,
+    /// each taking longer, while the rest wait their turn in order.
+    pub cpu: Arc<Semaphore>,
 }
 
 impl AppState {
@@ -86,6 +92,10 @@ impl AppState {
             metrics,
             secure_cookies: false,
             semantic: None,
+            search_cache: Arc::new(SearchCache::new(crate::search_cache::DEFAULT_MIB << 20)),
+            cpu: Arc::new(Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
         }
     }
 

@@ -255,3 +255,67 @@ async fn search_shows_published_listings_without_contact_details() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_repeated_search_is_answered_again_after_every_change_to_the_index() {
+    let app = TestApp::new().await;
+    let cache_hits = |text: &Value| {
+        text.as_str()
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("techmatch_search_cache_total{result=\"hit\"} "))
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let seq = world(
+        &app,
+        vec![listing(
+            "a",
+            "research_output",
+            "Màng phủ chitosan",
+            "Bảo quản vải",
+        )],
+    )
+    .await;
+    let first = app.search_after(seq, "?q=chitosan").await;
+    assert_eq!(hit_ids(&first), vec!["a"]);
+    // The same search again is the same answer, and the cache gave it.
+    let (_, before) = app.get("/metrics").await;
+    let again = app.search_after(seq, "?q=chitosan").await;
+    assert_eq!(again, first);
+    let (_, after) = app.get("/metrics").await;
+    assert_eq!(cache_hits(&after), cache_hits(&before) + 1, "{after}");
+    // A new listing, then a deletion: each is in the next answer to the same search.
+    let seq = world(
+        &app,
+        vec![listing(
+            "b",
+            "patent",
+            "Chitosan từ vỏ tôm",
+            "Chiết xuất chitosan",
+        )],
+    )
+    .await;
+    let answer = app.search_after(seq, "?q=chitosan").await;
+    let mut ids = hit_ids(&answer);
+    ids.sort();
+    assert_eq!(ids, vec!["a", "b"]);
+    assert_eq!(answer["total"], 2);
+    let (status, _, headers) = app
+        .send(
+            axum::http::Method::DELETE,
+            "/api/v1/listings/a",
+            Some(crate::common::TOKEN),
+            None,
+        )
+        .await;
+    assert!(status.is_success(), "{status}");
+    let seq: u64 = headers["x-techmatch-seq"]
+        .to_str()
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .expect("sequence header");
+    let answer = app.search_after(seq, "?q=chitosan").await;
+    assert_eq!(hit_ids(&answer), vec!["b"]);
+    assert_eq!(answer["total"], 1);
+}

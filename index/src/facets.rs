@@ -40,6 +40,9 @@ fn low_bits(width: u32) -> u64 {
 struct SegmentValues {
     packed: Vec<u64>,
     columns: HashMap<Facet, (StrColumn, Slot)>,
+    /// Each facet's values by term ordinal: read once here rather than from the column's
+    /// dictionary by every search.
+    names: HashMap<Facet, Vec<String>>,
 }
 
 impl SegmentValues {
@@ -47,6 +50,7 @@ impl SegmentValues {
         let max_doc = reader.max_doc();
         let mut packed = vec![0u64; max_doc as usize];
         let mut columns = HashMap::new();
+        let mut names = HashMap::new();
         let mut shift = 0u32;
         for facet in Facet::ALL {
             let Some(column) = reader.fast_fields().str(facet.name())? else {
@@ -83,9 +87,20 @@ impl SegmentValues {
                 }
                 shift += width;
             }
+            let mut facet_names = Vec::with_capacity(terms);
+            for ord in 0..terms as u64 {
+                let mut name = String::new();
+                column.ord_to_str(ord, &mut name)?;
+                facet_names.push(name);
+            }
+            names.insert(facet, facet_names);
             columns.insert(facet, (column, slot));
         }
-        Ok(SegmentValues { packed, columns })
+        Ok(SegmentValues {
+            packed,
+            columns,
+            names,
+        })
     }
 }
 
@@ -261,17 +276,17 @@ impl SegmentCollector for SegmentFacets {
     fn harvest(self) -> Self::Fruit {
         let mut out = HashMap::new();
         for (facet, slot, counts) in self.counts {
-            let Some((column, _)) = self.values.columns.get(&facet) else {
+            let Some(names) = self.values.names.get(&facet) else {
                 continue;
             };
-            let mut values = HashMap::new();
-            let mut value = String::new();
             let skip = usize::from(matches!(slot, Slot::One { .. }));
-            for (ord, n) in counts.into_iter().skip(skip).enumerate() {
-                if n > 0 && column.ord_to_str(ord as u64, &mut value).unwrap_or(false) {
-                    values.insert(value.clone(), n);
-                }
-            }
+            let values = counts
+                .into_iter()
+                .skip(skip)
+                .zip(names)
+                .filter(|(n, _)| *n > 0)
+                .map(|(n, name)| (name.clone(), n))
+                .collect();
             out.insert(facet, values);
         }
         out

@@ -273,6 +273,12 @@ impl SearchIndex {
         d
     }
 
+    /// Which state of the index searches see now; it grows whenever a commit becomes visible,
+    /// so an answer computed on one generation holds until the next.
+    pub fn generation(&self) -> u64 {
+        self.reader.searcher().generation().generation_id()
+    }
+
     pub(crate) fn searcher(&self) -> tantivy::Searcher {
         self.reader.searcher()
     }

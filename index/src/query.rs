@@ -190,23 +190,35 @@ impl QueryTerms {
 
     /// A query summing every term's weighted BM25 score in every text group.
     pub(crate) fn to_query(&self, fields: &Fields, weights: &Weights) -> BooleanQuery {
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for group in TextGroup::ALL {
-            let g = fields.group(group);
-            let group_weight = weights.group(group);
-            if group_weight <= 0.0 {
-                continue;
-            }
-            for t in &self.terms {
-                let term = Term::from_field_text(g.for_chain(t.chain), &t.text);
+        let clauses = self
+            .weighted_terms(fields, weights)
+            .map(|(term, weight)| {
                 let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
-                clauses.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(query), group_weight * t.weight)),
-                ));
-            }
-        }
+                let boosted = BoostQuery::new(Box::new(query), weight);
+                (Occur::Should, Box::new(boosted) as Box<dyn Query>)
+            })
+            .collect();
         BooleanQuery::new(clauses)
+    }
+
+    /// Every term in every text field that counts (its group weighs more than 0), with its
+    /// weight there: the clauses of [`QueryTerms::to_query`].
+    pub(crate) fn weighted_terms<'a>(
+        &'a self,
+        fields: &'a Fields,
+        weights: &'a Weights,
+    ) -> impl Iterator<Item = (Term, f32)> + 'a {
+        TextGroup::ALL
+            .into_iter()
+            .filter(|group| weights.group(*group) > 0.0)
+            .flat_map(move |group| {
+                let g = fields.group(group);
+                let group_weight = weights.group(group);
+                self.terms.iter().map(move |t| {
+                    let term = Term::from_field_text(g.for_chain(t.chain), &t.text);
+                    (term, group_weight * t.weight)
+                })
+            })
     }
 }
 

@@ -3,15 +3,14 @@
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
-use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, EnableScoring, FuzzyTermQuery, Occur, Query, RangeQuery,
-    TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{IndexRecordOption, Term, Value};
-use tantivy::{DocAddress, DocId, DocSet, TantivyDocument, COLLECT_BLOCK_BUFFER_LEN, TERMINATED};
+use tantivy::{DocAddress, DocSet, TantivyDocument, TERMINATED};
 
 use crate::analysis::{tokens, Chain};
+use crate::count::{count, Matching};
 use crate::doc::{Facet, TextGroup};
 use crate::error::IndexError;
 use crate::facets::FacetCollector;
@@ -20,7 +19,7 @@ use crate::index::SearchIndex;
 use crate::query::QueryTerms;
 use crate::ranking::Weights;
 use crate::snippet::snippet;
-use crate::topk::{seek_each, top_docs, Kept};
+use crate::topk::top_docs;
 
 /// Shortest word (in characters) that may be a typo of a longer one; shorter words have too
 /// many neighbours one edit away.
@@ -92,10 +91,16 @@ impl SearchIndex {
         }
         let typos = self.typo_query(&searcher, &request.text, &request.weights)?;
         let scoring = with_typos(self.text_query(&terms, &request.weights), &typos);
-        let counting = with_typos(
-            self.text_query(&terms.matching_set(), &request.weights),
-            &typos,
-        );
+        let matching_set = terms.matching_set();
+        let matching = Matching {
+            all: matching_set.is_empty(),
+            terms: matching_set
+                .weighted_terms(&self.fields, &request.weights)
+                .map(|(term, _)| term)
+                .collect(),
+            other: typos.as_ref().map(|t| t.box_clone()),
+            query: with_typos(self.text_query(&matching_set, &request.weights), &typos),
+        };
         let filter = self.filter_query(request);
         let kept = self.filter_cache.resolve(
             &searcher,
@@ -108,7 +113,8 @@ impl SearchIndex {
             request.offset + request.limit
         };
         let top = top_docs(&searcher, scoring.as_ref(), &kept, depth.max(1), None)?;
-        let (total, facets) = self.count(&searcher, counting.as_ref(), &kept, request)?;
+        let collector = FacetCollector::new(request.facets.clone(), self.facet_cache.clone());
+        let (total, facets) = count(&searcher, &matching, &kept, &collector)?;
         if hybrid {
             return self.hybrid(&searcher, top, total, facets, request, &terms);
         }
@@ -121,49 +127,6 @@ impl SearchIndex {
             hits,
             facets,
         })
-    }
-
-    /// How many documents `counting` matches among those `kept`, and the facet values
-    /// `request` asks for over them.
-    fn count(
-        &self,
-        searcher: &tantivy::Searcher,
-        counting: &dyn Query,
-        kept: &Kept,
-        request: &SearchRequest,
-    ) -> Result<(usize, BTreeMap<Facet, FacetCounts>), IndexError> {
-        let collector = FacetCollector::new(request.facets.clone(), self.facet_cache.clone());
-        let weight = counting.weight(EnableScoring::disabled_from_searcher(searcher))?;
-        let mut total = 0;
-        let mut fruits = Vec::new();
-        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
-            let bits = kept.segment(ord);
-            let mut counts = collector.for_segment(ord as u32, segment)?;
-            let alive = segment.alive_bitset();
-            let mut block: Vec<DocId> = Vec::with_capacity(COLLECT_BLOCK_BUFFER_LEN);
-            match bits {
-                Some(bits) if bits.leads(segment.max_doc()) => {
-                    let mut matches = weight.scorer(segment, 1.0)?;
-                    seek_each(matches.as_mut(), bits, |doc, _| {
-                        if alive.is_none_or(|a| a.is_alive(doc)) {
-                            block.push(doc);
-                        }
-                    });
-                    total += block.len();
-                    counts.collect_block(&block);
-                }
-                _ => weight.for_each_no_score(segment, &mut |docs| {
-                    block.clear();
-                    block.extend(docs.iter().copied().filter(|&d| {
-                        bits.is_none_or(|b| b.contains(d)) && alive.is_none_or(|a| a.is_alive(d))
-                    }));
-                    total += block.len();
-                    counts.collect_block(&block);
-                })?,
-            }
-            fruits.push(counts.harvest());
-        }
-        Ok((total, collector.merge_fruits(fruits)?))
     }
 
     /// A search whose lexical ranking (`top`, deep enough for fusion) is fused with the

@@ -2,26 +2,24 @@
 
 use std::collections::{HashMap, HashSet};
 
-use tantivy::tokenizer::TokenStream;
-
-use crate::analysis::{with_analyzer, Chain};
+use crate::analysis::folded_tokens_stemmed_if;
 
 /// Returns up to `max_chars` of `text` around the densest cluster of `terms` (folded, stemmed
 /// forms), HTML-escaped, with matched words wrapped in `<mark>`; the start of the text when
 /// nothing matches.
 pub fn snippet(text: &str, terms: &[String], max_chars: usize) -> String {
     let wanted: HashSet<&str> = terms.iter().map(String::as_str).collect();
-    let matches = with_analyzer(Chain::Folded, |analyzer| {
-        let mut matches = Vec::new();
-        let mut stream = analyzer.token_stream(text);
-        while stream.advance() {
-            let t = stream.token();
+    let firsts: Vec<char> = terms.iter().filter_map(|t| t.chars().next()).collect();
+    let mut matches = Vec::new();
+    folded_tokens_stemmed_if(
+        text,
+        |c| firsts.contains(&c),
+        |t| {
             if wanted.contains(t.text.as_str()) {
                 matches.push((t.offset_from, t.offset_to, t.text.clone()));
             }
-        }
-        matches
-    });
+        },
+    );
     let budget = max_chars * 4; // bytes, roughly, for Vietnamese text
                                 // The window of `budget` bytes holding the most distinct terms, found by sliding its end
                                 // over the matches: linear however often the words repeat.
@@ -105,7 +103,7 @@ fn escape_into(s: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::tokens;
+    use crate::analysis::{tokens, Chain};
 
     #[test]
     fn marks_unaccented_query_words_in_accented_text() {

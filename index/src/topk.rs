@@ -51,6 +51,11 @@ impl Bits {
         }
     }
 
+    /// The bits of documents `64 * w .. 64 * w + 64`; 0 past the end.
+    pub(crate) fn word(&self, w: usize) -> u64 {
+        self.words.get(w).copied().unwrap_or(0)
+    }
+
     /// Whether `doc` is in the set.
     pub(crate) fn contains(&self, doc: DocId) -> bool {
         self.words

@@ -34,6 +34,12 @@ async fn run_with(
     own: Option<String>,
 ) -> Result<Json<MatchResponse>, ApiError> {
     let semantic = state.semantic.clone().filter(|_| semantic);
+    let _turn = state
+        .cpu
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| ApiError::Unavailable("the server is shutting down".into()))?;
     let index = state.index.clone();
     Ok(Json(
         tokio::task::spawn_blocking(move || {

@@ -1,15 +1,19 @@
 //! `GET /search`: ranked hits, snippets and facet counts.
 
+use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use serde::Deserialize;
 
 use super::auth::Caller;
 use super::error::ApiError;
 use super::json::Query;
-use crate::search::{run, SearchParams, SearchResponse};
+use crate::search::{run, SearchParams};
 use crate::server::AppState;
+use techmatch_index::SearchRequest;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/search", get(search))
@@ -28,7 +32,7 @@ async fn search(
     caller: Caller,
     Query(params): Query<SearchParams>,
     Query(consistency): Query<Consistency>,
-) -> Result<Json<SearchResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let mut request = params
         .to_request(caller.is_admin())
         .map_err(ApiError::Invalid)?;
@@ -50,6 +54,26 @@ async fn search(
             )));
         }
     }
+    let semantic = semantic.filter(|_| !request.text.trim().is_empty());
+    // Semantic neighbours follow the vectors, which change apart from the index generation:
+    // such answers are not kept.
+    let key = semantic.is_none().then(|| cache_key(&request));
+    let generation = state.index.generation();
+    if let Some(key) = &key {
+        let cached = state.search_cache.get(generation, key);
+        if state.search_cache.enabled() {
+            state.metrics.search_cache(cached.is_some());
+        }
+        if let Some(body) = cached {
+            return Ok(json_bytes(body));
+        }
+    }
+    let _turn = state
+        .cpu
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| ApiError::Unavailable("the server is shutting down".into()))?;
     let index = state.index.clone();
     let response = tokio::task::spawn_blocking(move || {
         if let Some(semantic) = semantic {
@@ -58,5 +82,25 @@ async fn search(
         run(&index, &request)
     })
     .await??;
-    Ok(Json(response))
+    let body = Bytes::from(
+        serde_json::to_vec(&response)
+            .map_err(|e| ApiError::Internal(format!("serializing a search answer: {e}")))?,
+    );
+    if let Some(key) = key {
+        state.search_cache.put(generation, key, body.clone());
+    }
+    Ok(json_bytes(body))
+}
+
+/// What a search's answer depends on, besides the index: the checked request's text, filters
+/// and page (weights and facets are the same for every request of a process).
+fn cache_key(request: &SearchRequest) -> String {
+    format!(
+        "{:?}|{:?}|{:?}|{}|{}",
+        request.text, request.filters, request.trl_min, request.offset, request.limit
+    )
+}
+
+fn json_bytes(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }

@@ -50,8 +50,9 @@ fn healthy(addr: SocketAddr) -> bool {
 }
 
 impl Served {
-    /// Starts `techmatch serve` on `dir` (lexical only) and waits until it answers.
-    pub fn start(dir: &Path) -> anyhow::Result<Self> {
+    /// Starts `techmatch serve` on `dir` (lexical only), with `extra` arguments, and waits
+    /// until it answers.
+    pub fn start(dir: &Path, extra: &[&str]) -> anyhow::Result<Self> {
         let exe = std::env::current_exe().context("finding the techmatch binary")?;
         let addr = free_port()?;
         let child = Command::new(exe)
@@ -64,6 +65,7 @@ impl Served {
                 "--addr",
                 &addr.to_string(),
             ])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -81,6 +83,19 @@ impl Served {
             std::thread::sleep(Duration::from_millis(100));
         }
         Ok(served)
+    }
+
+    /// The value of the sample `series` (name and labels, as printed) at `GET /metrics`.
+    pub fn metric(&self, series: &str) -> anyhow::Result<f64> {
+        let mut stream = TcpStream::connect_timeout(&self.addr, Duration::from_secs(5))?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        let request = "GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n";
+        stream.write_all(request.as_bytes())?;
+        let mut text = String::new();
+        stream.read_to_string(&mut text)?;
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+            .with_context(|| format!("{series} is not in the server's metrics"))
     }
 
     /// The server's memory now (peak since it started).

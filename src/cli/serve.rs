@@ -38,6 +38,10 @@ pub struct Args {
         value_delimiter = ','
     )]
     trusted_proxies: Vec<std::net::IpAddr>,
+    /// Memory for answers to recent searches, in MiB (0 turns the cache off); they are
+    /// dropped whenever the index changes.
+    #[arg(long, default_value_t = crate::search_cache::DEFAULT_MIB, env = "TECHMATCH_SEARCH_CACHE_MIB")]
+    search_cache_mib: usize,
     #[command(flatten)]
     embedder: super::embedder::EmbedderArgs,
 }
@@ -125,6 +129,9 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
         let local = listener.local_addr()?;
         let mut state = AppState::start(store.into_stores(), Arc::new(index), token);
         state.secure_cookies = args.secure_cookies;
+        state.search_cache = Arc::new(crate::search_cache::SearchCache::new(
+            args.search_cache_mib.saturating_mul(1 << 20),
+        ));
         if let Some((semantic, vectors)) = semantic {
             state.start_semantic(semantic, vectors);
         }

@@ -19,7 +19,7 @@ pub use syllable::could_be_vietnamese;
 pub use synonyms::Synonyms;
 pub use tokenizer::{Chain, VietTokenizer};
 
-use tantivy::tokenizer::{Language, Stemmer, TextAnalyzer, TokenStream};
+use tantivy::tokenizer::{Language, RawTokenizer, Stemmer, TextAnalyzer, TokenStream};
 
 /// Builds the tantivy analyzer for one chain.
 pub fn analyzer(chain: Chain) -> TextAnalyzer {
@@ -50,6 +50,46 @@ pub fn with_analyzer<T>(chain: Chain, f: impl FnOnce(&mut TextAnalyzer) -> T) ->
             }
         };
         f(&mut analyzers[i].1)
+    })
+}
+
+thread_local! {
+    /// The folded chain without its stemmer, and the stemmer alone on one word.
+    static UNSTEMMED: std::cell::RefCell<(TextAnalyzer, TextAnalyzer)> = std::cell::RefCell::new((
+        TextAnalyzer::from(VietTokenizer::new(Chain::Folded)),
+        TextAnalyzer::builder(RawTokenizer::default())
+            .filter(Stemmer::new(Language::English))
+            .build(),
+    ));
+}
+
+/// Calls `f` with each token of `text` in the folded chain, but with only those tokens stemmed
+/// whose first character `stem_if` accepts (the others keep their unstemmed folded text).
+///
+/// English stemming only ever changes a word's ending, so a caller looking for some stems can
+/// skip stemming every word that does not start as one of them: most of a text's words.
+pub fn folded_tokens_stemmed_if(
+    text: &str,
+    stem_if: impl Fn(char) -> bool,
+    mut f: impl FnMut(&tantivy::tokenizer::Token),
+) {
+    UNSTEMMED.with(|cell| {
+        let (words, stemmer) = &mut *cell.borrow_mut();
+        let mut stream = words.token_stream(text);
+        while stream.advance() {
+            let token = stream.token_mut();
+            if token.text.chars().next().is_some_and(&stem_if) {
+                let mut stemmed = stemmer.token_stream(&token.text);
+                let stem = stemmed
+                    .advance()
+                    .then(|| std::mem::take(&mut stemmed.token_mut().text));
+                drop(stemmed);
+                if let Some(stem) = stem {
+                    token.text = stem;
+                }
+            }
+            f(token);
+        }
     })
 }
 
@@ -91,6 +131,28 @@ mod tests {
             tokens(Chain::Bigram, "Công nghệ sinh học, nuôi tôm"),
             vec!["cong_nghe", "nghe_sinh", "sinh_hoc", "nuoi_tom"]
         );
+    }
+
+    #[test]
+    fn stemming_only_words_that_start_right_finds_the_same_stems() {
+        // English stems keep the word's first letter, special cases and 'y' included.
+        let text = "Dying skies, yearly flying gently; the early news: generously \
+            re-engineered vaccines! Nuôi tôm, sấy được, Đà Lạt, COVID-19 'tis agreed";
+        let full = tokens(Chain::Folded, text);
+        let mut stems = Vec::new();
+        folded_tokens_stemmed_if(text, |_| true, |t| stems.push(t.text.clone()));
+        assert_eq!(stems, full);
+        // Looking for one stem, stemming only the words that start as it does finds it in the
+        // same places as stemming every word.
+        let at = |tokens: &[String], stem: &str| -> Vec<usize> {
+            (0..tokens.len()).filter(|&i| tokens[i] == stem).collect()
+        };
+        for stem in &full {
+            let first = stem.chars().next();
+            let mut some = Vec::new();
+            folded_tokens_stemmed_if(text, |c| Some(c) == first, |t| some.push(t.text.clone()));
+            assert_eq!(at(&some, stem), at(&full, stem), "{stem}");
+        }
     }
 
     #[test]
