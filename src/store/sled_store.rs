@@ -43,6 +43,25 @@ pub struct SledStore {
 /// costs little and leaves the memory to the index's pages.
 const CACHE_BYTES: u64 = 128 * 1024 * 1024;
 
+/// Size of sled's log segments in a new store. Opening a store reads every segment's header
+/// (thousands of small random reads with sled's 512 KiB default: 2.2 s for a cold 1.8 GB
+/// store), so fewer, larger segments open faster.
+const NEW_SEGMENT_BYTES: usize = 4 << 20;
+
+/// The segment size a store in `dir` was created with (sled refuses any other), or the one
+/// for a new store.
+fn segment_size(dir: &Path) -> usize {
+    // The file ends in a binary checksum, so it is not read as UTF-8 throughout.
+    std::fs::read(dir.join("conf"))
+        .ok()
+        .and_then(|conf| {
+            String::from_utf8_lossy(&conf)
+                .lines()
+                .find_map(|l| l.strip_prefix("segment_size:")?.trim().parse().ok())
+        })
+        .unwrap_or(NEW_SEGMENT_BYTES)
+}
+
 /// Free disk space kept back by default: room for sled to finish what it started, and for the
 /// index beside it.
 pub const DEFAULT_DISK_RESERVE: u64 = 64 * 1024 * 1024;
@@ -67,6 +86,7 @@ impl SledStore {
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         let db = sled::Config::new()
             .path(dir)
+            .segment_size(segment_size(dir))
             .cache_capacity(CACHE_BYTES)
             .mode(sled::Mode::HighThroughput)
             .open()
@@ -327,5 +347,34 @@ impl Store for SledStore {
 
     fn backup_to(&self, dir: &Path) -> Result<super::backup::BackupInfo, StoreError> {
         self.copy_to(dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_stores_use_large_segments_and_old_ones_keep_theirs() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let new = dir.path().join("new");
+        drop(SledStore::open(&new).expect("new store"));
+        assert_eq!(segment_size(&new), NEW_SEGMENT_BYTES);
+
+        // A store made with sled's default segments, as every store was before.
+        let old = dir.path().join("old");
+        let db = sled::Config::new()
+            .path(&old)
+            .segment_size(512 * 1024)
+            .open()
+            .expect("old store");
+        db.open_tree("listings")
+            .and_then(|t| t.insert(b"x", b"y"))
+            .expect("write");
+        db.flush().expect("flush");
+        drop(db);
+        assert_eq!(segment_size(&old), 512 * 1024);
+        let reopened = SledStore::open(&old).expect("an old store opens");
+        assert_eq!(reopened.count().expect("count"), 0);
     }
 }
