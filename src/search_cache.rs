@@ -4,7 +4,9 @@
 //!
 //! An answer depends only on the request and on what the index holds, and the index changes
 //! only by a commit, which starts a new generation. So an entry is exact while its generation
-//! is current, and the whole cache is dropped when a newer one is seen.
+//! is current, and the whole cache is dropped when a newer one is seen. Semantic neighbours
+//! also depend on the vectors, which change apart from the index: the caller puts their state
+//! in the key.
 
 use std::sync::Mutex;
 

@@ -55,18 +55,14 @@ async fn search(
         }
     }
     let semantic = semantic.filter(|_| !request.text.trim().is_empty());
-    // Semantic neighbours follow the vectors, which change apart from the index generation:
-    // such answers are not kept.
-    let key = semantic.is_none().then(|| cache_key(&request));
+    let key = cache_key(&request, semantic.as_ref().map(|s| s.state()));
     let generation = state.index.generation();
-    if let Some(key) = &key {
-        let cached = state.search_cache.get(generation, key);
-        if state.search_cache.enabled() {
-            state.metrics.search_cache(cached.is_some());
-        }
-        if let Some(body) = cached {
-            return Ok(json_bytes(body));
-        }
+    let cached = state.search_cache.get(generation, &key);
+    if state.search_cache.enabled() {
+        state.metrics.search_cache(cached.is_some());
+    }
+    if let Some(body) = cached {
+        return Ok(json_bytes(body));
     }
     let _turn = state
         .cpu
@@ -75,29 +71,29 @@ async fn search(
         .await
         .map_err(|_| ApiError::Unavailable("the server is shutting down".into()))?;
     let index = state.index.clone();
-    let response = tokio::task::spawn_blocking(move || {
-        if let Some(semantic) = semantic {
-            semantic.add_to_search(&mut request);
-        }
-        run(&index, &request)
+    let (response, complete) = tokio::task::spawn_blocking(move || {
+        // An answer without the neighbours it should have (embedder down) is not kept.
+        let complete = semantic.is_none_or(|s| s.add_to_search(&mut request));
+        run(&index, &request).map(|r| (r, complete))
     })
     .await??;
     let body = Bytes::from(
         serde_json::to_vec(&response)
             .map_err(|e| ApiError::Internal(format!("serializing a search answer: {e}")))?,
     );
-    if let Some(key) = key {
+    if complete {
         state.search_cache.put(generation, key, body.clone());
     }
     Ok(json_bytes(body))
 }
 
 /// What a search's answer depends on, besides the index: the checked request's text, filters
-/// and page (weights and facets are the same for every request of a process).
-fn cache_key(request: &SearchRequest) -> String {
+/// and page (weights and facets are the same for every request of a process), and the state
+/// of the vectors when semantic neighbours are fused in.
+fn cache_key(request: &SearchRequest, semantic: Option<(u64, u64)>) -> String {
     format!(
-        "{:?}|{:?}|{:?}|{}|{}",
-        request.text, request.filters, request.trl_min, request.offset, request.limit
+        "{:?}|{:?}|{:?}|{}|{}|{:?}",
+        request.text, request.filters, request.trl_min, request.offset, request.limit, semantic
     )
 }
 

@@ -195,13 +195,21 @@ impl Semantic {
     }
 
     /// Adds the query's semantic neighbours to a search (nothing when the text is empty or
-    /// the embedder fails).
-    pub fn add_to_search(&self, request: &mut SearchRequest) {
+    /// the embedder fails); false when the query could not be embedded.
+    pub fn add_to_search(&self, request: &mut SearchRequest) -> bool {
         let Some(v) = self.query_vector(&request.text) else {
-            return;
+            return false;
         };
         request.semantic = self.nearest(&v, request.fusion.depth, &search_filter(request));
         request.fusion.semantic *= self.coverage();
+        true
+    }
+
+    /// What the semantic part of an answer depends on besides the query: the vectors (by
+    /// their count of changes) and how many listings still wait for one.
+    pub fn state(&self) -> (u64, u64) {
+        let changes = self.vectors.read().map_or(u64::MAX, |set| set.changes());
+        (changes, self.pending.load(Ordering::Relaxed))
     }
 
     /// Adds semantic neighbours to a match: of the stored listing's own vector when

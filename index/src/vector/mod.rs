@@ -54,6 +54,8 @@ pub struct VectorSet {
     slot: HashMap<String, usize>,
     approximate_from: usize,
     candidates_per_result: usize,
+    /// Changes made so far: equal counts, equal sets.
+    changes: u64,
 }
 
 impl VectorSet {
@@ -69,7 +71,13 @@ impl VectorSet {
             slot: HashMap::new(),
             approximate_from: APPROXIMATE_FROM,
             candidates_per_result: CANDIDATES_PER_RESULT,
+            changes: 0,
         }
+    }
+
+    /// How many changes the set has had: answers computed on it hold while this stays the same.
+    pub fn changes(&self) -> u64 {
+        self.changes
     }
 
     /// Changes from which size the search is approximate and how many candidates per neighbour
@@ -77,6 +85,7 @@ impl VectorSet {
     pub fn set_approximate(&mut self, from: usize, candidates_per_result: usize) {
         self.approximate_from = from;
         self.candidates_per_result = candidates_per_result.max(1);
+        self.changes += 1;
     }
 
     /// True when [`VectorSet::nearest`] scans sketches first at the set's present size.
@@ -115,6 +124,7 @@ impl VectorSet {
         if vector.data.len() != self.dim {
             return;
         }
+        self.changes += 1;
         let at = match self.slot.get(id) {
             Some(&at) => at,
             None => {
@@ -140,6 +150,7 @@ impl VectorSet {
         let Some(at) = self.slot.remove(id) else {
             return;
         };
+        self.changes += 1;
         // The last vector moves into the hole, so storage stays dense.
         let last = self.ids.len() - 1;
         if at != last {
