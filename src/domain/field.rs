@@ -1,5 +1,6 @@
 //! OECD Fields of Science 2007, which Vietnam's research-field classification follows.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
@@ -57,11 +58,25 @@ pub fn fields() -> &'static [FieldOfScience] {
 
 /// Reads a field of science from its code ("2.2") or its English or Vietnamese label.
 pub fn resolve_field(input: &str) -> Option<&'static FieldOfScience> {
+    // Every listing of an import names its field: the labels are folded once, not per call.
+    static BY_NAME: OnceLock<HashMap<String, &'static FieldOfScience>> = OnceLock::new();
+    let by_name = BY_NAME.get_or_init(|| {
+        let mut names = HashMap::new();
+        for f in fields() {
+            names.entry(f.code.0.clone()).or_insert(f);
+        }
+        // Codes first: a label never reads as a code, but the code wins if it ever did.
+        for f in fields() {
+            names.entry(fold_text(&f.label_en)).or_insert(f);
+            names.entry(fold_text(&f.label_vi)).or_insert(f);
+        }
+        names
+    });
     let wanted = input.trim();
-    let folded = fold_text(wanted);
-    fields().iter().find(|f| {
-        f.code.0 == wanted || fold_text(&f.label_en) == folded || fold_text(&f.label_vi) == folded
-    })
+    by_name
+        .get(wanted)
+        .or_else(|| by_name.get(&fold_text(wanted)))
+        .copied()
 }
 
 /// The entry for a code.

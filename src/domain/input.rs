@@ -59,14 +59,18 @@ const NEED: &[&str] = &[
 ];
 
 /// Every column a listing may have, in template order.
-pub fn all_columns() -> Vec<&'static str> {
-    let mut out: Vec<&str> = COMMON.to_vec();
-    for f in RESEARCH_OUTPUT.iter().chain(PATENT).chain(NEED) {
-        if !out.contains(f) {
-            out.push(f);
+pub fn all_columns() -> &'static [&'static str] {
+    // Asked for every field of every record read: built once.
+    static COLUMNS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    COLUMNS.get_or_init(|| {
+        let mut out: Vec<&str> = COMMON.to_vec();
+        for f in RESEARCH_OUTPUT.iter().chain(PATENT).chain(NEED) {
+            if !out.contains(f) {
+                out.push(f);
+            }
         }
-    }
-    out
+        out
+    })
 }
 
 /// One value as read: a cell's text, or a JSON value.
@@ -503,7 +507,8 @@ fn kind_name(kind: Kind) -> &'static str {
 
 fn nearest_column(name: &str) -> Option<&'static str> {
     all_columns()
-        .into_iter()
+        .iter()
+        .copied()
         .map(|c| (strsim::jaro_winkler(&name.to_lowercase(), c), c))
         .filter(|(s, _)| *s > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
@@ -511,9 +516,12 @@ fn nearest_column(name: &str) -> Option<&'static str> {
 }
 
 /// Compares folded words, so "Kết quả nghiên cứu" and "ket qua nghien cuu" both match.
+/// Whether `value`, folded, is one of `names`, which are written folded already (lowercase,
+/// no diacritics): they are compared as they are, not folded on every call.
 fn folded_in(value: &str, names: &[&str]) -> bool {
+    debug_assert!(names.iter().all(|n| fold_text(n) == *n), "{names:?}");
     let v = fold_text(value).replace(['-', '_'], " ");
-    names.iter().any(|n| fold_text(n) == v.trim())
+    names.contains(&v.trim())
 }
 
 fn parse_kind(s: &str) -> Result<Kind, String> {
