@@ -109,7 +109,13 @@ fn matches_in(
         }
     };
     if matching.all {
-        (0..max_doc).for_each(&mut set);
+        union.fill(u64::MAX);
+        if let Some(last) = union.last_mut() {
+            let tail = max_doc % 64;
+            if tail != 0 {
+                *last = (1u64 << tail) - 1;
+            }
+        }
         return Ok(union);
     }
     for term in &matching.terms {
