@@ -77,7 +77,7 @@ impl VietTokenizer {
 
 /// The tokens of one text, computed up front so that bigrams can look one word ahead.
 pub struct VecTokenStream<'a> {
-    tokens: &'a mut Vec<Token>,
+    tokens: &'a mut [Token],
     next: usize,
 }
 
@@ -140,28 +140,46 @@ fn words(text: &str) -> Vec<Word> {
     out
 }
 
+/// The `n`th token of `tokens`, added if missing, placed at `from..to` and `position`; `n` moves
+/// on. Returns its text, for the caller to overwrite.
+fn slot<'t>(
+    tokens: &'t mut Vec<Token>,
+    n: &mut usize,
+    from: usize,
+    to: usize,
+    position: usize,
+) -> &'t mut String {
+    if *n == tokens.len() {
+        tokens.push(Token::default());
+    }
+    let token = &mut tokens[*n];
+    *n += 1;
+    token.offset_from = from;
+    token.offset_to = to;
+    token.position = position;
+    token.position_length = 1;
+    &mut token.text
+}
+
 impl Tokenizer for VietTokenizer {
     type TokenStream<'a> = VecTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream<'a> {
-        self.tokens.clear();
         let words = words(text);
-        let mut form = String::new();
+        // The tokens of the last text are overwritten in place: their strings keep their
+        // memory, so that most tokens cost no allocation.
+        let tokens = &mut self.tokens;
+        let mut n = 0;
         match self.chain {
             Chain::Exact | Chain::Folded => {
                 for (position, w) in words.iter().enumerate() {
-                    self::form(self.chain, &text[w.from..w.to], &mut form);
-                    self.tokens.push(Token {
-                        offset_from: w.from,
-                        offset_to: w.to,
-                        position,
-                        text: form.clone(),
-                        position_length: 1,
-                    });
+                    let out = slot(tokens, &mut n, w.from, w.to, position);
+                    self::form(self.chain, &text[w.from..w.to], out);
                 }
             }
             Chain::Bigram => {
                 let mut previous = String::new();
+                let mut form = String::new();
                 for (position, pair) in words.windows(2).enumerate() {
                     let (a, b) = (&pair[0], &pair[1]);
                     if position == 0 {
@@ -169,20 +187,19 @@ impl Tokenizer for VietTokenizer {
                     }
                     self::form(Chain::Folded, &text[b.from..b.to], &mut form);
                     if b.joined_to_previous {
-                        self.tokens.push(Token {
-                            offset_from: a.from,
-                            offset_to: b.to,
-                            position,
-                            text: format!("{previous}_{form}"),
-                            position_length: 1,
-                        });
+                        let out = slot(tokens, &mut n, a.from, b.to, position);
+                        out.clear();
+                        out.push_str(&previous);
+                        out.push('_');
+                        out.push_str(&form);
                     }
                     std::mem::swap(&mut previous, &mut form);
                 }
             }
         }
+        // Tokens past `n` are kept (unused) for their memory.
         VecTokenStream {
-            tokens: &mut self.tokens,
+            tokens: &mut self.tokens[..n],
             next: 0,
         }
     }
