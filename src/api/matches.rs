@@ -29,11 +29,23 @@ struct SemanticFlag {
 /// stored listing whose vector to use, if any.
 async fn run_with(
     state: &AppState,
-    mut request: techmatch_index::MatchRequest,
+    request: techmatch_index::MatchRequest,
     semantic: bool,
     own: Option<String>,
 ) -> Result<Json<MatchResponse>, ApiError> {
     let semantic = state.semantic.clone().filter(|_| semantic);
+    // The vector first, outside the turn on the cores: it may wait for the embedder.
+    let (semantic, request, vector) = match semantic {
+        Some(s) => {
+            tokio::task::spawn_blocking(move || {
+                let vector = s.match_vector(&request, own.as_deref());
+                (Some(s), request, vector)
+            })
+            .await?
+        }
+        None => (None, request, None),
+    };
+    let mut request = request;
     let _turn = state
         .cpu
         .clone()
@@ -43,8 +55,8 @@ async fn run_with(
     let index = state.index.clone();
     Ok(Json(
         tokio::task::spawn_blocking(move || {
-            if let Some(semantic) = semantic {
-                semantic.add_to_match(&mut request, own.as_deref());
+            if let (Some(semantic), Some(vector)) = (semantic, vector) {
+                semantic.add_match_neighbours(&mut request, &vector);
             }
             run(&index, &request)
         })

@@ -64,6 +64,17 @@ async fn search(
     if let Some(body) = cached {
         return Ok(json_bytes(body));
     }
+    // The query is embedded before taking a turn on the cores: the embedder may be another
+    // machine, and waiting for it should not keep a core's turn idle.
+    let vector = match &semantic {
+        Some(s) => {
+            let (s, text) = (s.clone(), request.text.clone());
+            tokio::task::spawn_blocking(move || s.query_vector(&text)).await?
+        }
+        None => None,
+    };
+    // An answer without the neighbours it should have (embedder down) is not kept.
+    let complete = semantic.is_none() || vector.is_some();
     let _turn = state
         .cpu
         .clone()
@@ -71,10 +82,11 @@ async fn search(
         .await
         .map_err(|_| ApiError::Unavailable("the server is shutting down".into()))?;
     let index = state.index.clone();
-    let (response, complete) = tokio::task::spawn_blocking(move || {
-        // An answer without the neighbours it should have (embedder down) is not kept.
-        let complete = semantic.is_none_or(|s| s.add_to_search(&mut request));
-        run(&index, &request).map(|r| (r, complete))
+    let response = tokio::task::spawn_blocking(move || {
+        if let (Some(semantic), Some(vector)) = (semantic, vector) {
+            semantic.add_search_neighbours(&mut request, &vector);
+        }
+        run(&index, &request)
     })
     .await??;
     let body = Bytes::from(

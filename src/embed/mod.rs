@@ -200,9 +200,14 @@ impl Semantic {
         let Some(v) = self.query_vector(&request.text) else {
             return false;
         };
-        request.semantic = self.nearest(&v, request.fusion.depth, &search_filter(request));
-        request.fusion.semantic *= self.coverage();
+        self.add_search_neighbours(request, &v);
         true
+    }
+
+    /// Adds the neighbours of `vector`, the query's, to a search.
+    pub fn add_search_neighbours(&self, request: &mut SearchRequest, vector: &[f32]) {
+        request.semantic = self.nearest(vector, request.fusion.depth, &search_filter(request));
+        request.fusion.semantic *= self.coverage();
     }
 
     /// What the semantic part of an answer depends on besides the query: the vectors (by
@@ -215,12 +220,27 @@ impl Semantic {
     /// Adds semantic neighbours to a match: of the stored listing's own vector when
     /// `listing_id` has one, else of the request's text embedded as a query.
     pub fn add_to_match(&self, request: &mut MatchRequest, listing_id: Option<&str>) {
+        if let Some(v) = self.match_vector(request, listing_id) {
+            self.add_match_neighbours(request, &v);
+        }
+    }
+
+    /// The vector a match looks from: the stored listing's own, else the request's text
+    /// embedded as a query (which may wait for the embedder); `None` when neither is at hand.
+    pub fn match_vector(
+        &self,
+        request: &MatchRequest,
+        listing_id: Option<&str>,
+    ) -> Option<Vec<f32>> {
         let stored = listing_id.and_then(|id| self.vectors.read().ok()?.get(id));
-        let Some(mut v) = stored.or_else(|| self.query_vector(&request.text)) else {
-            return;
-        };
+        let mut v = stored.or_else(|| self.query_vector(&request.text))?;
         normalize(&mut v);
-        request.semantic = self.nearest(&v, request.fusion.depth, &match_filter(request));
+        Some(v)
+    }
+
+    /// Adds the neighbours of `vector` (from [`Semantic::match_vector`]) to a match.
+    pub fn add_match_neighbours(&self, request: &mut MatchRequest, vector: &[f32]) {
+        request.semantic = self.nearest(vector, request.fusion.depth, &match_filter(request));
         request.fusion.semantic *= self.coverage();
     }
 }
