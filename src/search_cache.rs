@@ -30,8 +30,8 @@ struct Inner {
 }
 
 /// Bytes an entry costs: its key and answer, and a rough bookkeeping overhead.
-fn cost(key: &str, body: &Bytes) -> usize {
-    key.len() + body.len() + 64
+fn cost(key_len: usize, body_len: usize) -> usize {
+    key_len + body_len + 64
 }
 
 impl SearchCache {
@@ -68,7 +68,7 @@ impl SearchCache {
     /// Keeps `body` as the answer to `key` on `generation` (the generation read before the
     /// search ran: the search saw that one or a newer one, so the answer is never older).
     pub fn put(&self, generation: u64, key: String, body: Bytes) {
-        let size = cost(&key, &body);
+        let size = cost(key.len(), body.len());
         // One answer may not push out a sixteenth of the cache or more.
         if size > self.budget / 16 {
             return;
@@ -78,13 +78,14 @@ impl SearchCache {
         if inner.generation != generation {
             return;
         }
-        if let Some(old) = inner.entries.put(key.clone(), body) {
-            inner.bytes -= cost(&key, &old);
+        let key_len = key.len();
+        if let Some(old) = inner.entries.put(key, body) {
+            inner.bytes -= cost(key_len, old.len());
         }
         inner.bytes += size;
         while inner.bytes > self.budget {
             match inner.entries.pop_lru() {
-                Some((k, b)) => inner.bytes -= cost(&k, &b),
+                Some((k, b)) => inner.bytes -= cost(k.len(), b.len()),
                 None => break,
             }
         }

@@ -3,7 +3,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use crate::common::{TestApp, TOKEN};
+use crate::common::{seq_of, TestApp, TOKEN};
 
 fn need() -> serde_json::Value {
     json!({
@@ -80,11 +80,7 @@ async fn a_listing_is_created_read_replaced_and_deleted() {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(replaced["created_at"], admin_view["created_at"]);
-    let put_seq: u64 = headers["x-techmatch-seq"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let put_seq = seq_of(&headers);
     assert!(put_seq > seq);
     let found = app.search_after(put_seq, "?q=he+thong+xu+ly").await;
     assert_eq!(
@@ -96,11 +92,7 @@ async fn a_listing_is_created_read_replaced_and_deleted() {
         .send(Method::DELETE, "/api/v1/listings/nd-1", Some(TOKEN), None)
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let del_seq: u64 = headers["x-techmatch-seq"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let del_seq = seq_of(&headers);
     let after = app.search_after(del_seq, "?q=nuoc+thai").await;
     assert_eq!(after["total"], 0);
     let (status, _) = app.get("/api/v1/listings/nd-1").await;

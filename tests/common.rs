@@ -185,11 +185,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
-        headers["x-techmatch-seq"]
-            .to_str()
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .expect("sequence header")
+        seq_of(&headers)
     }
 
     /// Searches, waiting until the index holds the write with sequence `seq`.
@@ -201,6 +197,15 @@ impl TestApp {
         assert_eq!(status, StatusCode::OK, "{body}");
         body
     }
+}
+
+/// The change sequence a write answered with (`x-techmatch-seq`).
+pub fn seq_of(headers: &axum::http::HeaderMap) -> u64 {
+    headers["x-techmatch-seq"]
+        .to_str()
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .expect("sequence header")
 }
 
 /// Percent-encodes a query value.

@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::common::{enc, hit_ids, TestApp};
+use crate::common::{enc, hit_ids, seq_of, TestApp};
 
 fn listing(id: &str, kind: &str, title: &str, description: &str) -> Value {
     json!({"id": id, "kind": kind, "title": title, "description": description})
@@ -267,16 +267,14 @@ async fn a_repeated_search_is_answered_again_after_every_change_to_the_index() {
             .and_then(|n| n.parse::<u64>().ok())
             .unwrap_or(0)
     };
-    let seq = world(
-        &app,
-        vec![listing(
+    let seq = app
+        .post_listing(listing(
             "a",
             "research_output",
             "Màng phủ chitosan",
             "Bảo quản vải",
-        )],
-    )
-    .await;
+        ))
+        .await;
     let first = app.search_after(seq, "?q=chitosan").await;
     assert_eq!(hit_ids(&first), vec!["a"]);
     // The same search again is the same answer, and the cache gave it.
@@ -286,16 +284,14 @@ async fn a_repeated_search_is_answered_again_after_every_change_to_the_index() {
     let (_, after) = app.get("/metrics").await;
     assert_eq!(cache_hits(&after), cache_hits(&before) + 1, "{after}");
     // A new listing, then a deletion: each is in the next answer to the same search.
-    let seq = world(
-        &app,
-        vec![listing(
+    let seq = app
+        .post_listing(listing(
             "b",
             "patent",
             "Chitosan từ vỏ tôm",
             "Chiết xuất chitosan",
-        )],
-    )
-    .await;
+        ))
+        .await;
     let answer = app.search_after(seq, "?q=chitosan").await;
     let mut ids = hit_ids(&answer);
     ids.sort();
@@ -310,11 +306,7 @@ async fn a_repeated_search_is_answered_again_after_every_change_to_the_index() {
         )
         .await;
     assert!(status.is_success(), "{status}");
-    let seq: u64 = headers["x-techmatch-seq"]
-        .to_str()
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .expect("sequence header");
+    let seq = seq_of(&headers);
     let answer = app.search_after(seq, "?q=chitosan").await;
     assert_eq!(hit_ids(&answer), vec!["b"]);
     assert_eq!(answer["total"], 1);

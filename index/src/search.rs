@@ -19,7 +19,7 @@ use crate::index::SearchIndex;
 use crate::query::QueryTerms;
 use crate::ranking::Weights;
 use crate::snippet::snippet;
-use crate::topk::top_docs;
+use crate::topk::{top_docs, Kept};
 
 /// Shortest word (in characters) that may be a typo of a longer one; shorter words have too
 /// many neighbours one edit away.
@@ -101,11 +101,7 @@ impl SearchIndex {
             other: typos.as_ref().map(|t| t.box_clone()),
             query: with_typos(self.text_query(&matching_set, &request.weights), &typos),
         };
-        let filter = self.filter_query(request);
-        let kept = self.filter_cache.resolve(
-            &searcher,
-            filter.as_ref().map(|(k, q)| (k.as_str(), q.as_ref())),
-        )?;
+        let kept = self.kept(&searcher, request)?;
         let hybrid = !request.semantic.is_empty() && !request.text.trim().is_empty();
         let depth = if hybrid {
             (request.offset + request.limit).max(request.fusion.depth)
@@ -259,6 +255,19 @@ impl SearchIndex {
             }
         }
         Ok((!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>))
+    }
+
+    /// The documents `request`'s filters keep in each segment of `searcher`, from the cache.
+    pub(crate) fn kept(
+        &self,
+        searcher: &tantivy::Searcher,
+        request: &SearchRequest,
+    ) -> Result<Kept, IndexError> {
+        let filter = self.filter_query(request);
+        self.filter_cache.resolve(
+            searcher,
+            filter.as_ref().map(|(k, q)| (k.as_str(), q.as_ref())),
+        )
     }
 
     /// The request's filters as one query, named for the filter cache; `None` when it has none.

@@ -5,6 +5,8 @@
 //! filtered (by status at least), so a filtered query would score every matching document. Here
 //! the scoring query runs alone, pruned, and the filter is a bitset per segment that the
 //! callback checks; bitsets are remembered per segment, which never changes once written.
+//! (tantivy also stops pruning in a segment that lacks any one of the terms, which most
+//! queries' bigrams are: there the OR is scored in full, still without the filter in it.)
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};

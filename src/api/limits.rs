@@ -162,3 +162,15 @@ pub async fn apply(
         .into_response(),
     }
 }
+
+/// Waits for a turn on the cores (`AppState::cpu`) for one search or match, in arrival order.
+pub(super) async fn cpu_turn(
+    state: &crate::server::AppState,
+) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+    state
+        .cpu
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| ApiError::Unavailable("the server is shutting down".into()))
+}

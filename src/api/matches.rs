@@ -8,6 +8,7 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::json::JsonObject;
 use super::json::Query;
+use super::limits::cpu_turn;
 use crate::domain::{Kind, Status};
 use crate::matching::{for_listing, run, AdHocNeed, MatchParams, MatchResponse};
 use crate::server::AppState;
@@ -35,7 +36,7 @@ async fn run_with(
 ) -> Result<Json<MatchResponse>, ApiError> {
     let semantic = state.semantic.clone().filter(|_| semantic);
     // The vector first, outside the turn on the cores: it may wait for the embedder.
-    let (semantic, request, vector) = match semantic {
+    let (semantic, mut request, vector) = match semantic {
         Some(s) => {
             tokio::task::spawn_blocking(move || {
                 let vector = s.match_vector(&request, own.as_deref());
@@ -45,13 +46,7 @@ async fn run_with(
         }
         None => (None, request, None),
     };
-    let mut request = request;
-    let _turn = state
-        .cpu
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|_| ApiError::Unavailable("the server is shutting down".into()))?;
+    let _turn = cpu_turn(state).await?;
     let index = state.index.clone();
     Ok(Json(
         tokio::task::spawn_blocking(move || {

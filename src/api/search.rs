@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::json::Query;
+use super::limits::cpu_turn;
 use crate::search::{run, SearchParams};
 use crate::server::AppState;
 use techmatch_index::SearchRequest;
@@ -75,12 +76,7 @@ async fn search(
     };
     // An answer without the neighbours it should have (embedder down) is not kept.
     let complete = semantic.is_none() || vector.is_some();
-    let _turn = state
-        .cpu
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|_| ApiError::Unavailable("the server is shutting down".into()))?;
+    let _turn = cpu_turn(&state).await?;
     let index = state.index.clone();
     let response = tokio::task::spawn_blocking(move || {
         if let (Some(semantic), Some(vector)) = (semantic, vector) {

@@ -515,9 +515,8 @@ fn nearest_column(name: &str) -> Option<&'static str> {
         .map(|(_, c)| c)
 }
 
-/// Compares folded words, so "Kết quả nghiên cứu" and "ket qua nghien cuu" both match.
-/// Whether `value`, folded, is one of `names`, which are written folded already (lowercase,
-/// no diacritics): they are compared as they are, not folded on every call.
+/// Whether `value`, folded, is one of `names`, so "Kết quả nghiên cứu" and "ket qua nghien cuu"
+/// both match; `names` are written folded already and compared as they are.
 fn folded_in(value: &str, names: &[&str]) -> bool {
     debug_assert!(names.iter().all(|n| fold_text(n) == *n), "{names:?}");
     let v = fold_text(value).replace(['-', '_'], " ");

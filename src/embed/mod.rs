@@ -195,13 +195,11 @@ impl Semantic {
     }
 
     /// Adds the query's semantic neighbours to a search (nothing when the text is empty or
-    /// the embedder fails); false when the query could not be embedded.
-    pub fn add_to_search(&self, request: &mut SearchRequest) -> bool {
-        let Some(v) = self.query_vector(&request.text) else {
-            return false;
-        };
-        self.add_search_neighbours(request, &v);
-        true
+    /// the embedder fails).
+    pub fn add_to_search(&self, request: &mut SearchRequest) {
+        if let Some(v) = self.query_vector(&request.text) {
+            self.add_search_neighbours(request, &v);
+        }
     }
 
     /// Adds the neighbours of `vector`, the query's, to a search.

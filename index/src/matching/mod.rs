@@ -146,11 +146,7 @@ impl SearchIndex {
             filters,
             ..SearchRequest::default()
         };
-        let filter = self.filter_query(&filtered);
-        let kept = self.filter_cache.resolve(
-            &searcher,
-            filter.as_ref().map(|(k, q)| (k.as_str(), q.as_ref())),
-        )?;
+        let kept = self.kept(&searcher, &filtered)?;
         let exclude = match &request.exclude_id {
             Some(id) => self.address_of(&searcher, id)?,
             None => None,
