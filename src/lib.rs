@@ -9,6 +9,8 @@
 //! - [`import`], [`demo`]: reading JSONL, CSV and XLSX files into listings.
 //! - [`indexer`]: keeps the search index (crate `techmatch-index`) following the store;
 //!   [`embed`]: sentence vectors, following the store the same way, for semantic matching.
+//! - [`app`]: the application's use cases (sign-up, password reset, the mail outbox), called by
+//!   the API, the pages and the command line alike; [`mail`]: delivery of the outbox by SMTP.
 //! - [`accounts`], [`report`]: sign-in and API tokens; province and national reports.
 //! - [`store`]: the source of truth (sled) behind the [`store::Store`] trait (listings),
 //!   [`store::AccountStore`] and [`store::DealStore`].
@@ -19,6 +21,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod app;
 pub mod bench;
 pub mod cli;
 pub mod cluster_bench;
@@ -29,6 +32,7 @@ pub mod domain;
 pub mod embed;
 pub mod import;
 pub mod indexer;
+pub mod mail;
 pub mod matching;
 pub mod metrics;
 pub mod pg;

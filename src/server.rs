@@ -10,14 +10,18 @@ use techmatch_index::SearchIndex;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify, Semaphore};
 
+use crate::app::{Links, Outbox};
 use crate::embed::store::VectorStore;
 use crate::embed::{Semantic, SharedSemantic};
 use crate::indexer;
+use crate::mail::{DeliveryConfig, Smtp};
 use crate::search_cache::SearchCache;
 use crate::store::{AccountStore, DealStore, Store, Stores};
 
 /// Longest a search waits for the index to reach a requested sequence.
 pub const MIN_SEQ_WAIT: Duration = Duration::from_secs(5);
+/// Where links in mail point when `serve` is not told (`--public-url`).
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 /// How long a failed sign-in waits before answering: slows guessing, costs a person nothing.
 pub const SIGN_IN_DELAY: Duration = Duration::from_millis(250);
 
@@ -52,6 +56,8 @@ pub struct AppState {
     /// Searches and matches running at once, one per core: more would only share the cores,
     /// each taking longer, while the rest wait their turn in order.
     pub cpu: Arc<Semaphore>,
+    /// Mail waiting to be sent, and the links it carries back here.
+    pub outbox: Outbox,
 }
 
 impl AppState {
@@ -96,7 +102,24 @@ impl AppState {
             cpu: Arc::new(Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
+            outbox: Outbox::new(stores.mail, Links::new(DEFAULT_PUBLIC_URL)),
         }
+    }
+
+    /// Links in mail point to `public_url` (the address people reach the service at).
+    pub fn set_public_url(&mut self, public_url: &str) {
+        self.outbox = Outbox::new(self.outbox.store().clone(), Links::new(public_url));
+    }
+
+    /// Starts the task that sends the outbox's mail through `smtp`; without it, mail stays in
+    /// the outbox (administrators see it at `/admin/outbox`).
+    pub fn start_mail(&self, smtp: Smtp, config: DeliveryConfig) {
+        tokio::spawn(crate::mail::deliver(
+            self.outbox.store().clone(),
+            smtp,
+            self.outbox.bell(),
+            config,
+        ));
     }
 
     /// Turns semantic matching on and starts the task that keeps the vectors following the

@@ -86,25 +86,7 @@ fn user_add_reads_the_password_from_stdin_and_the_user_signs_in() {
     let (status, _) = sign_in(&server, "moigioi@cantho.gov.vn", "một mật khẩu khác");
     assert_eq!(status, 201);
 
-    // Changing accounts needs the data directory, which the server holds.
-    let out = cli_with_stdin(
-        &ws,
-        &[
-            "user",
-            "reset-password",
-            "admin@sokhcn.gov.vn",
-            "--password-stdin",
-        ],
-        "mật khẩu mới đủ dài\n",
-    );
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("is in use by another techmatch process"),
-        "{}",
-        stderr(&out)
-    );
-    drop(server);
-
+    // The server holds the data directory: the commands go through it, as its administrator.
     let out = cli_with_stdin(
         &ws,
         &[
@@ -120,12 +102,51 @@ fn user_add_reads_the_password_from_stdin_and_the_user_signs_in() {
         stdout(&out).trim(),
         "password of admin@sokhcn.gov.vn reset; 1 API token(s) revoked"
     );
-    let server = Server::start(&ws, &[]);
     assert_eq!(sign_in(&server, "admin@sokhcn.gov.vn", PASSWORD).0, 401);
     assert_eq!(
         sign_in(&server, "admin@sokhcn.gov.vn", "mật khẩu mới đủ dài").0,
         201
     );
+    let out = cli_with_stdin(
+        &ws,
+        &[
+            "user",
+            "add",
+            "vien@vienlua.vn",
+            "--role",
+            "institute",
+            "--org",
+            "Viện Lúa",
+            "--password-stdin",
+        ],
+        "mật khẩu của viện lúa\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).trim(),
+        "added institute vien@vienlua.vn, organisation \"Viện Lúa\""
+    );
+    assert_eq!(
+        sign_in(&server, "vien@vienlua.vn", "mật khẩu của viện lúa").0,
+        201
+    );
+    // The server's own checks answer, with its message.
+    let out = cli_with_stdin(
+        &ws,
+        &[
+            "user",
+            "add",
+            "vien@vienlua.vn",
+            "--role",
+            "institute",
+            "--org",
+            "Viện Lúa",
+            "--password-stdin",
+        ],
+        "mật khẩu của viện lúa\n",
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
     let (status, _) = server.request("GET", "/api/v1/reports/national", Some(token), None);
     assert_eq!(status, 401, "the old token was revoked");
 }

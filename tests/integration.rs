@@ -20,6 +20,7 @@ mod disk_full;
 mod failover;
 mod fuzz_replay;
 mod import;
+mod mail;
 mod matching;
 mod metrics;
 mod nasty;

@@ -104,6 +104,15 @@ fn table() -> Vec<Row> {
         row(M::POST, "/api/v1/tokens", "/api/v1/tokens", Some(sign_in),                         [201, 201, 201, 201, 201, 201, 401]),
         row(M::DELETE, "/api/v1/tokens/{id}", "/api/v1/tokens/{token}", None,                   [204, 204, 403, 403, 204, 401, 401]),
         row(M::DELETE, "/api/v1/tokens/{id}", "/api/v1/tokens/tk-nothing", None,                [404, 404, 404, 404, 404, 401, 401]),
+        // Joining: anyone signs up or asks for a reset link (a wrong token is still refused);
+        // a link's secret is needed to set a password.
+        row(M::POST, "/api/v1/signup", "/api/v1/signup", Some(json!({"email": "moi@congty.vn", "password": PASSWORD, "name": "Mới"})), [201, 201, 201, 201, 201, 201, 401]),
+        row(M::POST, "/api/v1/password-resets", "/api/v1/password-resets", Some(json!({"email": "minh@mekong.vn"})), [202, 202, 202, 202, 202, 202, 401]),
+        row(M::POST, "/api/v1/password-resets/{secret}", "/api/v1/password-resets/00ff", Some(json!({"password": "một mật khẩu đủ dài"})), [404, 404, 404, 404, 404, 404, 401]),
+        // Users and the outbox are for administrators.
+        row(M::POST, "/api/v1/users", "/api/v1/users", Some(json!({"email": "x@y.vn", "role": "king", "password": "một mật khẩu đủ dài"})), [400, 400, 403, 403, 403, 401, 401]),
+        row(M::POST, "/api/v1/users/password", "/api/v1/users/password", Some(json!({"email": "nobody@y.vn", "password": "một mật khẩu đủ dài"})), [404, 404, 403, 403, 403, 401, 401]),
+        row(M::GET, "/api/v1/admin/outbox", "/api/v1/admin/outbox", None,                       [200, 200, 403, 403, 403, 401, 401]),
         // History is append-only: no method changes or removes it.
         row(M::DELETE, "-", "/api/v1/deals/{deal}/history", None,                               [405; 7]),
         row(M::PUT, "-", "/api/v1/deals/{deal}/history", Some(json!({"events": []})),           [405; 7]),

@@ -13,9 +13,10 @@ use serde_json::json;
 
 use techmatch::domain::account::{ApiToken, Role, Session, User};
 use techmatch::domain::deal::{Deal, DealEvent, EventKind, Stage};
+use techmatch::domain::mail::{Mail, Purpose, Ticket};
 use techmatch::domain::Listing;
 use techmatch::pg::TempCluster;
-use techmatch::store::{Backend, ChangeOp, PgStore, SledStore, StoreError};
+use techmatch::store::{Backend, ChangeOp, MailStore, PgStore, SledStore, StoreError};
 
 use crate::common::postgres_installed;
 
@@ -42,6 +43,8 @@ fn user(id: &str, email: &str) -> User {
         org: None,
         password_hash: "not-a-real-hash".into(),
         created_at: Utc::now(),
+        name: None,
+        confirmed: true,
     }
 }
 
@@ -352,6 +355,84 @@ fn store_accounts_tokens_sessions_shared() {
         "store_accounts_shared",
         accounts_tokens_and_sessions_are_shared,
     );
+}
+
+/// Mail queued through one handle is claimed once across both: a claim keeps the other node
+/// away until it lapses, sent mail is never claimed again, and a ticket is taken once.
+fn the_outbox_hands_each_mail_to_one_sender(a: &Handle, b: &Handle) {
+    let now = Utc::now();
+    for (i, to) in ["a@x.vn", "b@x.vn", "c@x.vn"].iter().enumerate() {
+        let mut mail = Mail::new(format!("m-{i}"), to, "subject", "body".into(), now);
+        if i == 2 {
+            mail.next_attempt_at = now + chrono::Duration::hours(1);
+        }
+        a.enqueue(&mail).unwrap();
+    }
+    let lease = now + chrono::Duration::minutes(10);
+    let first = b.claim_due(now, lease, 1).unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].id, "m-0", "oldest first");
+    let rest = a.claim_due(now, lease, 10).unwrap();
+    let ids: Vec<&str> = rest.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["m-1"], "claimed and not yet due mail are left out");
+    assert!(b.claim_due(now, lease, 10).unwrap().is_empty());
+
+    let mut sent = first[0].clone();
+    sent.attempts = 1;
+    sent.sent_at = Some(now);
+    a.update_mail(&sent).unwrap();
+    let mut failed = rest[0].clone();
+    failed.attempts = 1;
+    failed.last_error = Some("refused".into());
+    failed.next_attempt_at = now;
+    b.update_mail(&failed).unwrap();
+    // After the claims lapse only the failed one comes back.
+    let later = now + chrono::Duration::minutes(11);
+    let again = a
+        .claim_due(later, later + chrono::Duration::minutes(10), 10)
+        .unwrap();
+    let ids: Vec<&str> = again.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["m-1"]);
+    assert_eq!(again[0].last_error.as_deref(), Some("refused"));
+    let late = now + chrono::Duration::hours(2);
+    let due = b.claim_due(late, late, 10).unwrap();
+    assert!(due.iter().any(|m| m.id == "m-2") && !due.iter().any(|m| m.id == "m-0"));
+
+    let recent: Vec<String> = b
+        .recent_mail(2)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(recent, ["m-2", "m-1"], "newest first");
+    assert!(a.mail("m-0").unwrap().unwrap().sent_at.is_some());
+    assert!(b.mail("m-9").unwrap().is_none());
+
+    let ticket = Ticket {
+        hash: "secret-hash".into(),
+        purpose: Purpose::ConfirmEmail,
+        user_id: "u1".into(),
+        email: "a@x.vn".into(),
+        expires_at: now + chrono::Duration::hours(1),
+    };
+    a.add_ticket(&ticket).unwrap();
+    let (ta, tb) = std::thread::scope(|s| {
+        let ta = s.spawn(|| a.take_ticket("secret-hash").unwrap());
+        let tb = s.spawn(|| b.take_ticket("secret-hash").unwrap());
+        (ta.join().unwrap(), tb.join().unwrap())
+    });
+    assert_eq!(
+        usize::from(ta.is_some()) + usize::from(tb.is_some()),
+        1,
+        "a ticket is taken once"
+    );
+    assert_eq!(ta.or(tb).unwrap().purpose, Purpose::ConfirmEmail);
+    assert!(a.take_ticket("secret-hash").unwrap().is_none());
+}
+
+#[test]
+fn store_outbox_hands_each_mail_to_one_sender() {
+    on_both("store_outbox", the_outbox_hands_each_mail_to_one_sender);
 }
 
 /// A deal moved by four threads on two handles at once: every move is applied, and the

@@ -26,6 +26,9 @@ pub enum SignInError {
     /// Unknown e-mail or wrong password (deliberately the same answer).
     #[error("wrong e-mail or password")]
     WrongCredentials,
+    /// The password is right, but the e-mail address is not confirmed yet.
+    #[error("the e-mail address is not confirmed yet: open the link in the mail we sent")]
+    Unconfirmed,
     /// Too many failures; sign-in is refused until then.
     #[error("too many failed sign-ins; try again after {until}")]
     Locked {
@@ -57,7 +60,8 @@ pub fn address_counter(address: Option<IpAddr>) -> String {
 ///
 /// # Errors
 /// [`SignInError::Locked`] while either counter is over the limit (the password is then not
-/// checked), [`SignInError::WrongCredentials`] after counting a failure.
+/// checked), [`SignInError::WrongCredentials`] after counting a failure,
+/// [`SignInError::Unconfirmed`] for a right password on an account not confirmed yet.
 pub fn sign_in(
     store: &dyn AccountStore,
     email: &str,
@@ -114,6 +118,9 @@ pub fn check_credentials(
         return Err(SignInError::WrongCredentials);
     };
     store.clear_failures(&counters[0])?;
+    if !user.confirmed {
+        return Err(SignInError::Unconfirmed);
+    }
     Ok(user)
 }
 

@@ -85,6 +85,12 @@ impl NewUser<'_> {
                     "a broker works for a province, not an organisation; leave out --org",
                 ))
             }
+            Role::Newcomer if org.is_some() => {
+                return Err(bad(
+                    "org",
+                    "a newcomer belongs to no organisation yet; leave out --org",
+                ))
+            }
             Role::Institute | Role::Enterprise if org.is_none() => {
                 return Err(bad(
                     "org",
@@ -101,6 +107,8 @@ impl NewUser<'_> {
             org: org.map(str::to_string),
             password_hash: hash_password(self.password)?,
             created_at: now,
+            name: None,
+            confirmed: true,
         })
     }
 }

@@ -6,6 +6,7 @@ use axum::Json;
 use serde_json::json;
 
 use crate::accounts::SignInError;
+use crate::app::AppError;
 use crate::domain::deal::StageError;
 use crate::domain::FieldError;
 use crate::store::StoreError;
@@ -165,6 +166,7 @@ impl From<SignInError> for ApiError {
                 ),
                 retry_after_secs: (until - chrono::Utc::now()).num_seconds().max(1) as u64,
             },
+            SignInError::Unconfirmed => ApiError::Forbidden(e.to_string()),
             SignInError::Credentials(e) => ApiError::Internal(e.to_string()),
             SignInError::Store(e) => e.into(),
         }
@@ -189,5 +191,16 @@ impl From<techmatch_index::IndexError> for ApiError {
 impl From<tokio::task::JoinError> for ApiError {
     fn from(e: tokio::task::JoinError) -> Self {
         ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Invalid(field) => ApiError::Invalid(field),
+            AppError::InvalidLink => ApiError::NotFound("link".into()),
+            AppError::Credentials(e) => ApiError::Internal(e.to_string()),
+            AppError::Store(e) => e.into(),
+        }
     }
 }

@@ -13,10 +13,13 @@ mod limits;
 pub(crate) mod listings;
 mod matches;
 mod meta;
+mod outbox;
 pub(crate) mod reports;
 mod rights;
 mod search;
+mod signup;
 mod tokens;
+mod users;
 
 pub use auth::{Caller, ClientAddr};
 pub use error::ApiError;
@@ -54,7 +57,10 @@ pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
         .merge(leads::router())
         .merge(deals::router())
         .merge(reports::router())
-        .merge(backup::router());
+        .merge(backup::router())
+        .merge(signup::router())
+        .merge(users::router())
+        .merge(outbox::router());
     Router::new()
         .nest("/api/v1", api)
         .merge(meta::root_router())

@@ -8,6 +8,7 @@ mod eval;
 mod eval_postgres;
 mod export;
 mod import;
+mod mail_args;
 mod match_cmd;
 mod progress;
 mod reindex;

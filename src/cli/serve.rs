@@ -44,6 +44,8 @@ pub struct Args {
     search_cache_mib: usize,
     #[command(flatten)]
     embedder: super::embedder::EmbedderArgs,
+    #[command(flatten)]
+    mail: super::mail_args::MailArgs,
 }
 
 pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
@@ -135,6 +137,7 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
         if let Some((semantic, vectors)) = semantic {
             state.start_semantic(semantic, vectors);
         }
+        args.mail.apply(&mut state, local)?;
         tracing::info!("techmatch listening on http://{local}");
         // `techmatch backup` finds the server holding this data dir here.
         let addr_file = data_path.join("server.addr");

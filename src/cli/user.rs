@@ -1,5 +1,5 @@
 //! `techmatch user add` and `techmatch user reset-password`: accounts, managed by administrators
-//! on the server's machine (the first admin is made this way). Passwords come on standard input
+//! on the server's machine (the first admin is made this way), also while a server runs. Passwords come on standard input
 //! only, never as arguments, which other users could read in the process list.
 
 use std::io::BufRead;
@@ -11,6 +11,7 @@ use chrono::Utc;
 use crate::accounts::{add_user, reset_password, NewUser};
 use crate::data_dir::DataDir;
 use crate::domain::account::Role;
+use crate::store::StoreError;
 
 /// Options of `user`.
 #[derive(Debug, clap::Args)]
@@ -69,7 +70,8 @@ fn password_from_stdin() -> anyhow::Result<String> {
     Ok(password)
 }
 
-/// Runs `user add` or `user reset-password`.
+/// Runs `user add` or `user reset-password`: on the store when it is free, else through the
+/// server that holds it (its address is in `<data dir>/server.addr`), as an administrator.
 pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::Add {
@@ -80,15 +82,33 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
             password_stdin: _,
         } => {
             let password = password_from_stdin()?;
-            let store = data.open_backend()?;
-            let new = NewUser {
-                email: &email,
-                role,
-                province: province.as_deref(),
-                org: org.as_deref(),
-                password: &password,
+            let user = match data.open_backend() {
+                Ok(store) => {
+                    let new = NewUser {
+                        email: &email,
+                        role,
+                        province: province.as_deref(),
+                        org: org.as_deref(),
+                        password: &password,
+                    };
+                    let user = add_user(store.as_accounts(), new, Utc::now())?;
+                    Added {
+                        email: user.email,
+                        role: user.role,
+                        province: user.province.map(|p| p.to_string()),
+                        org: user.org,
+                    }
+                }
+                Err(StoreError::Locked(_)) => {
+                    let body = serde_json::json!({
+                        "email": email, "role": role.name(), "password": password,
+                        "province": province, "org": org,
+                    });
+                    let answer = through_server(data, "/api/v1/users", &body)?;
+                    serde_json::from_value(answer).context("reading the server's answer")?
+                }
+                Err(e) => return Err(e.into()),
             };
-            let user = add_user(store.as_accounts(), new, Utc::now())?;
             let mut what = format!("added {} {}", user.role, user.email);
             if let Some(p) = &user.province {
                 what.push_str(&format!(", province {p}"));
@@ -103,13 +123,68 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
             password_stdin: _,
         } => {
             let password = password_from_stdin()?;
-            let store = data.open_backend()?;
-            let (user, revoked) = reset_password(store.as_accounts(), &email, &password)?;
-            println!(
-                "password of {} reset; {revoked} API token(s) revoked",
-                user.email
-            );
+            let (email, revoked) = match data.open_backend() {
+                Ok(store) => {
+                    let (user, revoked) = reset_password(store.as_accounts(), &email, &password)?;
+                    (user.email, revoked as u64)
+                }
+                Err(StoreError::Locked(_)) => {
+                    let body = serde_json::json!({ "email": email, "password": password });
+                    let answer = through_server(data, "/api/v1/users/password", &body)?;
+                    let email = answer["email"].as_str().unwrap_or_default().to_string();
+                    (email, answer["revoked"].as_u64().unwrap_or(0))
+                }
+                Err(e) => return Err(e.into()),
+            };
+            println!("password of {email} reset; {revoked} API token(s) revoked");
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the server's answer to a user command says of the user.
+#[derive(Debug, serde::Deserialize)]
+struct Added {
+    email: String,
+    role: Role,
+    province: Option<String>,
+    org: Option<String>,
+}
+
+/// Posts `body` to the server holding the data directory, as its administrator; the answer's
+/// JSON, or the server's own error message.
+fn through_server(
+    data: &DataDir,
+    path: &str,
+    body: &serde_json::Value,
+) -> anyhow::Result<serde_json::Value> {
+    let addr_file = data.path().join("server.addr");
+    let addr = std::fs::read_to_string(&addr_file).with_context(|| {
+        format!(
+            "the data directory is in use, but {} does not say by which server",
+            addr_file.display()
+        )
+    })?;
+    let (token, _) = data.admin_token()?;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(60)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let url = format!("http://{}{path}", addr.trim());
+    let mut response = agent
+        .post(&url)
+        .header("Content-Type", "application/json")
+        .header("Authorization", &format!("Bearer {token}"))
+        .send(body.to_string().as_bytes())
+        .with_context(|| format!("asking the server at {}", addr.trim()))?;
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string()?;
+    let answer: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("the server answered {status}"))?;
+    if !(200..300).contains(&status) {
+        let message = answer["error"]["message"].as_str().unwrap_or(&text);
+        bail!("the server refused: {message}");
+    }
+    Ok(answer)
 }

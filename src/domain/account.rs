@@ -32,11 +32,19 @@ pub enum Role {
     Institute,
     /// A member of an enterprise: posts technology needs and marks interest.
     Enterprise,
+    /// Signed up, not yet in an organisation: reads what anyone may read, nothing more.
+    Newcomer,
 }
 
 impl Role {
     /// Every role, in the order the CLI lists them.
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Broker, Role::Institute, Role::Enterprise];
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Broker,
+        Role::Institute,
+        Role::Enterprise,
+        Role::Newcomer,
+    ];
 
     /// The role's name as written on the command line and in JSON.
     pub fn name(self) -> &'static str {
@@ -45,6 +53,7 @@ impl Role {
             Role::Broker => "broker",
             Role::Institute => "institute",
             Role::Enterprise => "enterprise",
+            Role::Newcomer => "newcomer",
         }
     }
 
@@ -85,6 +94,17 @@ pub struct User {
     pub password_hash: String,
     /// When the account was created.
     pub created_at: DateTime<Utc>,
+    /// The person's name, as given at sign-up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Whether the e-mail address is confirmed. Accounts made by an administrator are;
+    /// records written before sign-up existed read as confirmed.
+    #[serde(default = "confirmed_by_default")]
+    pub confirmed: bool,
+}
+
+fn confirmed_by_default() -> bool {
+    true
 }
 
 /// A bearer API token as stored: only its SHA-256, never the token itself.

@@ -6,6 +6,7 @@ pub mod deal;
 pub mod field;
 pub mod input;
 pub mod listing;
+pub mod mail;
 pub mod province;
 
 pub use field::FieldCode;

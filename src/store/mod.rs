@@ -5,25 +5,30 @@
 //! the log by sequence number. sled is the embedded implementation; a shared PostgreSQL store
 //! for several nodes implements the same trait.
 //!
-//! Accounts ([`AccountStore`]) and the broker's desk ([`DealStore`]) have traits of their own;
-//! [`SledStore`] (embedded, one node) and [`PgStore`] (PostgreSQL, shared by several nodes)
-//! implement all three, and [`Stores`] hands them to the service.
+//! Accounts ([`AccountStore`]), the broker's desk ([`DealStore`]) and the mail outbox
+//! ([`MailStore`]) have traits of their own; [`SledStore`] (embedded, one node) and [`PgStore`]
+//! (PostgreSQL, shared by several nodes) implement all four, and [`Stores`] hands them to the
+//! service.
 
 mod accounts;
 pub mod backup;
 mod deals;
+mod mail;
 mod pg_accounts;
 mod pg_deals;
+mod pg_mail;
 mod pg_pool;
 pub mod pg_store;
 mod sled_accounts;
 mod sled_deals;
+mod sled_mail;
 mod sled_store;
 mod stores;
 mod timed;
 
 pub use accounts::{AccountStore, WriteToken};
 pub use deals::{DealDecide, DealStore};
+pub use mail::MailStore;
 pub use pg_store::PgStore;
 pub use sled_store::SledStore;
 pub use stores::Stores;
@@ -137,8 +142,8 @@ pub trait Store: Send + Sync {
     }
 }
 
-/// A backend holding listings, accounts and deals: what a data dir or a store URL opens.
-pub trait Backend: Store + AccountStore + DealStore {
+/// A backend holding listings, accounts, deals and mail: what a data dir or a store URL opens.
+pub trait Backend: Store + AccountStore + DealStore + MailStore {
     /// The listings side of it.
     fn as_store(&self) -> &dyn Store;
     /// The accounts side of it.
@@ -147,7 +152,7 @@ pub trait Backend: Store + AccountStore + DealStore {
     fn into_stores(self: std::sync::Arc<Self>) -> Stores;
 }
 
-impl<T: Store + AccountStore + DealStore + 'static> Backend for T {
+impl<T: Store + AccountStore + DealStore + MailStore + 'static> Backend for T {
     fn as_store(&self) -> &dyn Store {
         self
     }

@@ -90,6 +90,17 @@ CREATE TABLE IF NOT EXISTS deals (
     id text PRIMARY KEY,
     doc jsonb NOT NULL
 );
+CREATE TABLE IF NOT EXISTS outbox (
+    id text COLLATE "C" PRIMARY KEY,
+    pending boolean NOT NULL,
+    due timestamptz NOT NULL,
+    doc jsonb NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (due) WHERE pending;
+CREATE TABLE IF NOT EXISTS tickets (
+    hash text PRIMARY KEY,
+    doc jsonb NOT NULL
+);
 CREATE TABLE IF NOT EXISTS deal_history (
     deal_id text NOT NULL,
     n integer NOT NULL,

@@ -1,10 +1,10 @@
-//! [`Stores`]: the listing, account and deal stores the service runs on, as trait objects.
+//! [`Stores`]: the listing, account, deal and mail stores the service runs on, as trait objects.
 
 use std::sync::Arc;
 
-use super::{AccountStore, DealStore, Store};
+use super::{AccountStore, DealStore, MailStore, Store};
 
-/// The service's stores; one backend (sled now, PostgreSQL later) may be all three.
+/// The service's stores; one backend (sled or PostgreSQL) is all four.
 #[derive(Clone)]
 pub struct Stores {
     /// Listings and their change log.
@@ -13,15 +13,20 @@ pub struct Stores {
     pub accounts: Arc<dyn AccountStore>,
     /// Leads, deals and deal histories.
     pub deals: Arc<dyn DealStore>,
+    /// Mail to send and one-time tickets.
+    pub mail: Arc<dyn MailStore>,
 }
 
 impl Stores {
-    /// All three from one backend.
-    pub fn shared<S: Store + AccountStore + DealStore + 'static>(backend: Arc<S>) -> Self {
+    /// All four from one backend.
+    pub fn shared<S: Store + AccountStore + DealStore + MailStore + 'static>(
+        backend: Arc<S>,
+    ) -> Self {
         Stores {
             listings: backend.clone(),
             accounts: backend.clone(),
-            deals: backend,
+            deals: backend.clone(),
+            mail: backend,
         }
     }
 }

@@ -106,6 +106,9 @@ pub fn page(visitor: &Visitor, title: &str, body: Markup) -> Markup {
             @if matches!(role, Some(Role::Broker | Role::Admin)) {
                 a href="/desk" { (l.t("Bàn môi giới", "Broker desk")) }
             }
+            @if role == Some(Role::Admin) {
+                a href="/admin/outbox" { (l.t("Thư đi", "Outbox")) }
+            }
             @if let Some(user) = visitor.caller.user() {
                 span.meta style="color:#cfe0f2" { (user.email) }
                 form method="post" action="/signout" {
@@ -114,6 +117,7 @@ pub fn page(visitor: &Visitor, title: &str, body: Markup) -> Markup {
                 }
             } @else {
                 a href="/signin" { (l.t("Đăng nhập", "Sign in")) }
+                a href="/signup" { (l.t("Đăng ký", "Sign up")) }
             }
             a href=(switch_link(&visitor.here, l.other())) lang=(l.other().code()) hreflang=(l.other().code()) {
                 (l.t("English", "Tiếng Việt"))

@@ -8,14 +8,17 @@
 //! Pages need no JavaScript: searching and reading are plain links and GET forms.
 //!
 //! Paths are stable (links get shared): `/`, `/search`, `/listings/{id}`, `/needs/new`,
-//! `/listings/new`, `/desk`, `/signin`, `/signout`.
+//! `/listings/new`, `/desk`, `/signin`, `/signout`, `/signup`, `/confirm/{secret}`, `/forgot`,
+//! `/reset/{secret}`, `/admin/outbox`.
 
 mod charts;
 mod desk;
 mod forms;
 mod i18n;
+mod join;
 mod layout;
 mod listing;
+mod outbox;
 mod search;
 mod session;
 mod signin;
@@ -40,6 +43,8 @@ pub fn router() -> Router<AppState> {
         .merge(forms::router())
         .merge(desk::router())
         .merge(signin::router())
+        .merge(join::router())
+        .merge(outbox::router())
         .layer(middleware::from_fn(i18n::remember))
 }
 

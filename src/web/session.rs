@@ -156,6 +156,24 @@ impl Visitor {
     pub fn session_cookie(&self, id: &str) -> String {
         self.cookie(SESSION_COOKIE, id, SESSION_HOURS * 3600, "Lax")
     }
+
+    /// The CSRF token for a form shown before signing in, and the pre-sign-in cookie to set
+    /// when the visitor has none yet (its value is what the token is derived from).
+    pub fn pre_sign_in_csrf(&self) -> Result<(String, Option<String>), ApiError> {
+        if let Some(token) = self.csrf() {
+            return Ok((token, None));
+        }
+        let pre = crate::accounts::credentials::random_hex(16)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok((csrf_token(&pre), Some(pre)))
+    }
+
+    /// Sets the pre-sign-in cookie made by [`Visitor::pre_sign_in_csrf`], if one was.
+    pub fn keep_pre_cookie(&self, response: &mut Response, fresh: Option<String>) {
+        if let Some(pre) = fresh {
+            set_cookie(response, &self.cookie(PRE_COOKIE, &pre, 3600, "Strict"));
+        }
+    }
 }
 
 /// Adds a `Set-Cookie` header to a response.

@@ -64,6 +64,11 @@ fn render(
                 input id="password" type="password" name="password" autocomplete="current-password" required;
                 p { button type="submit" { (l.t("Đăng nhập", "Sign in")) } }
             }
+            p {
+                a href="/forgot" { (l.t("Quên mật khẩu?", "Forgot your password?")) }
+                " · "
+                a href="/signup" { (l.t("Tạo tài khoản", "Create an account")) }
+            }
         }
     };
     page(v, l.t("Đăng nhập", "Sign in"), body)
@@ -139,6 +144,14 @@ async fn sign_in(
             ))
         }
         Err(SignInError::Invalid(e)) => Ok(again(StatusCode::BAD_REQUEST, "email", &e.reason)),
+        Err(SignInError::Unconfirmed) => Ok(again(
+            StatusCode::FORBIDDEN,
+            "email",
+            l.t(
+                "Địa chỉ e-mail này chưa được xác nhận: hãy mở liên kết trong thư chúng tôi đã gửi (đăng ký lại để nhận liên kết mới).",
+                "This e-mail address is not confirmed yet: open the link in the mail we sent (sign up again to get a new link).",
+            ),
+        )),
         Err(e @ SignInError::Locked { .. }) => {
             let message = format!(
                 "{} ({e})",

@@ -1,0 +1,87 @@
+//! `/signup` and `/password-resets`: joining the exchange and recovering a forgotten password,
+//! both by links in mail. The use cases are `app::signup` and `app::password`.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use chrono::Utc;
+use serde_json::{json, Value};
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::fields::Fields;
+use super::json::JsonObject;
+use crate::app::password::{request_reset, reset_with_link};
+use crate::app::signup::{sign_up, SignUp};
+use crate::server::AppState;
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/signup", post(create))
+        .route("/password-resets", post(request))
+        .route("/password-resets/{secret}", post(reset))
+}
+
+/// `{"email", "password", "name"}` → `201`; the account signs in once the link mailed to the
+/// address has been opened. The answer is the same for an address that has an account.
+async fn create(
+    State(state): State<AppState>,
+    // Extracted only so that a wrong bearer token is refused here as everywhere.
+    _caller: Caller,
+    JsonObject(body): JsonObject,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let body = Fields::new(body, &["email", "password", "name"])?;
+    let input = SignUp {
+        email: body.required("email")?,
+        password: body.required("password")?,
+        name: body.required("name")?,
+    };
+    let (accounts, outbox) = (state.accounts.clone(), state.outbox.clone());
+    let email =
+        tokio::task::spawn_blocking(move || sign_up(accounts.as_ref(), &outbox, input, Utc::now()))
+            .await??;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "email": email, "confirmation": "sent" })),
+    ))
+}
+
+/// `{"email"}` → `202`: a reset link goes to the address if it has an account (the answer
+/// does not say whether it has).
+async fn request(
+    State(state): State<AppState>,
+    _caller: Caller,
+    JsonObject(body): JsonObject,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let body = Fields::new(body, &["email"])?;
+    let email = body.required("email")?;
+    let (accounts, outbox) = (state.accounts.clone(), state.outbox.clone());
+    tokio::task::spawn_blocking(move || {
+        request_reset(accounts.as_ref(), &outbox, &email, Utc::now())
+    })
+    .await??;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "reset": "sent_if_registered" })),
+    ))
+}
+
+/// `{"password"}` with the secret of a reset link → `200 {"email"}`; the user's tokens and
+/// sessions end.
+async fn reset(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(secret): Path<String>,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    let body = Fields::new(body, &["password"])?;
+    let password = body.required("password")?;
+    let (accounts, outbox) = (state.accounts.clone(), state.outbox.clone());
+    let user = tokio::task::spawn_blocking(move || {
+        reset_with_link(accounts.as_ref(), &outbox, &secret, &password, Utc::now())
+    })
+    .await??;
+    Ok(Json(json!({ "email": user.email })))
+}

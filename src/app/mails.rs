@@ -1,0 +1,73 @@
+//! The texts of the service's mail, each in Vietnamese and then English: a mail is read by
+//! whoever holds the address, whose language we may not know.
+
+/// A mail's subject and body.
+pub type Text = (String, String);
+
+fn greeting(name: Option<&str>) -> (String, String) {
+    match name.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(n) => (format!("Chào {n},"), format!("Hello {n},")),
+        None => ("Xin chào,".to_string(), "Hello,".to_string()),
+    }
+}
+
+/// Asks the new member to confirm the address by opening `link`.
+pub fn confirm_address(name: Option<&str>, link: &str) -> Text {
+    let (vi, en) = greeting(name);
+    (
+        "Xác nhận địa chỉ e-mail / Confirm your e-mail address — techmatch".to_string(),
+        format!(
+            "{vi}\n\nHãy mở liên kết dưới đây để xác nhận địa chỉ e-mail của bạn trên sàn \
+             giao dịch công nghệ techmatch (liên kết có hiệu lực 72 giờ):\n\n{link}\n\n\
+             Nếu bạn không đăng ký, hãy bỏ qua thư này.\n\n---\n\n{en}\n\nOpen the link below \
+             to confirm your e-mail address on the techmatch technology exchange (valid for \
+             72 hours):\n\n{link}\n\nIf you did not sign up, ignore this mail.\n"
+        ),
+    )
+}
+
+/// Tells the holder of an existing account that someone tried to sign up with its address.
+pub fn already_registered(name: Option<&str>, signin: &str, forgot: &str) -> Text {
+    let (vi, en) = greeting(name);
+    (
+        "Bạn đã có tài khoản / You already have an account — techmatch".to_string(),
+        format!(
+            "{vi}\n\nAi đó (có thể là bạn) vừa đăng ký bằng địa chỉ này, nhưng địa chỉ đã có \
+             tài khoản. Đăng nhập: {signin}\nQuên mật khẩu: {forgot}\n\nNếu không phải bạn, \
+             hãy bỏ qua thư này.\n\n---\n\n{en}\n\nSomeone (perhaps you) just signed up with \
+             this address, which already has an account. Sign in: {signin}\nForgot your \
+             password: {forgot}\n\nIf it was not you, ignore this mail.\n"
+        ),
+    )
+}
+
+/// Sends the link that sets a new password.
+pub fn reset_password(name: Option<&str>, link: &str) -> Text {
+    let (vi, en) = greeting(name);
+    (
+        "Đặt lại mật khẩu / Reset your password — techmatch".to_string(),
+        format!(
+            "{vi}\n\nMở liên kết dưới đây để đặt mật khẩu mới (liên kết có hiệu lực 2 giờ và \
+             chỉ dùng được một lần):\n\n{link}\n\nNếu bạn không yêu cầu, hãy bỏ qua thư này; \
+             mật khẩu của bạn không đổi.\n\n---\n\n{en}\n\nOpen the link below to choose a new \
+             password (valid for 2 hours, once):\n\n{link}\n\nIf you did not ask for this, \
+             ignore this mail; your password stays as it is.\n"
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_mail_carries_its_link_in_both_languages() {
+        let link = "http://x.vn/confirm/abc";
+        let (subject, body) = confirm_address(Some("Lan"), link);
+        assert!(subject.contains("Xác nhận") && subject.contains("Confirm"));
+        assert_eq!(body.matches(link).count(), 2);
+        assert!(body.contains("Chào Lan") && body.contains("Hello Lan"));
+        let (_, body) = reset_password(None, link);
+        assert_eq!(body.matches(link).count(), 2);
+    }
+}
