@@ -142,7 +142,7 @@ fn link_path(body: &str, kind: &str) -> String {
         .collect();
     assert!(secret.len() >= 32, "{body}");
     // The link is absolute, on the service's address.
-    assert!(body.contains(&format!("http://127.0.0.1:")), "{body}");
+    assert!(body.contains("http://127.0.0.1:"), "{body}");
     format!("{marker}{secret}")
 }
 

@@ -16,7 +16,7 @@ use techmatch::domain::deal::{Deal, DealEvent, EventKind, Stage};
 use techmatch::domain::mail::{Mail, Purpose, Ticket};
 use techmatch::domain::Listing;
 use techmatch::pg::TempCluster;
-use techmatch::store::{Backend, ChangeOp, MailStore, PgStore, SledStore, StoreError};
+use techmatch::store::{Backend, ChangeOp, PgStore, SledStore, StoreError};
 
 use crate::common::postgres_installed;
 
