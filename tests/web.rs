@@ -380,3 +380,71 @@ async fn the_owner_edits_a_listing_and_fields_the_form_lacks_are_kept() {
         page.status
     );
 }
+
+#[tokio::test]
+async fn an_unknown_page_answers_404_with_a_page_in_the_visitors_language() {
+    let world = World::new().await;
+    let page = send(&world, Method::GET, "/no/such/page", None, None).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.body.starts_with("<!DOCTYPE html>"), "{}", page.body);
+    assert!(page.body.contains("Không có trang nào"), "{}", page.body);
+    let page = send(&world, Method::GET, "/no/such/page?lang=en", None, None).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.body.contains("There is no page at this address"));
+    assert!(!page.body.contains("Không có trang nào"));
+    // The API keeps its JSON answer.
+    let page = send(&world, Method::GET, "/api/v1/no-such-route", None, None).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(
+        page.body.contains("\"code\":\"not_found\""),
+        "{}",
+        page.body
+    );
+}
+
+#[tokio::test]
+async fn the_sign_up_form_shows_each_error_beside_its_field_in_the_pages_language() {
+    let world = World::new().await;
+    for (lang, expected, foreign) in [
+        ("vi", "Mật khẩu cần ít nhất 10 ký tự", "The password needs"),
+        (
+            "en",
+            "The password needs at least 10 characters",
+            "Mật khẩu cần",
+        ),
+    ] {
+        let form = send(
+            &world,
+            Method::GET,
+            &format!("/signup?lang={lang}"),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(form.status, StatusCode::OK);
+        let cookie = format!("{}; tm_lang={lang}", cookie_pair(&form, "tm_pre"));
+        let body = format!(
+            "csrf={}&name=Lan&email=lan%40congty.vn&password=short",
+            csrf(&form.body)
+        );
+        let page = send(&world, Method::POST, "/signup", Some(&cookie), Some(&body)).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
+        assert!(page.body.contains("id=\"password-error\""), "{}", page.body);
+        assert!(page.body.contains(expected), "{}", page.body);
+        assert!(!page.body.contains(foreign), "{}", page.body);
+        // What was typed is kept, except the password.
+        assert!(
+            page.body.contains("value=\"lan@congty.vn\""),
+            "{}",
+            page.body
+        );
+        // Nothing was created: the form again, then a real sign-up goes through.
+        let body = format!(
+            "csrf={}&name=Lan&email=lan-{lang}%40congty.vn&password=mot+mat+khau+du+dai",
+            csrf(&form.body)
+        );
+        let page = send(&world, Method::POST, "/signup", Some(&cookie), Some(&body)).await;
+        assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
+        assert!(page.body.contains(&format!("lan-{lang}@congty.vn")));
+    }
+}

@@ -65,7 +65,7 @@ pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
         .nest("/api/v1", api)
         .merge(meta::root_router())
         .merge(crate::web::router())
-        .fallback(|| async { ApiError::NotFound("route".into()) })
+        .fallback(unknown_route)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(move |request, next| {
@@ -79,6 +79,18 @@ pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
         }))
         .layer(middleware::from_fn_with_state(state.clone(), record))
         .with_state(state)
+}
+
+/// No route: our JSON error under `/api/`, else a page in the visitor's language.
+async fn unknown_route(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if request.uri().path().starts_with("/api/") {
+        return ApiError::NotFound("route".into()).into_response();
+    }
+    crate::web::not_found(state, request).await
 }
 
 /// Counts and times every answer, by route template (ids would make a series each).

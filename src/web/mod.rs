@@ -110,6 +110,25 @@ impl IntoResponse for Failure {
     }
 }
 
+/// The page for an address that has none: 404, in the visitor's language.
+pub async fn not_found(state: AppState, request: axum::extract::Request) -> Response {
+    use axum::extract::FromRequestParts;
+    let (mut parts, _) = request.into_parts();
+    let lang = match Visitor::from_request_parts(&mut parts, &state).await {
+        Ok(v) => v.lang,
+        Err(failure) => failure.lang,
+    };
+    Failure::new(
+        StatusCode::NOT_FOUND,
+        lang.t(
+            "Không có trang nào ở địa chỉ này.",
+            "There is no page at this address.",
+        ),
+        lang,
+    )
+    .into_response()
+}
+
 /// What a page handler answers: a page, a redirect, or a [`Failure`] page.
 pub type PageResult = Result<Response, Failure>;
 
