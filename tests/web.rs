@@ -448,3 +448,53 @@ async fn the_sign_up_form_shows_each_error_beside_its_field_in_the_pages_languag
         assert!(page.body.contains(&format!("lan-{lang}@congty.vn")));
     }
 }
+
+#[tokio::test]
+async fn the_broker_downloads_the_province_report_as_csv_for_spreadsheets() {
+    let world = World::new().await;
+    let (broker, _) = sign_in(&world, "moigioi@hcm.gov.vn", PASSWORD).await;
+    let desk = send(&world, Method::GET, "/desk", broker.as_deref(), None).await;
+    assert!(
+        desk.body.contains("href=\"/desk/report.csv\""),
+        "{}",
+        desk.body
+    );
+    let file = send(
+        &world,
+        Method::GET,
+        "/desk/report.csv",
+        broker.as_deref(),
+        None,
+    )
+    .await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.body);
+    assert!(
+        file.body.starts_with('\u{feff}'),
+        "a byte-order mark for spreadsheet programs"
+    );
+    // The same figures as the API's CSV of the broker's province (79), after the mark.
+    let (_, api) = world
+        .call(
+            crate::world::Who::Broker,
+            Method::GET,
+            "/api/v1/reports/provinces/79?format=csv",
+            None,
+        )
+        .await;
+    let api = api.as_str().unwrap_or_default().to_string();
+    assert!(!api.is_empty());
+    assert_eq!(file.body.trim_start_matches('\u{feff}'), api);
+    // Members and visitors get no report.
+    let (member, _) = sign_in(&world, "minh@mekong.vn", PASSWORD).await;
+    let page = send(
+        &world,
+        Method::GET,
+        "/desk/report.csv",
+        member.as_deref(),
+        None,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    let page = send(&world, Method::GET, "/desk/report.csv", None, None).await;
+    assert!(page.location.is_some_and(|l| l.starts_with("/signin")));
+}

@@ -200,6 +200,7 @@ impl From<AppError> for ApiError {
             AppError::Invalid(field) => ApiError::Invalid(field),
             AppError::InvalidLink => ApiError::NotFound("link".into()),
             AppError::Credentials(e) => ApiError::Internal(e.to_string()),
+            AppError::Csv(e) => ApiError::Internal(e.to_string()),
             AppError::Store(e) => e.into(),
         }
     }

@@ -6,14 +6,13 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::Utc;
 use serde::Deserialize;
 
 use super::auth::Caller;
 use super::error::ApiError;
 use super::json::Query;
 use crate::domain::{ProvinceCode, Provinces};
-use crate::report::{build, Report};
+use crate::report::Report;
 use crate::server::AppState;
 
 /// The routes of this module: province and national reports.
@@ -35,12 +34,11 @@ pub(crate) async fn compute(
     province: Option<ProvinceCode>,
 ) -> Result<Report, ApiError> {
     let (store, deals) = (state.store.clone(), state.deals.clone());
-    tokio::task::spawn_blocking(move || {
-        let listings = store.scan().collect::<Result<Vec<_>, _>>()?;
-        let deals = deals.deals()?;
-        Ok(build(province.as_ref(), listings, &deals, Utc::now()))
+    let report = tokio::task::spawn_blocking(move || {
+        crate::app::reports::compute(store.as_ref(), deals.as_ref(), province.as_ref())
     })
-    .await?
+    .await??;
+    Ok(report)
 }
 
 fn answer(report: &Report, format: &Format) -> Result<Response, ApiError> {

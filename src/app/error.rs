@@ -19,6 +19,9 @@ pub enum AppError {
     /// Our failure: the store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Our failure: a CSV could not be written.
+    #[error("writing CSV: {0}")]
+    Csv(#[from] csv::Error),
 }
 
 impl From<FieldError> for AppError {

@@ -9,6 +9,7 @@ mod error;
 pub mod mails;
 mod outbox;
 pub mod password;
+pub mod reports;
 pub mod signup;
 
 pub use error::AppError;

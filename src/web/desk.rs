@@ -18,7 +18,6 @@ use super::listing::field_reason;
 use super::session::CSRF_FIELD;
 use super::{blocking, charts, html_response, Failure, Lang, PageResult, Visitor};
 use crate::api::deals::move_deal;
-use crate::api::reports::compute;
 use crate::api::{ApiError, Desk};
 use crate::domain::deal::{Deal, Lead, Stage};
 use crate::domain::listing::format_vnd;
@@ -30,6 +29,7 @@ use crate::server::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/desk", get(show))
+        .route("/desk/report.csv", get(report_csv))
         .route("/desk/deals/{id}/stage", post(move_stage))
 }
 
@@ -56,9 +56,7 @@ async fn load(state: &AppState, v: &Visitor) -> Result<(Desk, Board), Failure> {
         Desk::All => None,
         Desk::Province(p) => Some(p.clone()),
     };
-    let report = compute(state, province)
-        .await
-        .map_err(|e| Failure::from_api(e, v))?;
+    let report = report_of(state, province, v).await?;
     let (store, deal_store, caller, covering) = (
         state.store.clone(),
         state.deals.clone(),
@@ -99,6 +97,50 @@ async fn load(state: &AppState, v: &Visitor) -> Result<(Desk, Board), Failure> {
             titles,
         },
     ))
+}
+
+/// The desk's report, computed off the async threads.
+async fn report_of(
+    state: &AppState,
+    province: Option<crate::domain::ProvinceCode>,
+    v: &Visitor,
+) -> Result<Report, Failure> {
+    let (store, deals) = (state.store.clone(), state.deals.clone());
+    blocking(move || {
+        Ok(crate::app::reports::compute(
+            store.as_ref(),
+            deals.as_ref(),
+            province.as_ref(),
+        )?)
+    })
+    .await
+    .map_err(|e| Failure::from_api(e, v))
+}
+
+/// `/desk/report.csv`: the desk's report as a spreadsheet-ready CSV file.
+async fn report_csv(State(state): State<AppState>, v: Visitor) -> PageResult {
+    let desk = v.caller.desk().map_err(|e| Failure::from_api(e, &v))?;
+    let (province, name) = match &desk {
+        Desk::All => (None, "techmatch-national.csv".to_string()),
+        Desk::Province(p) => (Some(p.clone()), format!("techmatch-province-{p}.csv")),
+    };
+    let report = report_of(&state, province, &v).await?;
+    let csv = crate::app::reports::csv_for_spreadsheets(&report)
+        .map_err(|e| Failure::from_api(e.into(), &v))?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
 }
 
 fn listing_link(board: &Board, id: &str) -> Markup {
@@ -171,6 +213,7 @@ fn render(v: &Visitor, desk: &Desk, board: &Board, refused: Option<&Refused>) ->
         }
         section.panel id="report" {
             h2 { (l.t("Báo cáo thị trường", "Market report")) }
+            p { a.button href="/desk/report.csv" download { (l.t("Tải báo cáo (CSV)", "Download the report (CSV)")) } }
             p.meta {
                 (board.report.deals.total) " " (l.t("giao dịch", "deals")) " · "
                 (l.t("giá trị đã ký", "signed value")) " " (format_vnd(board.report.deals.signed_value_vnd)) " · "

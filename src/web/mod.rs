@@ -3,7 +3,7 @@
 //!
 //! Every page reads and writes through the same functions as the JSON API (`crate::search`,
 //! `crate::matching`, `api::rights`, `api::listings::store`, `api::leads::mark_interest`,
-//! `api::deals::move_deal`, `api::reports::compute`), so there is one copy of the rules.
+//! `api::deals::move_deal`, `app::reports`), so there is one copy of the rules.
 //! Browsers sign in with a session cookie (`session.rs`); every form carries a CSRF token.
 //! Pages need no JavaScript: searching and reading are plain links and GET forms.
 //!
