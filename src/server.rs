@@ -18,6 +18,47 @@ use crate::store::{AccountStore, DealStore, Store, Stores};
 
 /// Longest a search waits for the index to reach a requested sequence.
 pub const MIN_SEQ_WAIT: Duration = Duration::from_secs(5);
+/// Requests of one client that may wait for the index at once (`min_seq`).
+pub const MAX_WAITS_PER_CLIENT: usize = 8;
+
+/// Requests waiting for the index, per client address.
+#[derive(Debug, Default)]
+pub struct Waiting(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>);
+
+/// One request counted in [`Waiting`] until dropped.
+pub struct WaitTurn<'a>(&'a Waiting, Option<std::net::IpAddr>);
+
+impl Waiting {
+    /// Counts one more waiting request of `client`; `None` when it has enough already.
+    /// Requests with no known address (in process) are not counted.
+    pub fn enter(&self, client: Option<std::net::IpAddr>) -> Option<WaitTurn<'_>> {
+        let Some(ip) = client else {
+            return Some(WaitTurn(self, None));
+        };
+        let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = counts.entry(ip).or_insert(0);
+        if *n >= MAX_WAITS_PER_CLIENT {
+            return None;
+        }
+        *n += 1;
+        Some(WaitTurn(self, Some(ip)))
+    }
+}
+
+impl Drop for WaitTurn<'_> {
+    fn drop(&mut self) {
+        if let Some(ip) = self.1 {
+            let mut counts = self.0 .0.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(n) = counts.get_mut(&ip) {
+                *n -= 1;
+                if *n == 0 {
+                    counts.remove(&ip);
+                }
+            }
+        }
+    }
+}
+
 /// How long a failed sign-in waits before answering: slows guessing, costs a person nothing.
 pub const SIGN_IN_DELAY: Duration = Duration::from_millis(250);
 
@@ -52,6 +93,10 @@ pub struct AppState {
     /// Searches and matches running at once, one per core: more would only share the cores,
     /// each taking longer, while the rest wait their turn in order.
     pub cpu: Arc<Semaphore>,
+    /// Turns at hashing passwords (sign-in), one per core, with a bounded queue.
+    pub passwords: Arc<crate::accounts::PasswordGate>,
+    /// Searches waiting for the index (`min_seq`), per client.
+    pub waiting: Arc<Waiting>,
 }
 
 impl AppState {
@@ -96,6 +141,8 @@ impl AppState {
             cpu: Arc::new(Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
+            passwords: Arc::new(crate::accounts::PasswordGate::per_core()),
+            waiting: Arc::new(Waiting::default()),
         }
     }
 
@@ -111,12 +158,51 @@ impl AppState {
         self.semantic = Some(semantic);
     }
 
-    /// Waits until the index has applied `seq`, up to [`MIN_SEQ_WAIT`]; false on time-out.
-    pub async fn wait_for_seq(&self, seq: u64) -> bool {
+    /// Waits until the index has applied `seq`, up to [`MIN_SEQ_WAIT`], for read-your-writes.
+    ///
+    /// A request must not hold a slot for nothing: a sequence the store has not handed out
+    /// yet is refused at once (400 on `min_seq`), and one client waits in at most
+    /// [`MAX_WAITS_PER_CLIENT`] requests at a time (429 beyond).
+    ///
+    /// # Errors
+    /// As above; 503 when the index has not reached `seq` in time.
+    pub async fn wait_for_seq(
+        &self,
+        seq: u64,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<(), crate::api::ApiError> {
+        use crate::api::ApiError;
+        if *self.applied.borrow() >= seq {
+            return Ok(());
+        }
+        let store = self.store.clone();
+        let last = tokio::task::spawn_blocking(move || store.last_seq()).await??;
+        if seq > last {
+            return Err(ApiError::invalid(
+                "min_seq",
+                format!("is beyond the last write ({last}); pass the x-techmatch-seq of a write"),
+            ));
+        }
+        let _waiting = self
+            .waiting
+            .enter(client)
+            .ok_or(ApiError::TooManyRequests {
+                message: format!(
+                "more than {MAX_WAITS_PER_CLIENT} searches waiting for the index from one client"
+            ),
+                retry_after_secs: 1,
+            })?;
         let mut applied = self.applied.clone();
-        tokio::time::timeout(MIN_SEQ_WAIT, applied.wait_for(|a| *a >= seq))
+        let reached = tokio::time::timeout(MIN_SEQ_WAIT, applied.wait_for(|a| *a >= seq))
             .await
-            .is_ok_and(|r| r.is_ok())
+            .is_ok_and(|r| r.is_ok());
+        if reached {
+            Ok(())
+        } else {
+            Err(ApiError::Unavailable(format!(
+                "the index has not reached sequence {seq} yet; retry shortly"
+            )))
+        }
     }
 }
 
@@ -157,6 +243,11 @@ pub async fn run(
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// Serves `GET /metrics` alone, without a token, on `listener` (`serve --metrics-addr`).
+pub async fn run_metrics(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, crate::api::metrics_router(state)).await
 }
 
 /// Completes on Ctrl-C or SIGTERM.

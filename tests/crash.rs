@@ -483,7 +483,15 @@ fn acknowledged_writes_survive_sigkill() {
     let (need, tech) = ("crash-need", "crash-tech");
 
     for cycle in 0..cycles {
-        let mut server = Server::start(&ws, &["--max-writes-per-second", "1000000"]);
+        let mut server = Server::start(
+            &ws,
+            &[
+                "--max-writes-per-second",
+                "1000000",
+                "--max-reads-per-second",
+                "0",
+            ],
+        );
         let token = admin_token(&ws);
         if cycle == 0 {
             assert_eq!(server.token.as_deref(), Some(token.as_str()));
@@ -558,7 +566,15 @@ fn acknowledged_writes_survive_sigkill() {
         }
         let max_seq = by_seq.keys().next_back().copied().unwrap_or(0);
 
-        let server = Server::start(&ws, &["--max-writes-per-second", "1000000"]);
+        let server = Server::start(
+            &ws,
+            &[
+                "--max-writes-per-second",
+                "1000000",
+                "--max-reads-per-second",
+                "0",
+            ],
+        );
         assert!(server.token.is_none(), "the admin token is created once");
         let addr = server.addr.as_str();
         // Reads first: with writes lost, min_seq searches would each wait 5 s for nothing.

@@ -22,7 +22,7 @@ mod sled_store;
 mod stores;
 mod timed;
 
-pub use accounts::{AccountStore, WriteToken};
+pub use accounts::{AccountStore, FailureChange, WriteToken};
 pub use deals::{DealDecide, DealStore};
 pub use pg_store::PgStore;
 pub use sled_store::SledStore;

@@ -16,6 +16,7 @@ mod forms;
 mod i18n;
 mod layout;
 mod listing;
+pub(crate) mod next;
 mod search;
 mod session;
 mod signin;
@@ -87,6 +88,7 @@ impl Failure {
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         if let Some(next) = self.sign_in_then {
+            let next = next::local_path(&next).unwrap_or_else(|| "/".into());
             return Redirect::to(&format!("/signin?next={}", layout::encode(&next)))
                 .into_response();
         }
