@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use techmatch_index::SearchIndex;
@@ -97,6 +97,9 @@ pub struct AppState {
     pub passwords: Arc<crate::accounts::PasswordGate>,
     /// Searches waiting for the index (`min_seq`), per client.
     pub waiting: Arc<Waiting>,
+    /// The vectors' follower, once semantic matching is on: the change log is pruned only
+    /// below what it has applied too.
+    pub vector_follower: Arc<OnceLock<(Arc<VectorStore>, Arc<Semantic>)>>,
 }
 
 impl AppState {
@@ -124,7 +127,14 @@ impl AppState {
             tracing::warn!(error = %e, "not listening for other nodes' changes; polling every second");
         }
         let (tx, applied) = watch::channel(index.applied_seq());
-        tokio::spawn(follow(store.clone(), index.clone(), written.clone(), tx));
+        let vector_follower = Arc::new(OnceLock::new());
+        tokio::spawn(follow(
+            store.clone(),
+            index.clone(),
+            written.clone(),
+            tx,
+            vector_follower.clone(),
+        ));
         AppState {
             store,
             index,
@@ -143,12 +153,16 @@ impl AppState {
             )),
             passwords: Arc::new(crate::accounts::PasswordGate::per_core()),
             waiting: Arc::new(Waiting::default()),
+            vector_follower,
         }
     }
 
     /// Turns semantic matching on and starts the task that keeps the vectors following the
     /// store (after the index).
     pub fn start_semantic(&mut self, semantic: Arc<Semantic>, vectors: Arc<VectorStore>) {
+        let _ = self
+            .vector_follower
+            .set((vectors.clone(), semantic.clone()));
         tokio::spawn(crate::embed::follower::follow(
             self.store.clone(),
             vectors,
@@ -207,18 +221,39 @@ impl AppState {
 }
 
 /// Applies new store changes to the index whenever a write signals, and every second in case
-/// a signal was missed or a change came from elsewhere.
+/// a signal was missed or a change came from elsewhere; then prunes the change log below what
+/// every follower has applied.
 async fn follow(
     store: Arc<dyn Store>,
     index: Arc<SearchIndex>,
     written: Arc<Notify>,
     applied: watch::Sender<u64>,
+    vectors: Arc<OnceLock<(Arc<VectorStore>, Arc<Semantic>)>>,
 ) {
+    let mut pruned = 0;
     loop {
         let _ = tokio::time::timeout(Duration::from_secs(1), written.notified()).await;
         let (store, index) = (store.clone(), index.clone());
-        match tokio::task::spawn_blocking(move || indexer::catch_up(store.as_ref(), &index)).await {
-            Ok(Ok(seq)) => {
+        let vectors = vectors.clone();
+        let caught_up = tokio::task::spawn_blocking(move || {
+            let seq = indexer::catch_up(store.as_ref(), &index)?;
+            let floor = match vectors.get() {
+                Some((v, s)) => v.applied(s.embedder.model()).map_or(0, |a| a.min(seq)),
+                None => seq,
+            };
+            if floor > pruned {
+                match store.prune_log(floor) {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(removed = n, below = floor, "change log pruned"),
+                    Err(e) => tracing::warn!(error = %e, "pruning the change log failed"),
+                }
+            }
+            Ok::<_, indexer::IndexerError>((seq, floor.max(pruned)))
+        })
+        .await;
+        match caught_up {
+            Ok(Ok((seq, floor))) => {
+                pruned = floor;
                 applied.send_if_modified(|a| std::mem::replace(a, seq) != seq);
             }
             Ok(Err(e)) => tracing::error!(error = %e, "index update failed; will retry"),

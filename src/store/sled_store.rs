@@ -334,6 +334,43 @@ impl Store for SledStore {
         Ok(*self.write.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
+    fn log_floor(&self) -> Result<u64, StoreError> {
+        // Sequences start at 1 and the newest change is never pruned: the first change left
+        // says where the log begins.
+        match self.tree.scan_prefix(CHANGE).next() {
+            Some(entry) => Ok(decode_seq(&entry.map_err(backend)?.0).saturating_sub(1)),
+            None => self.last_seq(),
+        }
+    }
+
+    fn prune_log(&self, seq: u64) -> Result<u64, StoreError> {
+        if self.refuse_writes.is_some() {
+            return Ok(0);
+        }
+        let below = seq.min(self.last_seq()?);
+        let mut removed = 0;
+        loop {
+            // In batches, so that a long log is not held in memory at once. Not flushed: a
+            // prune lost in a crash is done again, and the floor is read from what is there.
+            let keys: Vec<sled::IVec> = self
+                .tree
+                .range(change_key(0)..change_key(below))
+                .keys()
+                .take(10_000)
+                .collect::<Result<_, _>>()
+                .map_err(backend)?;
+            if keys.is_empty() {
+                return Ok(removed);
+            }
+            let mut batch = sled::Batch::default();
+            for key in &keys {
+                batch.remove(key.clone());
+            }
+            self.tree.apply_batch(batch).map_err(backend)?;
+            removed += keys.len() as u64;
+        }
+    }
+
     fn scan(&self) -> Box<dyn Iterator<Item = Result<Listing, StoreError>> + '_> {
         Box::new(self.tree.scan_prefix(LISTING).map(|entry| {
             let (key, bytes) = entry.map_err(backend)?;
