@@ -104,10 +104,40 @@ fn metrics_need_the_admin_token_or_their_own_address() {
     let (status, text) = direct.request("GET", "/metrics", None, None);
     assert_eq!(status, 200);
     assert!(text.contains("techmatch_index_documents"), "{text}");
+    promtool_accepts(&text);
     let (status, _) = direct.request("GET", "/api/v1/provinces", None, None);
     assert_eq!(status, 404);
     // Health tells a visitor nothing about unpublished listings.
     let health = server.get_json("/api/v1/health");
     assert!(health.get("listings_indexed").is_none(), "{health}");
     assert_eq!(health["status"], "ok");
+}
+
+/// `promtool check metrics` (Debian's `prometheus` package) accepts the text; skipped with a
+/// message where promtool is not installed.
+fn promtool_accepts(text: &str) {
+    use std::io::Write;
+    let child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        eprintln!("promtool not found (apt-get install prometheus): metrics text not linted");
+        return;
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
