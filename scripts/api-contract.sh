@@ -10,7 +10,7 @@ trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$data"' EXIT
 # Lexical only: embedding the 4,290 demo listings would take the CPU for many minutes, and
 # the semantic flag's checking is the same with or without an embedder.
 ./target/debug/techmatch --data-dir "$data" serve --demo --addr 127.0.0.1:0 \
-  --max-writes-per-second 100000 --embedder-url off >"$data/server.log" 2>&1 &
+  --max-writes-per-second 100000 --max-reads-per-second 0 --max-sign-ins-per-minute 0 --embedder-url off >"$data/server.log" 2>&1 &
 server=$!
 for _ in $(seq 120); do [ -s "$data/server.addr" ] && break; sleep 0.5; done
 addr="$(cat "$data/server.addr")"

@@ -179,6 +179,15 @@ pub fn catch_up(store: &dyn Store, index: &SearchIndex) -> Result<u64, IndexerEr
         // A new or deleted index: scanning the listings beats replaying every change.
         return rebuild(store, index, |_| {});
     }
+    if applied < store.log_floor()? {
+        // The changes after `applied` were pruned (this index was left behind, e.g. restored
+        // from an old copy): only a scan knows what they did.
+        tracing::warn!(
+            applied,
+            "the change log was pruned past the index; rebuilding it"
+        );
+        return rebuild(store, index, |_| {});
+    }
     if let Some(mark) = index.applied_mark() {
         let at_applied = store.changes_since(applied.saturating_sub(1), 1)?;
         // (A log pruned below `applied` cannot be checked; it says nothing against the index.)

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use techmatch_index::SearchIndex;
@@ -22,6 +22,47 @@ use crate::store::{AccountStore, DealStore, Store, Stores};
 pub const MIN_SEQ_WAIT: Duration = Duration::from_secs(5);
 /// Where links in mail point when `serve` is not told (`--public-url`).
 pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+/// Requests of one client that may wait for the index at once (`min_seq`).
+pub const MAX_WAITS_PER_CLIENT: usize = 8;
+
+/// Requests waiting for the index, per client address.
+#[derive(Debug, Default)]
+pub struct Waiting(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>);
+
+/// One request counted in [`Waiting`] until dropped.
+pub struct WaitTurn<'a>(&'a Waiting, Option<std::net::IpAddr>);
+
+impl Waiting {
+    /// Counts one more waiting request of `client`; `None` when it has enough already.
+    /// Requests with no known address (in process) are not counted.
+    pub fn enter(&self, client: Option<std::net::IpAddr>) -> Option<WaitTurn<'_>> {
+        let Some(ip) = client else {
+            return Some(WaitTurn(self, None));
+        };
+        let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = counts.entry(ip).or_insert(0);
+        if *n >= MAX_WAITS_PER_CLIENT {
+            return None;
+        }
+        *n += 1;
+        Some(WaitTurn(self, Some(ip)))
+    }
+}
+
+impl Drop for WaitTurn<'_> {
+    fn drop(&mut self) {
+        if let Some(ip) = self.1 {
+            let mut counts = self.0 .0.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(n) = counts.get_mut(&ip) {
+                *n -= 1;
+                if *n == 0 {
+                    counts.remove(&ip);
+                }
+            }
+        }
+    }
+}
+
 /// How long a failed sign-in waits before answering: slows guessing, costs a person nothing.
 pub const SIGN_IN_DELAY: Duration = Duration::from_millis(250);
 
@@ -58,6 +99,13 @@ pub struct AppState {
     pub cpu: Arc<Semaphore>,
     /// Mail waiting to be sent, and the links it carries back here.
     pub outbox: Outbox,
+    /// Turns at hashing passwords (sign-in), one per core, with a bounded queue.
+    pub passwords: Arc<crate::accounts::PasswordGate>,
+    /// Searches waiting for the index (`min_seq`), per client.
+    pub waiting: Arc<Waiting>,
+    /// The vectors' follower, once semantic matching is on: the change log is pruned only
+    /// below what it has applied too.
+    pub vector_follower: Arc<OnceLock<(Arc<VectorStore>, Arc<Semantic>)>>,
 }
 
 impl AppState {
@@ -85,7 +133,14 @@ impl AppState {
             tracing::warn!(error = %e, "not listening for other nodes' changes; polling every second");
         }
         let (tx, applied) = watch::channel(index.applied_seq());
-        tokio::spawn(follow(store.clone(), index.clone(), written.clone(), tx));
+        let vector_follower = Arc::new(OnceLock::new());
+        tokio::spawn(follow(
+            store.clone(),
+            index.clone(),
+            written.clone(),
+            tx,
+            vector_follower.clone(),
+        ));
         AppState {
             store,
             index,
@@ -103,6 +158,9 @@ impl AppState {
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
             outbox: Outbox::new(stores.mail, Links::new(DEFAULT_PUBLIC_URL)),
+            passwords: Arc::new(crate::accounts::PasswordGate::per_core()),
+            waiting: Arc::new(Waiting::default()),
+            vector_follower,
         }
     }
 
@@ -125,6 +183,9 @@ impl AppState {
     /// Turns semantic matching on and starts the task that keeps the vectors following the
     /// store (after the index).
     pub fn start_semantic(&mut self, semantic: Arc<Semantic>, vectors: Arc<VectorStore>) {
+        let _ = self
+            .vector_follower
+            .set((vectors.clone(), semantic.clone()));
         tokio::spawn(crate::embed::follower::follow(
             self.store.clone(),
             vectors,
@@ -134,28 +195,88 @@ impl AppState {
         self.semantic = Some(semantic);
     }
 
-    /// Waits until the index has applied `seq`, up to [`MIN_SEQ_WAIT`]; false on time-out.
-    pub async fn wait_for_seq(&self, seq: u64) -> bool {
+    /// Waits until the index has applied `seq`, up to [`MIN_SEQ_WAIT`], for read-your-writes.
+    ///
+    /// A request must not hold a slot for nothing: a sequence the store has not handed out
+    /// yet is refused at once (400 on `min_seq`), and one client waits in at most
+    /// [`MAX_WAITS_PER_CLIENT`] requests at a time (429 beyond).
+    ///
+    /// # Errors
+    /// As above; 503 when the index has not reached `seq` in time.
+    pub async fn wait_for_seq(
+        &self,
+        seq: u64,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<(), crate::api::ApiError> {
+        use crate::api::ApiError;
+        if *self.applied.borrow() >= seq {
+            return Ok(());
+        }
+        let store = self.store.clone();
+        let last = tokio::task::spawn_blocking(move || store.last_seq()).await??;
+        if seq > last {
+            return Err(ApiError::invalid(
+                "min_seq",
+                format!("is beyond the last write ({last}); pass the x-techmatch-seq of a write"),
+            ));
+        }
+        let _waiting = self
+            .waiting
+            .enter(client)
+            .ok_or(ApiError::TooManyRequests {
+                message: format!(
+                "more than {MAX_WAITS_PER_CLIENT} searches waiting for the index from one client"
+            ),
+                retry_after_secs: 1,
+            })?;
         let mut applied = self.applied.clone();
-        tokio::time::timeout(MIN_SEQ_WAIT, applied.wait_for(|a| *a >= seq))
+        let reached = tokio::time::timeout(MIN_SEQ_WAIT, applied.wait_for(|a| *a >= seq))
             .await
-            .is_ok_and(|r| r.is_ok())
+            .is_ok_and(|r| r.is_ok());
+        if reached {
+            Ok(())
+        } else {
+            Err(ApiError::Unavailable(format!(
+                "the index has not reached sequence {seq} yet; retry shortly"
+            )))
+        }
     }
 }
 
 /// Applies new store changes to the index whenever a write signals, and every second in case
-/// a signal was missed or a change came from elsewhere.
+/// a signal was missed or a change came from elsewhere; then prunes the change log below what
+/// every follower has applied.
 async fn follow(
     store: Arc<dyn Store>,
     index: Arc<SearchIndex>,
     written: Arc<Notify>,
     applied: watch::Sender<u64>,
+    vectors: Arc<OnceLock<(Arc<VectorStore>, Arc<Semantic>)>>,
 ) {
+    let mut pruned = 0;
     loop {
         let _ = tokio::time::timeout(Duration::from_secs(1), written.notified()).await;
         let (store, index) = (store.clone(), index.clone());
-        match tokio::task::spawn_blocking(move || indexer::catch_up(store.as_ref(), &index)).await {
-            Ok(Ok(seq)) => {
+        let vectors = vectors.clone();
+        let caught_up = tokio::task::spawn_blocking(move || {
+            let seq = indexer::catch_up(store.as_ref(), &index)?;
+            let floor = match vectors.get() {
+                Some((v, s)) => v.applied(s.embedder.model()).map_or(0, |a| a.min(seq)),
+                None => seq,
+            };
+            if floor > pruned {
+                match store.prune_log(floor) {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(removed = n, below = floor, "change log pruned"),
+                    Err(e) => tracing::warn!(error = %e, "pruning the change log failed"),
+                }
+            }
+            Ok::<_, indexer::IndexerError>((seq, floor.max(pruned)))
+        })
+        .await;
+        match caught_up {
+            Ok(Ok((seq, floor))) => {
+                pruned = floor;
                 applied.send_if_modified(|a| std::mem::replace(a, seq) != seq);
             }
             Ok(Err(e)) => tracing::error!(error = %e, "index update failed; will retry"),
@@ -180,6 +301,11 @@ pub async fn run(
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// Serves `GET /metrics` alone, without a token, on `listener` (`serve --metrics-addr`).
+pub async fn run_metrics(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, crate::api::metrics_router(state)).await
 }
 
 /// Completes on Ctrl-C or SIGTERM.

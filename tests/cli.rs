@@ -13,7 +13,13 @@ use crate::common::{line, stderr, Workspace};
 pub struct Server {
     pub child: Child,
     pub addr: String,
+    /// The admin token when this start created it (read from its 0600 file: the server prints
+    /// it only to a terminal).
     pub token: Option<String>,
+    /// Where `--metrics-addr` serves `/metrics`, when given.
+    pub metrics_addr: Option<String>,
+    /// What the server printed on standard output up to "listening on".
+    pub printed: String,
 }
 
 impl Server {
@@ -33,14 +39,18 @@ impl Server {
         let stdout = child.stdout.take().expect("stdout");
         let mut token = None;
         let mut addr = None;
+        let mut metrics_addr = None;
+        let mut printed = String::new();
         for l in BufReader::new(stdout).lines() {
             let l = l.expect("server output");
-            if let Some(t) = l
-                .split(": ")
-                .nth(1)
-                .filter(|_| l.starts_with("admin token"))
-            {
+            printed.push_str(&l);
+            printed.push('\n');
+            if l.starts_with("admin token") {
+                let t = std::fs::read_to_string(ws.data().join("admin.token")).expect("token file");
                 token = Some(t.trim().to_string());
+            }
+            if let Some(a) = l.strip_prefix("metrics on http://") {
+                metrics_addr = Some(a.trim().trim_end_matches("/metrics").to_string());
             }
             if let Some(a) = l.strip_prefix("listening on http://") {
                 addr = Some(a.trim().to_string());
@@ -51,6 +61,8 @@ impl Server {
             child,
             addr: addr.expect("server printed its address"),
             token,
+            metrics_addr,
+            printed,
         }
     }
 
@@ -143,6 +155,9 @@ fn first_start_writes_a_private_admin_token_that_authorises_writes() {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
     }
+    // Standard output is a pipe here (a log): it says where the token is, never the token.
+    assert!(!server.printed.contains(&token), "{}", server.printed);
+    assert!(server.printed.contains("admin.token"), "{}", server.printed);
     let listing = json!({"kind": "need", "title": "Cần máy bóc vỏ hạt điều", "description": "Năng suất 2 tấn/giờ"}).to_string();
     let (status, _) = server.request("POST", "/api/v1/listings", None, Some(&listing));
     assert_eq!(status, 401);

@@ -342,6 +342,8 @@ fn passwords_and_tokens_stay_out_of_the_server_log() {
         child,
         addr,
         token: None,
+        metrics_addr: None,
+        printed: String::new(),
     };
     let (status, issued) = sign_in(&server, "lan@vien.vn", PASSWORD);
     assert_eq!(status, 201);

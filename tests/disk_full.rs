@@ -41,7 +41,15 @@ fn a_full_disk_refuses_writes_clearly_and_keeps_serving_reads() {
     std::os::unix::fs::symlink(&data, server_ws.data()).unwrap();
     std::fs::create_dir_all(&data).unwrap();
     std::env::set_var("TECHMATCH_DISK_RESERVE_MB", "8");
-    let server = Server::start(&server_ws, &["--max-writes-per-second", "1000000"]);
+    let server = Server::start(
+        &server_ws,
+        &[
+            "--max-writes-per-second",
+            "1000000",
+            "--max-reads-per-second",
+            "0",
+        ],
+    );
     let token = std::fs::read_to_string(data.join("admin.token")).unwrap();
     let token = token.trim();
 

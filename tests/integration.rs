@@ -31,6 +31,7 @@ mod reports;
 mod rights;
 mod scale_out;
 mod search;
+mod security;
 mod semantic;
 mod sign_in;
 mod store_conformance;

@@ -31,7 +31,7 @@ fn metrics_count_requests_by_route_and_report_index_and_store() {
     assert_eq!(status, 404);
     server.get_json("/api/v1/search?q=may+say&min_seq=1");
 
-    let (status, text) = server.request("GET", "/metrics", None, None);
+    let (status, text) = server.request("GET", "/metrics", Some(&token), None);
     assert_eq!(status, 200, "{text}");
     let route = |method: &str, route: &str, status: u16| {
         sample(
@@ -69,11 +69,75 @@ fn metrics_count_requests_by_route_and_report_index_and_store() {
         writes.is_some_and(|n| n >= 1.0),
         "the write was timed: {text}"
     );
-    let health = server.get_json("/api/v1/health");
+    let (_, health) = server.request("GET", "/api/v1/health", Some(&token), None);
+    let health: serde_json::Value = serde_json::from_str(&health).unwrap();
     assert_eq!(
         sample(&text, "techmatch_index_documents"),
         health["listings_indexed"].as_f64(),
         "{text}"
     );
     assert_eq!(sample(&text, "techmatch_index_lag"), Some(0.0), "{text}");
+}
+
+#[test]
+fn metrics_need_the_admin_token_or_their_own_address() {
+    let ws = Workspace::new();
+    let server = Server::start(&ws, &["--metrics-addr", "127.0.0.1:0"]);
+    let token = server.token.clone().expect("first start creates the token");
+    let (status, body) = server.request("GET", "/metrics", None, None);
+    assert_eq!(status, 401, "{body}");
+    let (status, text) = server.request("GET", "/metrics", Some(&token), None);
+    assert_eq!(status, 200);
+    assert!(text.contains("techmatch_http_requests_total"), "{text}");
+    // The separate address serves the same text without a token, and nothing else.
+    let metrics_addr = server
+        .metrics_addr
+        .clone()
+        .expect("metrics address printed");
+    let direct = Server {
+        child: std::process::Command::new("true").spawn().unwrap(),
+        addr: metrics_addr,
+        token: None,
+        metrics_addr: None,
+        printed: String::new(),
+    };
+    let (status, text) = direct.request("GET", "/metrics", None, None);
+    assert_eq!(status, 200);
+    assert!(text.contains("techmatch_index_documents"), "{text}");
+    promtool_accepts(&text);
+    let (status, _) = direct.request("GET", "/api/v1/provinces", None, None);
+    assert_eq!(status, 404);
+    // Health tells a visitor nothing about unpublished listings.
+    let health = server.get_json("/api/v1/health");
+    assert!(health.get("listings_indexed").is_none(), "{health}");
+    assert_eq!(health["status"], "ok");
+}
+
+/// `promtool check metrics` (Debian's `prometheus` package) accepts the text; skipped with a
+/// message where promtool is not installed.
+fn promtool_accepts(text: &str) {
+    use std::io::Write;
+    let child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        eprintln!("promtool not found (apt-get install prometheus): metrics text not linted");
+        return;
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -1,9 +1,9 @@
 //! Searching through `GET /api/v1/search`: diacritics, filters, facets, pages, odd input.
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::common::{enc, hit_ids, seq_of, TestApp};
+use crate::common::{enc, hit_ids, seq_of, TestApp, TOKEN};
 
 fn listing(id: &str, kind: &str, title: &str, description: &str) -> Value {
     json!({"id": id, "kind": kind, "title": title, "description": description})
@@ -278,10 +278,11 @@ async fn a_repeated_search_is_answered_again_after_every_change_to_the_index() {
     let first = app.search_after(seq, "?q=chitosan").await;
     assert_eq!(hit_ids(&first), vec!["a"]);
     // The same search again is the same answer, and the cache gave it.
-    let (_, before) = app.get("/metrics").await;
+    let metrics = || app.send(Method::GET, "/metrics", Some(TOKEN), None);
+    let (_, before, _) = metrics().await;
     let again = app.search_after(seq, "?q=chitosan").await;
     assert_eq!(again, first);
-    let (_, after) = app.get("/metrics").await;
+    let (_, after, _) = metrics().await;
     assert_eq!(cache_hits(&after), cache_hits(&before) + 1, "{after}");
     // A new listing, then a deletion: each is in the next answer to the same search.
     let seq = app

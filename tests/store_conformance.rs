@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use serde_json::json;
 
-use techmatch::domain::account::{ApiToken, Role, Session, User};
+use techmatch::domain::account::{ApiToken, Failures, Role, Session, User, MAX_FAILURES};
 use techmatch::domain::deal::{Deal, DealEvent, EventKind, Stage};
 use techmatch::domain::mail::{Mail, Purpose, Ticket};
 use techmatch::domain::Listing;
@@ -273,6 +273,10 @@ fn account_writes_are_atomic_across_nodes(a: &Handle, b: &Handle) {
                 let mut won = 0;
                 for i in 0..25 {
                     store.as_accounts().record_failure("addr:1", now).unwrap();
+                    store
+                        .as_accounts()
+                        .change_failures("addr:2", now, Failures::reserve)
+                        .unwrap();
                     let u = user(&format!("u{t}-{i}"), &format!("race{i}@example.vn"));
                     if store.as_accounts().add_user(&u).unwrap() {
                         won += 1;
@@ -295,6 +299,14 @@ fn account_writes_are_atomic_across_nodes(a: &Handle, b: &Handle) {
     }
     a.as_accounts().clear_failures("addr:1").unwrap();
     assert!(b.as_accounts().failures("addr:1").unwrap().is_none());
+    // Attempts reserved before hashing stop at the lock, however many race for it.
+    let reserved = b.as_accounts().failures("addr:2").unwrap().unwrap();
+    assert_eq!(reserved.count, MAX_FAILURES);
+    let (_, after) = a
+        .as_accounts()
+        .change_failures("addr:2", now, Failures::release)
+        .unwrap();
+    assert_eq!(after.map(|f| f.count), Some(MAX_FAILURES - 1));
 }
 
 #[test]
@@ -323,6 +335,7 @@ fn accounts_tokens_and_sessions_are_shared(a: &Handle, b: &Handle) {
             user_id: "u1".into(),
             hash: hash.into(),
             created_at: Utc::now(),
+            expires_at: None,
         })
         .unwrap();
     }

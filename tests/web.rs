@@ -498,3 +498,85 @@ async fn the_broker_downloads_the_province_report_as_csv_for_spreadsheets() {
     let page = send(&world, Method::GET, "/desk/report.csv", None, None).await;
     assert!(page.location.is_some_and(|l| l.starts_with("/signin")));
 }
+
+/// Signs in through the form with `next` as posted; the answer.
+async fn sign_in_then(world: &World, next: &str) -> Page {
+    let form = send(world, Method::GET, "/signin", None, None).await;
+    let pre = cookie_pair(&form, "tm_pre");
+    let body = format!(
+        "csrf={}&email={}&password={}&next={}",
+        csrf(&form.body),
+        crate::common::enc("lan@vsh.ac.vn"),
+        crate::common::enc(PASSWORD),
+        crate::common::enc(next)
+    );
+    send(world, Method::POST, "/signin", Some(&pre), Some(&body)).await
+}
+
+#[tokio::test]
+async fn after_sign_in_only_local_paths_are_followed() {
+    let world = World::new().await;
+    let answer = sign_in_then(&world, "/needs/new?lang=en").await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(answer.location.as_deref(), Some("/needs/new?lang=en"));
+    for next in [
+        "/%09/evil.example",
+        "/\t/evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "https://evil.example",
+        "/%2509/evil.example",
+        "/x\r\nSet-Cookie: a=b",
+        "/\n",
+    ] {
+        let answer = sign_in_then(&world, next).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::SEE_OTHER,
+            "{next:?}: {}",
+            answer.body
+        );
+        assert_eq!(answer.location.as_deref(), Some("/"), "{next:?}");
+    }
+    // The form does not carry an off-site `next` either.
+    let form = send(
+        &world,
+        Method::GET,
+        "/signin?next=/%09/evil.example",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(!form.body.contains("name=\"next\""), "{}", form.body);
+}
+
+#[tokio::test]
+async fn another_organisations_draft_has_no_edit_page() {
+    let world = World::new().await;
+    let (session, _) = sign_in(&world, "minh@mekong.vn", PASSWORD).await;
+    let session = session.expect("signed in");
+    let hidden = send(
+        &world,
+        Method::GET,
+        "/listings/ro-draft/edit",
+        Some(&session),
+        None,
+    )
+    .await;
+    let missing = send(
+        &world,
+        Method::GET,
+        "/listings/no-such/edit",
+        Some(&session),
+        None,
+    )
+    .await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND, "{}", hidden.body);
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(
+        !hidden.body.contains("another organisation"),
+        "{}",
+        hidden.body
+    );
+}

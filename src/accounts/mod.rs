@@ -4,9 +4,11 @@
 //! `api::auth` and `web::session`.
 
 pub mod credentials;
+pub mod gate;
 pub mod sessions;
 pub mod sign_in;
 pub mod users;
 
+pub use gate::PasswordGate;
 pub use sign_in::{authenticate, check_credentials, sign_in, SignInError};
-pub use users::{add_user, reset_password, AccountError, NewUser};
+pub use users::{add_user, find_user, reset_password, AccountError, NewUser};

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::credentials::{hash_password, new_id, CredentialError};
-use crate::domain::account::{check_password, normalise_email, Role, User};
+use crate::domain::account::{check_password, email_keys, normalise_email, Role, User};
 use crate::domain::{FieldError, Provinces};
 use crate::store::{AccountStore, StoreError};
 
@@ -124,7 +124,8 @@ pub fn add_user(
     now: DateTime<Utc>,
 ) -> Result<User, AccountError> {
     let user = new.into_user(now)?;
-    if !store.add_user(&user)? {
+    // An account made before e-mails were folded may be stored under another form of it.
+    if find_user(store, &user.email)?.is_some() || !store.add_user(&user)? {
         return Err(AccountError::EmailTaken(user.email));
     }
     Ok(user)
@@ -142,9 +143,8 @@ pub fn reset_password(
 ) -> Result<(User, usize), AccountError> {
     let email = normalise_email(email).map_err(AccountError::Invalid)?;
     check_password(password).map_err(AccountError::Invalid)?;
-    let mut user = store
-        .user_by_email(&email)?
-        .ok_or_else(|| AccountError::UnknownUser(email.clone()))?;
+    let mut user =
+        find_user(store, &email)?.ok_or_else(|| AccountError::UnknownUser(email.clone()))?;
     user.password_hash = hash_password(password)?;
     store.replace_user(&user)?;
     let revoked = store.revoke_tokens_of(&user.id)?;
@@ -152,4 +152,18 @@ pub fn reset_password(
     store.remove_sessions_of(&user.id)?;
     store.clear_failures(&super::sign_in::account_counter(&email))?;
     Ok((user, revoked))
+}
+
+/// The user with this e-mail address, however it is typed: looked up under its normalised form
+/// and under the forms accounts made before NFC and case folding were stored under.
+///
+/// # Errors
+/// [`AccountError::Invalid`] for a malformed address, or the store's error.
+pub fn find_user(store: &dyn AccountStore, email: &str) -> Result<Option<User>, AccountError> {
+    for key in email_keys(email).map_err(AccountError::Invalid)? {
+        if let Some(user) = store.user_by_email(&key)? {
+            return Ok(Some(user));
+        }
+    }
+    Ok(None)
 }

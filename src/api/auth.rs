@@ -25,7 +25,7 @@ pub enum Caller {
 }
 
 /// Compares without stopping at the first difference, so timing reveals nothing of the token.
-fn same(a: &[u8], b: &[u8]) -> bool {
+pub(super) fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

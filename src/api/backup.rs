@@ -1,7 +1,7 @@
 //! `POST /admin/backup`: a consistent copy of the store, taken while serving, into a directory
-//! on the server's machine.
+//! on the server's machine: an absolute path without `..`, absent or empty, written 0700/0600.
 
-use std::path::PathBuf;
+use std::path::{Component, PathBuf};
 
 use axum::extract::State;
 use axum::routing::post;
@@ -17,6 +17,28 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/admin/backup", post(backup))
 }
 
+/// Checks a backup target: an absolute path without `..` components that is not a symbolic
+/// link (the copy itself refuses a directory that is not empty).
+fn target(dir: &str) -> Result<PathBuf, ApiError> {
+    let path = PathBuf::from(dir);
+    if !path.is_absolute() {
+        return Err(ApiError::invalid(
+            "dir",
+            "must be an absolute directory path on the server",
+        ));
+    }
+    if path.components().any(|c| c == Component::ParentDir) {
+        return Err(ApiError::invalid("dir", "must not contain `..`"));
+    }
+    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(ApiError::invalid("dir", "must not be a symbolic link"));
+    }
+    if path.exists() && !path.is_dir() {
+        return Err(ApiError::invalid("dir", "is a file, not a directory"));
+    }
+    Ok(path)
+}
+
 async fn backup(
     State(state): State<AppState>,
     caller: Caller,
@@ -24,7 +46,7 @@ async fn backup(
 ) -> Result<Json<BackupInfo>, ApiError> {
     caller.require_admin()?;
     let dir = match body.get("dir") {
-        Some(serde_json::Value::String(d)) if PathBuf::from(d).is_absolute() => PathBuf::from(d),
+        Some(serde_json::Value::String(d)) => target(d)?,
         _ => {
             return Err(ApiError::invalid(
                 "dir",

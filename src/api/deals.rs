@@ -26,15 +26,17 @@ pub fn router() -> Router<AppState> {
         .route("/deals/{id}/history", get(history))
 }
 
-/// The listing a body field names, which must be of one of `kinds`.
+/// The listing a body field names, which must be of one of `kinds` and one the caller may see
+/// (a hidden draft answers like an unknown id).
 fn referenced(
     state: &AppState,
+    caller: &Caller,
     field: &str,
     id: &str,
     kinds: &[Kind],
     what: &str,
 ) -> Result<Listing, ApiError> {
-    match state.store.get(id)? {
+    match caller.visible(state.store.get(id)?) {
         Some(l) if kinds.contains(&l.kind) => Ok(l),
         Some(_) => Err(ApiError::invalid(
             field,
@@ -61,6 +63,7 @@ async fn propose(
                 state
                     .deals
                     .lead(id)?
+                    .filter(|lead| caller.may_see_lead(lead))
                     .ok_or_else(|| ApiError::invalid("lead_id", format!("no lead {id:?}")))?,
             ),
             None => None,
@@ -78,9 +81,17 @@ async fn propose(
                 return Err(ApiError::invalid("listing_id", "is required (or lead_id)"))
             }
         };
-        let need = referenced(&state, "need_id", &need_id, &[Kind::Need], "a need")?;
+        let need = referenced(
+            &state,
+            &caller,
+            "need_id",
+            &need_id,
+            &[Kind::Need],
+            "a need",
+        )?;
         let listing = referenced(
             &state,
+            &caller,
             "listing_id",
             &listing_id,
             &[Kind::ResearchOutput, Kind::Patent],

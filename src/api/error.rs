@@ -167,6 +167,8 @@ impl From<SignInError> for ApiError {
                 retry_after_secs: (until - chrono::Utc::now()).num_seconds().max(1) as u64,
             },
             SignInError::Unconfirmed => ApiError::Forbidden(e.to_string()),
+            SignInError::Busy(e) => ApiError::Unavailable(e.to_string()),
+            SignInError::Task(e) => ApiError::Internal(e.to_string()),
             SignInError::Credentials(e) => ApiError::Internal(e.to_string()),
             SignInError::Store(e) => e.into(),
         }

@@ -1,5 +1,6 @@
-//! Load limits: a cap on requests in flight and a time limit per request. Over a limit the
-//! answer is a prompt 503 with our JSON error, never a hang.
+//! Load limits: a cap on requests in flight, a time limit per request, and token buckets per
+//! client address for writes, reads and sign-ins. Over a limit the answer is a prompt 503 or
+//! 429 with our JSON error, never a hang.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -28,6 +29,15 @@ pub struct Limits {
     pub writes_per_second: f64,
     /// Writes one client address may send in a burst.
     pub write_burst: f64,
+    /// Reads (GET, HEAD) per second one client address may sustain; 0 turns the limit off.
+    pub reads_per_second: f64,
+    /// Reads one client address may send in a burst.
+    pub read_burst: f64,
+    /// Sign-ins (`POST /api/v1/tokens`, `POST /signin`) per minute one client address may
+    /// sustain, right or wrong; 0 turns the limit off.
+    pub sign_ins_per_minute: f64,
+    /// Sign-ins one client address may send in a burst.
+    pub sign_in_burst: f64,
     /// Reverse proxies whose `X-Forwarded-For` names the client (per-address limits).
     pub trusted_proxies: Vec<IpAddr>,
 }
@@ -39,6 +49,10 @@ impl Default for Limits {
             timeout: Duration::from_secs(30),
             writes_per_second: 50.0,
             write_burst: 200.0,
+            reads_per_second: 200.0,
+            read_burst: 1000.0,
+            sign_ins_per_minute: 60.0,
+            sign_in_burst: 20.0,
             trusted_proxies: Vec::new(),
         }
     }
@@ -52,7 +66,7 @@ impl Default for Limits {
 /// counted in the store in any case.)
 #[derive(Default)]
 pub struct WriteBuckets {
-    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+    buckets: RateBuckets,
     shared: Option<Arc<dyn AccountStore>>,
 }
 
@@ -60,7 +74,7 @@ impl WriteBuckets {
     /// Buckets in `store` when it shares them between nodes, else in memory.
     pub fn for_store(store: Arc<dyn AccountStore>) -> Self {
         WriteBuckets {
-            buckets: Mutex::default(),
+            buckets: RateBuckets::default(),
             shared: store.shares_write_limits().then_some(store),
         }
     }
@@ -84,66 +98,123 @@ impl WriteBuckets {
                 }
             }
         }
-        self.take(addr, limits)
+        self.buckets
+            .take(addr, limits.writes_per_second, limits.write_burst)
     }
 }
 
 /// Addresses remembered at most; past this, full buckets are forgotten.
 const MAX_BUCKETS: usize = 100_000;
 
-impl WriteBuckets {
-    /// Takes one write from `addr`'s bucket; the seconds to wait when it is empty.
-    fn take(&self, addr: IpAddr, limits: &Limits) -> Result<(), u64> {
+/// Token buckets per client address, in this node's memory.
+#[derive(Default)]
+pub struct RateBuckets {
+    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+}
+
+impl RateBuckets {
+    /// Takes one token from `addr`'s bucket (`per_second` refill, `burst` capacity); the
+    /// seconds to wait when it is empty. A rate of 0 or less means no limit.
+    pub fn take(&self, addr: IpAddr, per_second: f64, burst: f64) -> Result<(), u64> {
+        if per_second <= 0.0 {
+            return Ok(());
+        }
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         if buckets.len() > MAX_BUCKETS {
             buckets.retain(|_, (tokens, at)| {
-                *tokens + now.duration_since(*at).as_secs_f64() * limits.writes_per_second
-                    < limits.write_burst
+                *tokens + now.duration_since(*at).as_secs_f64() * per_second < burst
             });
         }
-        let (tokens, at) = buckets.entry(addr).or_insert((limits.write_burst, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * limits.writes_per_second)
-            .min(limits.write_burst);
+        let (tokens, at) = buckets.entry(addr).or_insert((burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * per_second).min(burst);
         *at = now;
         if *tokens >= 1.0 {
             *tokens -= 1.0;
             Ok(())
         } else {
-            let wait = (1.0 - *tokens) / limits.writes_per_second.max(f64::MIN_POSITIVE);
+            let wait = (1.0 - *tokens) / per_second;
             Err(wait.ceil().max(1.0) as u64)
         }
+    }
+}
+
+/// Every per-address bucket of one server.
+#[derive(Default)]
+pub struct Buckets {
+    /// Writes, shared between nodes when the store is.
+    pub writes: WriteBuckets,
+    /// Reads, per node.
+    pub reads: RateBuckets,
+    /// Sign-ins, per node (failed sign-ins are also counted in the store, for every node).
+    pub sign_ins: RateBuckets,
+}
+
+/// What kind of request, for the per-address limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Traffic {
+    Read,
+    Write,
+    SignIn,
+    Other,
+}
+
+fn traffic(method: &Method, path: &str) -> Traffic {
+    match *method {
+        Method::POST if path == "/api/v1/tokens" || path == "/signin" => Traffic::SignIn,
+        Method::GET | Method::HEAD => Traffic::Read,
+        Method::POST | Method::PUT | Method::DELETE => Traffic::Write,
+        _ => Traffic::Other,
     }
 }
 
 /// Applies `limits` around one request.
 pub async fn apply(
     slots: Arc<Semaphore>,
-    buckets: Arc<WriteBuckets>,
+    buckets: Arc<Buckets>,
     limits: Arc<Limits>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let writes = matches!(
-        *request.method(),
-        Method::POST | Method::PUT | Method::DELETE
-    );
-    // Sign-in has its own, stricter limit; reads and unknown peers are not rate limited.
-    let sign_in = request.uri().path().starts_with("/api/v1/tokens");
+    // Routing would answer a path that is not UTF-8 once decoded with a plain-text 400.
+    if std::str::from_utf8(&crate::web::next::percent_decode(request.uri().path())).is_err() {
+        return ApiError::invalid("path", "is not valid UTF-8 once percent-decoded")
+            .into_response();
+    }
+    let kind = traffic(request.method(), request.uri().path());
     let peer = client_ip(
         request.extensions(),
         request.headers(),
         &limits.trusted_proxies,
     );
-    // Handlers (sign-in throttling) read the same address.
+    // Handlers (sign-in throttling, waits for the index) read the same address.
     request.extensions_mut().insert(ClientAddr(peer));
-    if let (true, false, Some(addr)) = (writes, sign_in, peer) {
-        if let Err(retry_after) = buckets.take_any(addr, &limits).await {
-            return ApiError::TooManyRequests {
-                message: format!(
-                    "more than {} writes per second from {addr}; retry in {retry_after} s",
-                    limits.writes_per_second
+    // Unknown peers (in-process calls) are not rate limited.
+    if let Some(addr) = peer {
+        let (taken, what) = match kind {
+            Traffic::Write => (
+                buckets.writes.take_any(addr, &limits).await,
+                format!("{} writes per second", limits.writes_per_second),
+            ),
+            Traffic::Read => (
+                buckets
+                    .reads
+                    .take(addr, limits.reads_per_second, limits.read_burst),
+                format!("{} reads per second", limits.reads_per_second),
+            ),
+            Traffic::SignIn => (
+                buckets.sign_ins.take(
+                    addr,
+                    limits.sign_ins_per_minute / 60.0,
+                    limits.sign_in_burst,
                 ),
+                format!("{} sign-ins per minute", limits.sign_ins_per_minute),
+            ),
+            Traffic::Other => (Ok(()), String::new()),
+        };
+        if let Err(retry_after) = taken {
+            return ApiError::TooManyRequests {
+                message: format!("more than {what} from {addr}; retry in {retry_after} s"),
                 retry_after_secs: retry_after,
             }
             .into_response();

@@ -24,6 +24,7 @@ mod users;
 pub use auth::{Caller, ClientAddr};
 pub use error::ApiError;
 pub use limits::Limits;
+pub use meta::metrics_router;
 pub use rights::Desk;
 
 use std::sync::Arc;
@@ -47,7 +48,10 @@ pub fn app(state: AppState) -> Router {
 pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
     let slots = Arc::new(Semaphore::new(limits.max_in_flight));
     let limits = Arc::new(limits);
-    let buckets = Arc::new(limits::WriteBuckets::for_store(state.accounts.clone()));
+    let buckets = Arc::new(limits::Buckets {
+        writes: limits::WriteBuckets::for_store(state.accounts.clone()),
+        ..limits::Buckets::default()
+    });
     let api = Router::new()
         .merge(listings::router())
         .merge(matches::router())

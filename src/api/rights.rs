@@ -12,7 +12,9 @@
 //!   needs), and reads them in full; reads other listings like anonymous. Enterprise members
 //!   mark interest; both see the leads of their organisation.
 //!
-//! Signed in without the right answers 403.
+//! Signed in without the right answers 403; a listing the caller may not see (another
+//! organisation's or province's draft) answers as if it did not exist, wherever it is named:
+//! 404, or in a deal's body the same 400 as an unknown id.
 
 use super::auth::Caller;
 use super::error::ApiError;
@@ -125,21 +127,37 @@ impl Caller {
         }
     }
 
-    /// What this caller sees of a listing: all of it, the public part, or nothing (`None`:
-    /// answer as if it did not exist).
-    pub fn listing_view(&self, listing: &Listing) -> Option<Listing> {
+    /// Whether the caller sees all of a listing, contact details included.
+    fn sees_in_full(&self, listing: &Listing) -> bool {
         let own = self.org().is_some() && listing.owner.as_deref() == self.org();
-        let full = match self {
+        match self {
             _ if self.is_admin() || own => true,
             Caller::User(u) if u.role == Role::Broker => {
                 listing.status != Status::Draft
                     || (u.province.is_some() && listing.province == u.province)
             }
             _ => false,
-        };
-        if full {
+        }
+    }
+
+    /// Whether the caller may know that a listing exists. Everywhere a listing is named by
+    /// id — read, replace, delete, interest, deals, the edit page — one it may not see gets
+    /// the same answer as an id that does not exist, so ids cannot be probed.
+    pub fn may_see(&self, listing: &Listing) -> bool {
+        listing.status != Status::Draft || self.sees_in_full(listing)
+    }
+
+    /// The listing if the caller may know it exists ([`Caller::may_see`]), else `None`.
+    pub fn visible(&self, listing: Option<Listing>) -> Option<Listing> {
+        listing.filter(|l| self.may_see(l))
+    }
+
+    /// What this caller sees of a listing: all of it, the public part, or nothing (`None`:
+    /// answer as if it did not exist).
+    pub fn listing_view(&self, listing: &Listing) -> Option<Listing> {
+        if self.sees_in_full(listing) {
             Some(listing.clone())
-        } else if listing.status != Status::Draft {
+        } else if self.may_see(listing) {
             Some(listing.public())
         } else {
             None
@@ -157,7 +175,8 @@ impl Caller {
         }
     }
 
-    /// Whether the caller may replace or delete `existing` and store `new`.
+    /// Whether the caller may replace or delete `existing` and store `new`; 404, as for an
+    /// unknown id, when the caller may not see `existing` (another organisation's draft).
     pub fn may_write_listing(
         &self,
         existing: Option<&Listing>,
@@ -166,6 +185,9 @@ impl Caller {
         self.may_write_listings()?;
         if self.is_admin() {
             return Ok(());
+        }
+        if let Some(e) = existing.filter(|e| !self.may_see(e)) {
+            return Err(ApiError::NotFound(format!("listing {:?}", e.id)));
         }
         let Some(org) = self.org() else {
             return Err(forbidden("this account belongs to no organisation"));

@@ -8,7 +8,7 @@ use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 
-use super::auth::Caller;
+use super::auth::{Caller, ClientAddr};
 use super::error::ApiError;
 use super::json::Query;
 use super::limits::cpu_turn;
@@ -31,6 +31,7 @@ struct Consistency {
 async fn search(
     State(state): State<AppState>,
     caller: Caller,
+    ClientAddr(client): ClientAddr,
     Query(params): Query<SearchParams>,
     Query(consistency): Query<Consistency>,
 ) -> Result<Response, ApiError> {
@@ -49,11 +50,7 @@ async fn search(
         let min: u64 = min
             .parse()
             .map_err(|_| ApiError::invalid("min_seq", "must be a whole number"))?;
-        if !state.wait_for_seq(min).await {
-            return Err(ApiError::Unavailable(format!(
-                "the index has not reached sequence {min} yet; retry shortly"
-            )));
-        }
+        state.wait_for_seq(min, client).await?;
     }
     let semantic = semantic.filter(|_| !request.text.trim().is_empty());
     let key = cache_key(&request, semantic.as_ref().map(|s| s.state()));

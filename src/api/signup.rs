@@ -38,6 +38,12 @@ async fn create(
         password: body.required("password")?,
         name: body.required("name")?,
     };
+    // A password is hashed: wait for a turn, as sign-in does (argon2id takes ~19 MiB).
+    let _turn = state
+        .passwords
+        .turn()
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let (accounts, outbox) = (state.accounts.clone(), state.outbox.clone());
     let email =
         tokio::task::spawn_blocking(move || sign_up(accounts.as_ref(), &outbox, input, Utc::now()))
@@ -78,6 +84,12 @@ async fn reset(
 ) -> Result<Json<Value>, ApiError> {
     let body = Fields::new(body, &["password"])?;
     let password = body.required("password")?;
+    // A password is hashed: wait for a turn, as sign-in does (argon2id takes ~19 MiB).
+    let _turn = state
+        .passwords
+        .turn()
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let (accounts, outbox) = (state.accounts.clone(), state.outbox.clone());
     let user = tokio::task::spawn_blocking(move || {
         reset_with_link(accounts.as_ref(), &outbox, &secret, &password, Utc::now())

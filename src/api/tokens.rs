@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, post};
 use axum::{Json, Router};
-use chrono::Utc;
+use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use super::auth::{Caller, ClientAddr};
@@ -13,6 +13,7 @@ use super::error::ApiError;
 use super::fields::Fields;
 use super::json::JsonObject;
 use crate::accounts::{sign_in, SignInError};
+use crate::domain::account::MAX_TOKEN_DAYS;
 use crate::server::AppState;
 
 /// The routes of this module: sign-in and revocation.
@@ -22,7 +23,8 @@ pub fn router() -> Router<AppState> {
         .route("/tokens/{id}", delete(revoke))
 }
 
-/// `{"email", "password"}` → `201 {"id", "token", "user"}`; the token is shown this once.
+/// `{"email", "password", "expires_in_days"?}` → `201 {"id", "token", "expires_at", "user"}`;
+/// the token is shown this once.
 async fn create(
     State(state): State<AppState>,
     // Extracted only so that a wrong bearer token is refused here as everywhere.
@@ -30,20 +32,28 @@ async fn create(
     ClientAddr(address): ClientAddr,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let body = Fields::new(body, &["email", "password"])?;
+    let body = Fields::new(body, &["email", "password", "expires_in_days"])?;
     let email = body.required("email")?;
     let password = body.required("password")?;
-    let accounts = state.accounts.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        sign_in(accounts.as_ref(), &email, &password, address, Utc::now())
-    })
-    .await?;
+    let now = Utc::now();
+    let expires_at = expiry(&body, now)?;
+    let result = sign_in(
+        state.accounts.clone(),
+        &state.passwords,
+        &email,
+        password,
+        address,
+        now,
+        expires_at,
+    )
+    .await;
     match result {
         Ok((user, issued)) => Ok((
             StatusCode::CREATED,
             Json(json!({
                 "id": issued.id,
                 "token": issued.token,
+                "expires_at": expires_at,
                 "user": {
                     "email": user.email,
                     "role": user.role,
@@ -59,6 +69,24 @@ async fn create(
             Err(SignInError::WrongCredentials.into())
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// When a token asked for with `expires_in_days` (a whole number of days, 1 to ten years)
+/// expires; `None` without one.
+fn expiry(body: &Fields, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, ApiError> {
+    let bad = || {
+        ApiError::invalid(
+            "expires_in_days",
+            format!("must be a whole number of days from 1 to {MAX_TOKEN_DAYS}"),
+        )
+    };
+    let Some(days) = body.amount("expires_in_days").map_err(|_| bad())? else {
+        return Ok(None);
+    };
+    match i64::try_from(days) {
+        Ok(d) if (1..=MAX_TOKEN_DAYS).contains(&d) => Ok(Some(now + Duration::days(d))),
+        _ => Err(bad()),
     }
 }
 

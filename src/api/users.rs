@@ -63,6 +63,12 @@ async fn create(
         ApiError::invalid("role", format!("expected one of {}", names.join(", ")))
     })?;
     let (province, org) = (body.text("province")?, body.text("org")?);
+    // A password is hashed: wait for a turn, as sign-in does (argon2id takes ~19 MiB).
+    let _turn = state
+        .passwords
+        .turn()
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let accounts = state.accounts.clone();
     let user = tokio::task::spawn_blocking(move || {
         let new = NewUser {
@@ -88,6 +94,12 @@ async fn set_password(
     caller.require_admin()?;
     let body = Fields::new(body, &["email", "password"])?;
     let (email, password) = (body.required("email")?, body.required("password")?);
+    // A password is hashed: wait for a turn, as sign-in does (argon2id takes ~19 MiB).
+    let _turn = state
+        .passwords
+        .turn()
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let accounts = state.accounts.clone();
     let (user, revoked) =
         tokio::task::spawn_blocking(move || reset_password(accounts.as_ref(), &email, &password))

@@ -18,6 +18,8 @@ pub struct Served {
     child: Child,
     /// Where it listens.
     pub addr: SocketAddr,
+    /// The admin token, for `GET /metrics`.
+    token: String,
 }
 
 /// The server's memory, in MiB.
@@ -65,13 +67,19 @@ impl Served {
                 "--addr",
                 &addr.to_string(),
             ])
+            // The bench measures the service, not the per-client read limit.
+            .args(["--max-reads-per-second", "0"])
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .context("starting techmatch serve for the HTTP phase")?;
-        let mut served = Served { child, addr };
+        let mut served = Served {
+            child,
+            addr,
+            token: String::new(),
+        };
         let started = Instant::now();
         while !healthy(addr) {
             if let Some(status) = served.child.try_wait()? {
@@ -82,6 +90,11 @@ impl Served {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+        let token_file = dir.join("admin.token");
+        served.token = std::fs::read_to_string(&token_file)
+            .with_context(|| format!("reading {}", token_file.display()))?
+            .trim()
+            .to_string();
         Ok(served)
     }
 
@@ -89,7 +102,10 @@ impl Served {
     pub fn metric(&self, series: &str) -> anyhow::Result<f64> {
         let mut stream = TcpStream::connect_timeout(&self.addr, Duration::from_secs(5))?;
         stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-        let request = "GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n";
+        let request = format!(
+            "GET /metrics HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+            self.token
+        );
         stream.write_all(request.as_bytes())?;
         let mut text = String::new();
         stream.read_to_string(&mut text)?;

@@ -25,6 +25,14 @@ use clap::{Parser, Subcommand};
 use techmatch_index::SearchIndex;
 
 use crate::data_dir::DataDir;
+
+/// Every file and directory this process creates is its owner's alone (0600 files, 0700
+/// directories): the store holds password and token hashes and contact details, and sled and
+/// tantivy create files of their own long after start-up, so a mode set once would not do.
+fn private_files() {
+    #[cfg(unix)]
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+}
 use crate::indexer;
 use crate::store::Backend;
 
@@ -84,6 +92,7 @@ enum Command {
 
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> ExitCode {
+    private_files();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TECHMATCH_LOG")

@@ -1,6 +1,7 @@
 //! `techmatch serve`: the HTTP API on the data dir (or on a shared PostgreSQL store with
 //! `--store`, the data dir then holding this node's index), optionally filled with demo data.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -26,6 +27,22 @@ pub struct Args {
     /// Writes per second one client address may sustain (bursts of four times as many).
     #[arg(long, default_value_t = 50.0, env = "TECHMATCH_MAX_WRITES_PER_SECOND")]
     max_writes_per_second: f64,
+    /// Reads (GET) per second one client address may sustain, bursts of five times as many;
+    /// 0 turns the limit off (benchmarks).
+    #[arg(long, default_value_t = 200.0, env = "TECHMATCH_MAX_READS_PER_SECOND")]
+    max_reads_per_second: f64,
+    /// Sign-ins (right or wrong) per minute one client address may sustain, bursts of 20;
+    /// 0 turns the limit off. Wrong passwords are limited further, per account and address.
+    #[arg(
+        long,
+        default_value_t = 60.0,
+        env = "TECHMATCH_MAX_SIGN_INS_PER_MINUTE"
+    )]
+    max_sign_ins_per_minute: f64,
+    /// Also serve `GET /metrics` without a token on this address (e.g. a private interface
+    /// for Prometheus); on the main address it needs the admin token.
+    #[arg(long, env = "TECHMATCH_METRICS_ADDR")]
+    metrics_addr: Option<SocketAddr>,
     /// Mark browser session cookies Secure: for a service reached over TLS through a proxy
     /// (a proxy sending `X-Forwarded-Proto: https` gets them without this).
     #[arg(long, env = "TECHMATCH_SECURE_COOKIES")]
@@ -59,6 +76,8 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
         (store, data.open_index()?)
     } else if data.is_writable() {
         let store: Arc<dyn Backend> = Arc::new(data.open_store()?);
+        // A data dir made before files were private: its 0700 mode closes everything inside.
+        crate::store::backup::private(data.path(), true)?;
         (store, data.open_index()?)
     } else {
         tracing::warn!(
@@ -87,7 +106,15 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
         .context("reading or creating the admin token")?;
     if created {
         let path = data.path().join("admin.token");
-        println!("admin token (also in {}): {token}", path.display());
+        // Shown once to a person at a terminal; logs and pipes get only where it is.
+        if std::io::stdout().is_terminal() {
+            println!("admin token (also in {}): {token}", path.display());
+        } else {
+            println!(
+                "admin token created in {} (mode 0600; shown only on a terminal)",
+                path.display()
+            );
+        }
     }
     // Semantic matching is optional: without an embedder, search and matching are lexical.
     let connected = if read_only_copy.is_some() {
@@ -129,6 +156,14 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("listening on {}", args.addr))?;
         let local = listener.local_addr()?;
+        let metrics_listener = match args.metrics_addr {
+            Some(addr) => Some(
+                tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("listening for metrics on {addr}"))?,
+            ),
+            None => None,
+        };
         let mut state = AppState::start(store.into_stores(), Arc::new(index), token);
         state.secure_cookies = args.secure_cookies;
         state.search_cache = Arc::new(crate::search_cache::SearchCache::new(
@@ -144,14 +179,27 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
         if let Err(e) = std::fs::write(&addr_file, local.to_string()) {
             tracing::warn!(error = %e, "could not write {}", addr_file.display());
         }
+        let metrics = match metrics_listener {
+            Some(l) => {
+                println!("metrics on http://{}/metrics", l.local_addr()?);
+                Some(tokio::spawn(server::run_metrics(l, state.clone())))
+            }
+            None => None,
+        };
         println!("listening on http://{local}");
         let limits = crate::api::Limits {
             writes_per_second: args.max_writes_per_second,
             write_burst: 4.0 * args.max_writes_per_second,
+            reads_per_second: args.max_reads_per_second,
+            read_burst: 5.0 * args.max_reads_per_second,
+            sign_ins_per_minute: args.max_sign_ins_per_minute,
             trusted_proxies: args.trusted_proxies,
             ..crate::api::Limits::default()
         };
         server::run(listener, state, limits, server::shutdown_signal()).await?;
+        if let Some(task) = metrics {
+            task.abort();
+        }
         let _ = std::fs::remove_file(&addr_file);
         tracing::info!("shut down");
         anyhow::Ok(())

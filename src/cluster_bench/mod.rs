@@ -261,7 +261,7 @@ impl Bench<'_> {
         let failed_ids: Vec<String> = failed_ks.iter().map(|k| load::listing_id(*k)).collect();
         let failed_writes_stored = count_ids(&db, &failed_ids).await?;
 
-        let node_side_mean_ms = scrape::node_means(&shared.nodes).await;
+        let node_side_mean_ms = scrape::node_means(&shared.nodes, &shared.token).await;
 
         // Lags: per node, every probe, and per write the slowest node.
         let mut lag_ms = BTreeMap::new();

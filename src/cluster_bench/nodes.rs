@@ -115,6 +115,7 @@ impl Node {
             .args(["--embedder-url", "off", "--trusted-proxy", "127.0.0.1"])
             // The bench measures the cluster, not the per-client write limit.
             .args(["--max-writes-per-second", "1000000"])
+            .args(["--max-reads-per-second", "0"])
             .env("TECHMATCH_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

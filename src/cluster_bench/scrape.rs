@@ -49,10 +49,10 @@ fn add(text: &str, totals: &mut BTreeMap<String, (f64, f64)>) {
 
 /// Mean milliseconds per request route and store operation over every node (the restarted
 /// node counts from its restart).
-pub async fn node_means(nodes: &[Pool]) -> BTreeMap<String, f64> {
+pub async fn node_means(nodes: &[Pool], token: &str) -> BTreeMap<String, f64> {
     let mut totals = BTreeMap::new();
     for node in nodes {
-        if let Ok(answer) = node.request("GET", "/metrics", None, None).await {
+        if let Ok(answer) = node.request("GET", "/metrics", Some(token), None).await {
             if answer.status == 200 {
                 add(&String::from_utf8_lossy(&answer.body), &mut totals);
             }

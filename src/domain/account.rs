@@ -118,7 +118,21 @@ pub struct ApiToken {
     pub hash: String,
     /// When it was issued.
     pub created_at: DateTime<Utc>,
+    /// When it stops signing anyone in; `None`: valid until revoked (tokens issued before
+    /// expiry existed, and those asked for without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
 }
+
+impl ApiToken {
+    /// Whether the token has expired at `now`.
+    pub fn expired(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_some_and(|at| now >= at)
+    }
+}
+
+/// Longest lifetime a token may be asked for, in days (ten years).
+pub const MAX_TOKEN_DAYS: i64 = 3650;
 
 /// A browser session as stored: only the SHA-256 of its id, never the id (the cookie's value).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,6 +172,24 @@ impl Failures {
         }
     }
 
+    /// An attempt reserved before its password is checked: counted as a failure at once, so
+    /// that attempts running at the same time cannot all pass the lock (the right password
+    /// hands it back with [`Failures::release`]). A locked counter is left as it is.
+    pub fn reserve(previous: Option<Failures>, now: DateTime<Utc>) -> Option<Failures> {
+        match previous {
+            Some(f) if f.locked_until(now).is_some() => Some(f),
+            _ => Some(Failures::record(previous, now)),
+        }
+    }
+
+    /// Hands back one reserved attempt (the password was right, or it was never checked).
+    pub fn release(previous: Option<Failures>, _now: DateTime<Utc>) -> Option<Failures> {
+        previous.filter(|f| f.count > 1).map(|f| Failures {
+            count: f.count - 1,
+            last: f.last,
+        })
+    }
+
     /// Until when sign-in is refused, if it is at `now`.
     pub fn locked_until(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let until = self.last + Duration::minutes(LOCKOUT_MINUTES);
@@ -169,12 +201,47 @@ fn bad(field: &str, reason: impl Into<String>) -> FieldError {
     FieldError::new(field, reason)
 }
 
-/// Trims and lowercases an e-mail address and checks its shape (`local@domain.tld`).
+/// Characters that show nothing (zero-width, joiners, bidirectional controls, the BOM, soft
+/// hyphen, invisible operators, tags, variation selectors): an address holding one displays
+/// like another's.
+fn invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}'
+        | '\u{17B5}' | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{3164}'
+        | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFFB}'
+        | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// Unicode NFC and case folding (approximated as upper- then lowercase, which also folds
+/// `ß` to `ss` and final `ς` to `σ`), so that one address typed composed or decomposed, in
+/// any case, is one key.
+fn fold(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let composed: String = text.nfc().collect();
+    composed.to_uppercase().to_lowercase().nfc().collect()
+}
+
+/// Trims an e-mail address, puts it in NFC and folds its case, refuses invisible and control
+/// characters, and checks its shape (`local@domain.tld`).
 ///
 /// # Errors
 /// A [`FieldError`] on `email` saying what is wrong.
 pub fn normalise_email(input: &str) -> Result<String, FieldError> {
-    let email = input.trim().to_lowercase();
+    let trimmed = input.trim();
+    if let Some(c) = trimmed
+        .chars()
+        .find(|&c| c.is_control() || invisible(c) || c.is_whitespace())
+    {
+        return Err(bad(
+            "email",
+            format!(
+                "must not contain invisible, control or space characters (U+{:04X})",
+                u32::from(c)
+            ),
+        ));
+    }
+    let email = fold(trimmed);
     let shape_ok = match email.split_once('@') {
         Some((local, domain)) => {
             !local.is_empty()
@@ -188,13 +255,36 @@ pub fn normalise_email(input: &str) -> Result<String, FieldError> {
     if email.is_empty() {
         return Err(bad("email", "is required"));
     }
-    if email.len() > 254 || email.chars().any(char::is_whitespace) || !shape_ok {
+    if email.len() > 254 || !shape_ok {
         return Err(bad(
             "email",
             format!("{input:?} is not an e-mail address like name@example.vn"),
         ));
     }
     Ok(email)
+}
+
+/// The keys an existing account with this address may be stored under, best first: the
+/// normalised form, then the forms that accounts made before NFC and case folding were
+/// stored under (trimmed and lowercased as typed, composed or decomposed).
+///
+/// # Errors
+/// As [`normalise_email`].
+pub fn email_keys(input: &str) -> Result<Vec<String>, FieldError> {
+    use unicode_normalization::UnicodeNormalization;
+    let email = normalise_email(input)?;
+    let legacy = input.trim().to_lowercase();
+    let mut keys = vec![email];
+    for key in [
+        legacy.nfc().collect::<String>(),
+        legacy.nfd().collect(),
+        legacy,
+    ] {
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    Ok(keys)
 }
 
 /// Checks a new password against the policy: at least [`MIN_PASSWORD_CHARS`] characters.
@@ -242,6 +332,43 @@ mod tests {
         ] {
             assert!(normalise_email(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn emails_meet_composed_or_decomposed_in_any_case() {
+        let composed = normalise_email("Jos\u{e9}@Example.vn").unwrap();
+        let decomposed = normalise_email("JOSE\u{301}@example.VN").unwrap();
+        assert_eq!(composed, decomposed);
+        assert_eq!(composed, "jos\u{e9}@example.vn");
+        assert_eq!(
+            normalise_email("Stra\u{df}e@x.vn").unwrap(),
+            normalise_email("STRASSE@x.vn").unwrap()
+        );
+    }
+
+    #[test]
+    fn invisible_and_control_characters_are_refused() {
+        for bad in [
+            "lan\u{200b}@x.vn",
+            "lan@x\u{200d}.vn",
+            "\u{202e}lan@x.vn",
+            "lan\u{feff}@x.vn",
+            "lan\t@x.vn",
+            "lan\n@x.vn",
+            "lan\u{7f}@x.vn",
+            "lan\u{a0}@x.vn",
+            "lan\u{2066}@x.vn",
+        ] {
+            let e = normalise_email(bad).unwrap_err();
+            assert_eq!(e.field, "email", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn accounts_stored_before_folding_are_still_found() {
+        let keys = email_keys("JOSE\u{301}@x.vn").unwrap();
+        assert_eq!(keys[0], "jos\u{e9}@x.vn");
+        assert!(keys.contains(&"jose\u{301}@x.vn".to_string()));
     }
 
     #[test]

@@ -151,8 +151,9 @@ pub fn catch_up(
     let model = semantic.embedder.model().to_string();
     let mut applied = vectors.applied(&model)?;
     let last = store.last_seq()?;
-    if applied > last {
-        // The store was replaced by an older one: check every listing again.
+    if applied > last || (applied > 0 && applied < store.log_floor()?) {
+        // The store was replaced by an older one, or its log was pruned past these vectors
+        // (semantic matching was off for a while): check every listing again.
         vectors.reset()?;
         applied = 0;
     }

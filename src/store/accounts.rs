@@ -17,6 +17,10 @@ pub enum WriteToken {
     Empty(u64),
 }
 
+/// A change to a failure counter: the count before (if any) and the time → the count after
+/// (`None` removes it). Plain functions, so that a store can run one on another thread.
+pub type FailureChange = fn(Option<Failures>, DateTime<Utc>) -> Option<Failures>;
+
 /// Durable storage of accounts. Every write is on disk before the call returns.
 pub trait AccountStore: Send + Sync {
     /// Adds a user; `false` (and nothing written) when the e-mail is taken.
@@ -51,6 +55,16 @@ pub trait AccountStore: Send + Sync {
 
     /// Counts one more failure against `key` at `now` (see [`Failures::record`]), atomically.
     fn record_failure(&self, key: &str, now: DateTime<Utc>) -> Result<Failures, StoreError>;
+
+    /// Applies `change` to the failures counted against `key` at `now` as one atomic
+    /// read-modify-write (under the lock [`AccountStore::record_failure`] takes); returns the
+    /// counts before and after.
+    fn change_failures(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        change: FailureChange,
+    ) -> Result<(Option<Failures>, Option<Failures>), StoreError>;
 
     /// Forgets the failures counted against `key`.
     fn clear_failures(&self, key: &str) -> Result<(), StoreError>;

@@ -37,9 +37,26 @@ fn io(path: &Path, e: std::io::Error) -> StoreError {
     StoreError::Backend(format!("{}: {e}", path.display()))
 }
 
-/// Copies the directory `from` into `to` (created), recursively; returns the bytes copied.
+/// Makes `path` readable by its owner only (0700 for a directory, 0600 for a file): a store
+/// holds password and token hashes and contact details.
+pub(crate) fn private(path: &Path, dir: bool) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = if dir { 0o700 } else { 0o600 };
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| io(path, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, dir);
+    Ok(())
+}
+
+/// Copies the directory `from` into `to` (created), recursively, the copies private (0700
+/// directories, 0600 files) whatever the originals' modes; returns the bytes copied.
 pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<u64, StoreError> {
     std::fs::create_dir_all(to).map_err(|e| io(to, e))?;
+    private(to, true)?;
     let mut bytes = 0;
     for entry in std::fs::read_dir(from).map_err(|e| io(from, e))? {
         let entry = entry.map_err(|e| io(from, e))?;
@@ -49,6 +66,7 @@ pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<u64, StoreError> {
             bytes += copy_dir(&entry.path(), &target)?;
         } else {
             bytes += std::fs::copy(entry.path(), &target).map_err(|e| io(&target, e))?;
+            private(&target, false)?;
         }
     }
     Ok(bytes)
@@ -76,6 +94,8 @@ impl SledStore {
             ));
         };
         fresh_target(dir)?;
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        private(dir, true)?;
         let (seq, bytes) = self.with_writers_held(|seq| {
             self.flush()?;
             Ok((seq, copy_dir(source, &dir.join("store"))?))
@@ -90,6 +110,7 @@ impl SledStore {
         let manifest = dir.join(MANIFEST);
         let text = serde_json::to_vec_pretty(&info).unwrap_or_default();
         std::fs::write(&manifest, text).map_err(|e| io(&manifest, e))?;
+        private(&manifest, false)?;
         Ok(info)
     }
 }

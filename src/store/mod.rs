@@ -26,7 +26,7 @@ mod sled_store;
 mod stores;
 mod timed;
 
-pub use accounts::{AccountStore, WriteToken};
+pub use accounts::{AccountStore, FailureChange, WriteToken};
 pub use deals::{DealDecide, DealStore};
 pub use mail::MailStore;
 pub use pg_store::PgStore;
@@ -118,6 +118,21 @@ pub trait Store: Send + Sync {
 
     /// The sequence of the newest change (0 when none).
     fn last_seq(&self) -> Result<u64, StoreError>;
+
+    /// The sequence the change log has been pruned to: changes at or below it are gone (0: the
+    /// log is whole). A follower that applied less than this must rebuild from a scan.
+    fn log_floor(&self) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+
+    /// Removes the changes with a sequence below `seq` — the lowest every follower has
+    /// applied — keeping the newest change in any case (it carries the last sequence across a
+    /// restart); returns how many were removed. The default keeps the whole log: a store shared
+    /// by several nodes cannot know every node's position.
+    fn prune_log(&self, seq: u64) -> Result<u64, StoreError> {
+        let _ = seq;
+        Ok(0)
+    }
 
     /// Every listing, in id order.
     fn scan(&self) -> Box<dyn Iterator<Item = Result<Listing, StoreError>> + '_>;

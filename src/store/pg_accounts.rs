@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 
 use super::pg_pool::pg_error;
 use super::pg_store::{decode, encode, PgStore};
-use super::{AccountStore, StoreError, WriteToken};
+use super::{AccountStore, FailureChange, StoreError, WriteToken};
 use crate::domain::account::{ApiToken, Failures, Session, User};
 
 /// The one JSONB document `sql` (`SELECT doc::text ... WHERE <key> = $1`) finds, decoded.
@@ -141,6 +141,41 @@ impl AccountStore for PgStore {
             )
             .map_err(pg_error)?;
             Ok(next)
+        })
+    }
+
+    fn change_failures(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        change: FailureChange,
+    ) -> Result<(Option<Failures>, Option<Failures>), StoreError> {
+        let key = key.to_string();
+        self.pool.transaction(move |tx| {
+            // As in record_failure: an advisory lock guards a row that may not exist yet.
+            tx.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended('failures/' || $1, 0))",
+                &[&key],
+            )
+            .map_err(pg_error)?;
+            let before = one_doc(tx, "SELECT doc::text FROM failures WHERE key = $1", &key)?;
+            let after = change(before, now);
+            match &after {
+                _ if after == before => {}
+                Some(f) => {
+                    tx.execute(
+                        "INSERT INTO failures (key, doc) VALUES ($1, $2::text::jsonb)
+                         ON CONFLICT (key) DO UPDATE SET doc = excluded.doc",
+                        &[&key, &encode(f)?],
+                    )
+                    .map_err(pg_error)?;
+                }
+                None => {
+                    tx.execute("DELETE FROM failures WHERE key = $1", &[&key])
+                        .map_err(pg_error)?;
+                }
+            }
+            Ok((before, after))
         })
     }
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 
 use super::sled_store::{backend, encode};
-use super::{AccountStore, SledStore, StoreError};
+use super::{AccountStore, FailureChange, SledStore, StoreError};
 use crate::domain::account::{ApiToken, Failures, Session, User};
 
 fn key(prefix: &str, rest: &str) -> Vec<u8> {
@@ -133,6 +133,26 @@ impl AccountStore for SledStore {
         batch.insert(key("f/", counter), encode(&next));
         self.write_durably(&self.accounts, batch)?;
         Ok(next)
+    }
+
+    fn change_failures(
+        &self,
+        counter: &str,
+        now: DateTime<Utc>,
+        change: FailureChange,
+    ) -> Result<(Option<Failures>, Option<Failures>), StoreError> {
+        let _desk = self.lock_desk();
+        let before = self.failures(counter)?;
+        let after = change(before, now);
+        if after != before {
+            let mut batch = sled::Batch::default();
+            match &after {
+                Some(f) => batch.insert(key("f/", counter), encode(f)),
+                None => batch.remove(key("f/", counter)),
+            }
+            self.write_durably(&self.accounts, batch)?;
+        }
+        Ok((before, after))
     }
 
     fn clear_failures(&self, counter: &str) -> Result<(), StoreError> {

@@ -36,6 +36,8 @@ pub struct SledStore {
     /// Serialises read-modify-write of accounts and deals (e-mail uniqueness, stage moves,
     /// counters); apart from the listings' lock so that neither waits for the other.
     pub(super) desk: Mutex<()>,
+    /// sled's log file (`<dir>/db`), synced after each of sled's flushes: see [`SledStore::sync`].
+    log_file: Option<std::fs::File>,
 }
 
 /// sled's page cache (its default is 1 GiB). Searches never read the store (hits come from the
@@ -70,6 +72,11 @@ pub(super) fn backend(e: sled::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
+/// fsyncs a directory, so that the names created in it survive a power cut.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
 fn listing_key(id: &str) -> Vec<u8> {
     [LISTING, id.as_bytes()].concat()
 }
@@ -99,7 +106,15 @@ impl SledStore {
                 }
                 e => backend(e),
             })?;
-        Self::from_db(db, Some(dir.to_path_buf()))
+        let mut store = Self::from_db(db, Some(dir.to_path_buf()))?;
+        let io = |e: std::io::Error| StoreError::Backend(format!("{}: {e}", dir.display()));
+        store.log_file = Some(std::fs::File::open(dir.join("db")).map_err(io)?);
+        // The log file's name must survive a power cut as well as its contents.
+        sync_dir(dir).map_err(io)?;
+        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            sync_dir(parent).map_err(io)?;
+        }
+        Ok(store)
     }
 
     /// A store in a temporary directory that disappears when dropped (tests, evaluation).
@@ -127,6 +142,7 @@ impl SledStore {
             db,
             tree,
             write: Mutex::new(last),
+            log_file: None,
         })
     }
 
@@ -138,7 +154,7 @@ impl SledStore {
     ) -> Result<(), StoreError> {
         self.check_space()?;
         tree.apply_batch(batch).map_err(backend)?;
-        self.db.flush().map(|_| ()).map_err(backend)
+        self.sync()
     }
 
     /// Refuses a write when the disk is nearly full.
@@ -200,7 +216,7 @@ impl SledStore {
         // The batch is in the tree now, so its sequences are taken even if the flush fails.
         *last = next;
         // Acknowledge only what is on disk: sled would otherwise flush in the background.
-        self.db.flush().map_err(backend)?;
+        self.sync()?;
         Ok(next)
     }
 
@@ -220,9 +236,22 @@ impl SledStore {
         f(*listings)
     }
 
-    /// Writes every dirty buffer to disk.
+    /// Writes every dirty buffer to disk, durably ([`SledStore::sync`]).
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush().map(|_| ()).map_err(backend)
+        self.sync()
+    }
+
+    /// sled's `flush`, then `fdatasync` of its log file. On Linux sled 0.34 ends a flush with
+    /// `sync_file_range`, which writes the pages but neither the file's size nor the drive's
+    /// cache: a power cut (LazyFS's clear-cache) lost every acknowledged write. An fsync of
+    /// any descriptor of the file makes the inode's data and size durable.
+    fn sync(&self) -> Result<(), StoreError> {
+        self.db.flush().map_err(backend)?;
+        if let Some(file) = &self.log_file {
+            file.sync_data()
+                .map_err(|e| StoreError::Backend(format!("syncing the store: {e}")))?;
+        }
+        Ok(())
     }
 
     /// Bytes the database takes on disk.
@@ -332,6 +361,43 @@ impl Store for SledStore {
 
     fn last_seq(&self) -> Result<u64, StoreError> {
         Ok(*self.write.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn log_floor(&self) -> Result<u64, StoreError> {
+        // Sequences start at 1 and the newest change is never pruned: the first change left
+        // says where the log begins.
+        match self.tree.scan_prefix(CHANGE).next() {
+            Some(entry) => Ok(decode_seq(&entry.map_err(backend)?.0).saturating_sub(1)),
+            None => self.last_seq(),
+        }
+    }
+
+    fn prune_log(&self, seq: u64) -> Result<u64, StoreError> {
+        if self.refuse_writes.is_some() {
+            return Ok(0);
+        }
+        let below = seq.min(self.last_seq()?);
+        let mut removed = 0;
+        loop {
+            // In batches, so that a long log is not held in memory at once. Not flushed: a
+            // prune lost in a crash is done again, and the floor is read from what is there.
+            let keys: Vec<sled::IVec> = self
+                .tree
+                .range(change_key(0)..change_key(below))
+                .keys()
+                .take(10_000)
+                .collect::<Result<_, _>>()
+                .map_err(backend)?;
+            if keys.is_empty() {
+                return Ok(removed);
+            }
+            let mut batch = sled::Batch::default();
+            for key in &keys {
+                batch.remove(key.clone());
+            }
+            self.tree.apply_batch(batch).map_err(backend)?;
+            removed += keys.len() as u64;
+        }
     }
 
     fn scan(&self) -> Box<dyn Iterator<Item = Result<Listing, StoreError>> + '_> {

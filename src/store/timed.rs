@@ -57,6 +57,14 @@ impl Store for TimedStore {
         self.timed("last_seq", |s| s.last_seq())
     }
 
+    fn log_floor(&self) -> Result<u64, StoreError> {
+        self.timed("log_floor", |s| s.log_floor())
+    }
+
+    fn prune_log(&self, seq: u64) -> Result<u64, StoreError> {
+        self.timed("prune_log", |s| s.prune_log(seq))
+    }
+
     fn scan(&self) -> Box<dyn Iterator<Item = Result<Listing, StoreError>> + '_> {
         // A scan is consumed lazily by its caller; there is no one call to time.
         self.inner.scan()

@@ -148,6 +148,23 @@ async fn signup_form(v: Visitor) -> PageResult {
     })
 }
 
+/// A turn at hashing a password, as sign-in takes one (argon2id takes ~19 MiB a hash).
+async fn hashing_turn(
+    state: &AppState,
+    v: &Visitor,
+) -> Result<crate::accounts::gate::HashTurn, Failure> {
+    state.passwords.turn().await.map_err(|_| {
+        Failure::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            v.lang.t(
+                "Máy chủ đang bận; hãy thử lại sau giây lát.",
+                "The server is busy; try again in a moment.",
+            ),
+            v.lang,
+        )
+    })
+}
+
 /// Runs a use case off the async threads.
 async fn run<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
@@ -168,6 +185,7 @@ async fn signup(
         password: form.get("password").unwrap_or_default().to_string(),
         name: form.get("name").unwrap_or_default().to_string(),
     };
+    let _turn = hashing_turn(&state, &v).await?;
     let typed_name = input.name.clone();
     let typed_email = input.email.clone();
     let (accounts, outbox) = (state.accounts.clone(), state.outbox.clone());
@@ -381,6 +399,7 @@ async fn reset(
         return Ok(link_gone(&v, "reset"));
     }
     let password = form.get("password").unwrap_or_default().to_string();
+    let _turn = hashing_turn(&state, &v).await?;
     let (accounts, outbox, link) = (state.accounts.clone(), state.outbox.clone(), secret.clone());
     let outcome =
         run(move || reset_with_link(accounts.as_ref(), &outbox, &link, &password, Utc::now()))

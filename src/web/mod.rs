@@ -18,6 +18,7 @@ mod i18n;
 mod join;
 mod layout;
 mod listing;
+pub(crate) mod next;
 mod outbox;
 mod search;
 mod session;
@@ -92,6 +93,7 @@ impl Failure {
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         if let Some(next) = self.sign_in_then {
+            let next = next::local_path(&next).unwrap_or_else(|| "/".into());
             return Redirect::to(&format!("/signin?next={}", layout::encode(&next)))
                 .into_response();
         }

@@ -35,10 +35,9 @@ struct Next {
     next: Option<String>,
 }
 
-/// Only paths on this site: an open redirect would lend our name to phishing.
+/// Only paths on this site (`web::next::local_path`).
 fn safe_next(next: Option<&str>) -> Option<String> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .map(str::to_string)
+    next.and_then(super::next::local_path)
 }
 
 fn render(
@@ -104,14 +103,25 @@ async fn sign_in(
     let password = form.get("password").unwrap_or_default().to_string();
     let next = safe_next(form.get("next"));
     let accounts = state.accounts.clone();
-    let (who, now) = (email.clone(), Utc::now());
-    let result = tokio::task::spawn_blocking(move || {
-        let user = check_credentials(accounts.as_ref(), &who, &password, address, now)?;
-        let id = open_session(accounts.as_ref(), &user, now)?;
-        Ok::<_, SignInError>((user, id))
-    })
+    let now = Utc::now();
+    let result = match check_credentials(
+        accounts.clone(),
+        &state.passwords,
+        &email,
+        password,
+        address,
+        now,
+    )
     .await
-    .map_err(|e| Failure::from_api(e.into(), &v))?;
+    {
+        Ok(user) => tokio::task::spawn_blocking(move || {
+            let id = open_session(accounts.as_ref(), &user, now)?;
+            Ok::<_, SignInError>((user, id))
+        })
+        .await
+        .map_err(|e| Failure::from_api(e.into(), &v))?,
+        Err(e) => Err(e),
+    };
     let csrf = v.csrf().unwrap_or_default();
     let again = |status: StatusCode, field: &str, message: &str| -> Response {
         let mut response = html_response(render(
