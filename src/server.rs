@@ -102,6 +102,7 @@ impl AppState {
     /// Turns semantic matching on and starts the task that keeps the vectors following the
     /// store (after the index).
     pub fn start_semantic(&mut self, semantic: Arc<Semantic>, vectors: Arc<VectorStore>) {
+        semantic.yield_to(self.cpu.clone());
         tokio::spawn(crate::embed::follower::follow(
             self.store.clone(),
             vectors,

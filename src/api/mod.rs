@@ -16,6 +16,7 @@ mod meta;
 pub(crate) mod reports;
 mod rights;
 mod search;
+pub(crate) mod search_answer;
 mod tokens;
 
 pub use auth::{Caller, ClientAddr};
