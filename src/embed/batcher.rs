@@ -6,9 +6,10 @@
 //! deadline passed) leaves its text in the batch: the vector still arrives and is remembered,
 //! so the next search for it does not wait.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
@@ -29,6 +30,8 @@ struct Job {
 pub struct QueryBatcher {
     jobs: SyncSender<Job>,
     waiting: Arc<AtomicUsize>,
+    /// Texts queued or in the call under way.
+    queued: Arc<Mutex<HashSet<String>>>,
 }
 
 impl QueryBatcher {
@@ -36,11 +39,16 @@ impl QueryBatcher {
     pub fn start(embed: Box<EmbedBatch>) -> std::io::Result<Self> {
         let (jobs, rx) = sync_channel(QUEUE);
         let waiting = Arc::new(AtomicUsize::new(0));
-        let counter = waiting.clone();
+        let queued = Arc::new(Mutex::new(HashSet::new()));
+        let (counter, set) = (waiting.clone(), queued.clone());
         std::thread::Builder::new()
             .name("query-embedder".into())
-            .spawn(move || serve(rx, embed, counter))?;
-        Ok(QueryBatcher { jobs, waiting })
+            .spawn(move || serve(rx, embed, counter, set))?;
+        Ok(QueryBatcher {
+            jobs,
+            waiting,
+            queued,
+        })
     }
 
     /// Queues `text`; the receiver gets its vector (`None` when the embedder failed), or
@@ -48,12 +56,32 @@ impl QueryBatcher {
     pub fn submit(&self, text: String) -> Option<oneshot::Receiver<Option<Vec<f32>>>> {
         let (reply, answer) = oneshot::channel();
         self.waiting.fetch_add(1, Ordering::SeqCst);
-        match self.jobs.try_send(Job { text, reply }) {
-            Ok(()) => Some(answer),
+        let mut queued = self.queued.lock().unwrap_or_else(|e| e.into_inner());
+        match self.jobs.try_send(Job {
+            text: text.clone(),
+            reply,
+        }) {
+            Ok(()) => {
+                queued.insert(text);
+                Some(answer)
+            }
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
                 self.waiting.fetch_sub(1, Ordering::SeqCst);
                 None
             }
+        }
+    }
+
+    /// Queues `text` unless it is queued already, without waiting for its vector (it is
+    /// remembered when it comes).
+    pub fn nudge(&self, text: &str) {
+        let queued = self
+            .queued
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(text);
+        if !queued {
+            let _ = self.submit(text.to_string());
         }
     }
 
@@ -63,7 +91,12 @@ impl QueryBatcher {
     }
 }
 
-fn serve(rx: Receiver<Job>, embed: Box<EmbedBatch>, waiting: Arc<AtomicUsize>) {
+fn serve(
+    rx: Receiver<Job>,
+    embed: Box<EmbedBatch>,
+    waiting: Arc<AtomicUsize>,
+    queued: Arc<Mutex<HashSet<String>>>,
+) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -85,6 +118,11 @@ fn serve(rx: Receiver<Job>, embed: Box<EmbedBatch>, waiting: Arc<AtomicUsize>) {
             })
             .collect();
         let vectors = embed(&texts);
+        if let Ok(mut queued) = queued.lock() {
+            for t in &texts {
+                queued.remove(t);
+            }
+        }
         let n = batch.len();
         for (job, slot) in batch.into_iter().zip(slots) {
             let v = vectors.as_ref().and_then(|v| v.get(slot).cloned());

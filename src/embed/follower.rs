@@ -93,8 +93,12 @@ fn step(
     let mut fresh = Vec::with_capacity(texts.len());
     // A few listings per call, each call after the requests waiting: searches and matches go
     // first, the backlog takes what they leave.
-    for chunk in texts.chunks(semantic.backlog_chunk().max(1)) {
-        semantic.wait_for_requests();
+    let mut rest = &texts[..];
+    while !rest.is_empty() {
+        let busy = semantic.wait_for_requests();
+        let n = if busy { 1 } else { semantic.backlog_chunk() };
+        let (chunk, tail) = rest.split_at(n.clamp(1, rest.len()));
+        rest = tail;
         let result = semantic.backlog.embed(chunk, Input::Passage);
         semantic.note_backlog(result.as_ref().map(|_| ()));
         fresh.extend(result?);

@@ -114,7 +114,7 @@ const RETRY_AFTER: Duration = Duration::from_secs(2);
 pub const DEFAULT_DEADLINE: Duration = Duration::from_millis(80);
 /// Longest the backlog holds back for requests before embedding its next few listings anyway:
 /// under a constant load it still moves, slowly.
-const MAX_YIELD: Duration = Duration::from_secs(1);
+const MAX_YIELD: Duration = Duration::from_secs(2);
 /// Listings embedded per backlog call when the backlog has an embedder of its own, and when it
 /// shares the queries' (a query may then wait behind one such call).
 const BACKLOG_CHUNK: (usize, usize) = (4, 1);
@@ -205,12 +205,17 @@ impl Semantic {
     }
 
     /// Called by the backlog before each call to the embedder: holds back while requests
-    /// wait, up to [`MAX_YIELD`], so that searches and matches go first.
-    pub fn wait_for_requests(&self) {
+    /// wait, up to [`MAX_YIELD`], so that searches and matches go first. True when they
+    /// still wait (the backlog then embeds one listing only).
+    pub fn wait_for_requests(&self) -> bool {
         let started = Instant::now();
-        while self.requests_waiting() && started.elapsed() < MAX_YIELD {
+        while self.requests_waiting() {
+            if started.elapsed() >= MAX_YIELD {
+                return true;
+            }
             std::thread::sleep(Duration::from_millis(5));
         }
+        false
     }
 
     /// Records the vectors changed by the backlog; answers kept in the search cache are
@@ -303,6 +308,40 @@ impl Semantic {
         Some(vectors)
     }
 
+    /// The query's vector if it is at hand (embedded a moment ago), without waiting.
+    pub fn remembered(&self, text: &str) -> Option<Vec<f32>> {
+        self.recent.lock().ok().and_then(|r| r.get(text.trim()))
+    }
+
+    /// Makes sure the query's vector is on its way, without waiting for it: a lexical answer
+    /// served from the cache is fused once it has come.
+    pub fn nudge(self: &Arc<Self>, text: &str) {
+        let text = text.trim();
+        if !text.is_empty() && !self.resting() {
+            if let Some(b) = self.batcher() {
+                b.nudge(text);
+            }
+        }
+    }
+
+    /// The batching thread, started on first use.
+    fn batcher(self: &Arc<Self>) -> Option<&batcher::QueryBatcher> {
+        if let Some(b) = self.batcher.get() {
+            return Some(b);
+        }
+        let weak: Weak<Semantic> = Arc::downgrade(self);
+        let started = batcher::QueryBatcher::start(Box::new(move |texts: &[String]| {
+            weak.upgrade()?.embed_queries(texts)
+        }));
+        match started {
+            Ok(b) => Some(self.batcher.get_or_init(|| b)),
+            Err(e) => {
+                tracing::error!(error = %e, "could not start the query embedder thread");
+                None
+            }
+        }
+    }
+
     /// The query's vector if it arrives within the deadline (`serve --embed-deadline-ms`),
     /// else `None`, and the request is answered lexically. Queries waiting at once are
     /// embedded in one call; one whose deadline passed is still embedded and remembered.
@@ -317,23 +356,7 @@ impl Semantic {
         if self.resting() {
             return None;
         }
-        let batcher = match self.batcher.get() {
-            Some(b) => b,
-            None => {
-                let weak: Weak<Semantic> = Arc::downgrade(self);
-                let started = batcher::QueryBatcher::start(Box::new(move |texts: &[String]| {
-                    weak.upgrade()?.embed_queries(texts)
-                }));
-                match started {
-                    Ok(b) => self.batcher.get_or_init(|| b),
-                    Err(e) => {
-                        tracing::error!(error = %e, "could not start the query embedder thread");
-                        return None;
-                    }
-                }
-            }
-        };
-        let answer = batcher.submit(text.to_string())?;
+        let answer = self.batcher()?.submit(text.to_string())?;
         tokio::time::timeout(self.deadline, answer)
             .await
             .ok()?
