@@ -295,6 +295,12 @@ fn with_a_stalled_embedder_and_a_backlog_every_search_is_answered_lexically_and_
         health["semantic"]["pending_vectors"].as_u64().unwrap_or(0) > 0,
         "the backlog still waits: {health}"
     );
+    // Operators see it: every one of them ran without its vector.
+    let (_, metrics) = server.request("GET", "/metrics", None, None);
+    assert!(
+        metrics.contains("techmatch_query_vectors_total{result=\"late\"} 10"),
+        "{metrics}"
+    );
 }
 
 #[test]

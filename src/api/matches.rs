@@ -52,6 +52,9 @@ async fn run_with(
         Some(s) => s.match_vector_within(&request, own.as_deref()).await,
         None => None,
     };
+    if semantic.is_some() {
+        state.metrics.query_vector(vector.is_some());
+    }
     let marker = semantic
         .as_ref()
         .map(|_| if vector.is_some() { FUSED } else { SKIPPED });

@@ -45,6 +45,9 @@ pub(crate) async fn answer(
         (None, None) => None,
     };
     let fused = vector.is_some();
+    if semantic.is_some() {
+        state.metrics.query_vector(fused);
+    }
     let key = key(fused);
     let marker = semantic
         .as_ref()
