@@ -59,6 +59,8 @@ struct Inner {
     store: BTreeMap<&'static str, Histogram>,
     /// Searches answered from the search cache, and searches run.
     search_cache: [u64; 2],
+    /// Searches and matches run with their query's vector, and without (it came too late).
+    query_vectors: [u64; 2],
 }
 
 /// The node's metrics; shared by every request.
@@ -110,6 +112,13 @@ impl Metrics {
         inner.search_cache[usize::from(!hit)] += 1;
     }
 
+    /// Records one search or match run with semantic ranking wanted: with its query's vector
+    /// (`in_time`) or lexically, the vector late.
+    pub fn query_vector(&self, in_time: bool) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.query_vectors[usize::from(!in_time)] += 1;
+    }
+
     /// Everything in Prometheus' text exposition format (version 0.0.4).
     pub fn render(&self, gauges: Gauges) -> String {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
@@ -144,6 +153,19 @@ impl Metrics {
         let _ = writeln!(
             out,
             "techmatch_search_cache_total{{result=\"miss\"}} {misses}"
+        );
+        out.push_str(
+            "# HELP techmatch_query_vectors_total Searches and matches run with their query's vector (in_time) or lexically because it came after the deadline (late).\n",
+        );
+        out.push_str("# TYPE techmatch_query_vectors_total counter\n");
+        let [in_time, late] = inner.query_vectors;
+        let _ = writeln!(
+            out,
+            "techmatch_query_vectors_total{{result=\"in_time\"}} {in_time}"
+        );
+        let _ = writeln!(
+            out,
+            "techmatch_query_vectors_total{{result=\"late\"}} {late}"
         );
         let gauges = [
             (

@@ -68,6 +68,10 @@ pub struct SearchResponse {
     pub hits: Vec<serde_json::Value>,
     /// Counts per facet.
     pub facets: serde_json::Map<String, serde_json::Value>,
+    /// With an embedder: `fused` when the query's semantic neighbours are in the ranking,
+    /// `skipped` when its vector did not arrive in time and the ranking is lexical.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub semantic: Option<String>,
 }
 
 fn split(list: &Option<String>) -> Vec<String> {
@@ -232,6 +236,7 @@ pub fn run(index: &SearchIndex, request: &SearchRequest) -> Result<SearchRespons
         total: result.total,
         hits,
         facets,
+        semantic: None,
     })
 }
 

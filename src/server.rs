@@ -186,6 +186,7 @@ impl AppState {
         let _ = self
             .vector_follower
             .set((vectors.clone(), semantic.clone()));
+        semantic.yield_to(self.cpu.clone());
         tokio::spawn(crate::embed::follower::follow(
             self.store.clone(),
             vectors,

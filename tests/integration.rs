@@ -17,6 +17,7 @@ mod crash;
 mod deals;
 mod demo;
 mod disk_full;
+mod embedder_slow;
 mod failover;
 mod fuzz_replay;
 mod import;

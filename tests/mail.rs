@@ -72,8 +72,16 @@ impl SmtpReceiver {
         let Ok(entries) = std::fs::read_dir(&new) else {
             return Vec::new();
         };
-        let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        // In the order they arrived: maildir names do not sort by time within a second.
+        let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| {
+                let at = e.metadata().and_then(|m| m.modified());
+                (at.unwrap_or(std::time::UNIX_EPOCH), e.path())
+            })
+            .collect();
         files.sort();
+        let files: Vec<PathBuf> = files.into_iter().map(|(_, f)| f).collect();
         files.iter().map(|f| decode(f)).collect()
     }
 

@@ -10,6 +10,7 @@ use super::json::JsonObject;
 use super::json::Query;
 use super::limits::cpu_turn;
 use crate::domain::{Kind, Status};
+use crate::embed::{FUSED, SKIPPED};
 use crate::matching::{for_listing, run, AdHocNeed, MatchParams, MatchResponse};
 use crate::server::AppState;
 
@@ -26,37 +27,50 @@ struct SemanticFlag {
     semantic: Option<String>,
 }
 
+/// A match answer and, with an embedder, whether the semantic neighbours are in it
+/// (`fused`) or the query's vector did not arrive in time (`skipped`).
+#[derive(Debug, serde::Serialize)]
+pub struct Answer {
+    #[serde(flatten)]
+    response: MatchResponse,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    semantic: Option<&'static str>,
+}
+
 /// Runs a match request, with semantic neighbours when wanted and available; `own` is the
 /// stored listing whose vector to use, if any.
 async fn run_with(
     state: &AppState,
-    request: techmatch_index::MatchRequest,
+    mut request: techmatch_index::MatchRequest,
     semantic: bool,
     own: Option<String>,
-) -> Result<Json<MatchResponse>, ApiError> {
+) -> Result<Json<Answer>, ApiError> {
     let semantic = state.semantic.clone().filter(|_| semantic);
-    // The vector first, outside the turn on the cores: it may wait for the embedder.
-    let (semantic, mut request, vector) = match semantic {
-        Some(s) => {
-            tokio::task::spawn_blocking(move || {
-                let vector = s.match_vector(&request, own.as_deref());
-                (Some(s), request, vector)
-            })
-            .await?
-        }
-        None => (None, request, None),
+    // The vector first, outside the turn on the cores, waited for only until the deadline:
+    // past it the match is lexical.
+    let vector = match &semantic {
+        Some(s) => s.match_vector_within(&request, own.as_deref()).await,
+        None => None,
     };
+    if semantic.is_some() {
+        state.metrics.query_vector(vector.is_some());
+    }
+    let marker = semantic
+        .as_ref()
+        .map(|_| if vector.is_some() { FUSED } else { SKIPPED });
     let _turn = cpu_turn(state).await?;
     let index = state.index.clone();
-    Ok(Json(
-        tokio::task::spawn_blocking(move || {
-            if let (Some(semantic), Some(vector)) = (semantic, vector) {
-                semantic.add_match_neighbours(&mut request, &vector);
-            }
-            run(&index, &request)
-        })
-        .await??,
-    ))
+    let response = tokio::task::spawn_blocking(move || {
+        if let (Some(semantic), Some(vector)) = (semantic, vector) {
+            semantic.add_match_neighbours(&mut request, &vector);
+        }
+        run(&index, &request)
+    })
+    .await??;
+    Ok(Json(Answer {
+        response,
+        semantic: marker,
+    }))
 }
 
 async fn matches_of(
@@ -66,7 +80,7 @@ async fn matches_of(
     params: MatchParams,
     flag: SemanticFlag,
     must_be_need: bool,
-) -> Result<Json<MatchResponse>, ApiError> {
+) -> Result<Json<Answer>, ApiError> {
     let (geography, limit) = params.check().map_err(ApiError::Invalid)?;
     let semantic = crate::embed::wanted(flag.semantic.as_deref()).map_err(ApiError::Invalid)?;
     let store = state.store.clone();
@@ -89,7 +103,7 @@ async fn need_matches(
     Path(id): Path<String>,
     Query(params): Query<MatchParams>,
     Query(flag): Query<SemanticFlag>,
-) -> Result<Json<MatchResponse>, ApiError> {
+) -> Result<Json<Answer>, ApiError> {
     matches_of(state, caller, id, params, flag, true).await
 }
 
@@ -99,7 +113,7 @@ async fn listing_matches(
     Path(id): Path<String>,
     Query(params): Query<MatchParams>,
     Query(flag): Query<SemanticFlag>,
-) -> Result<Json<MatchResponse>, ApiError> {
+) -> Result<Json<Answer>, ApiError> {
     matches_of(state, caller, id, params, flag, false).await
 }
 
@@ -108,7 +122,7 @@ async fn ad_hoc(
     // Unused but checked: a wrong token is refused here as on every other route.
     _caller: Caller,
     JsonObject(body): JsonObject,
-) -> Result<Json<MatchResponse>, ApiError> {
+) -> Result<Json<Answer>, ApiError> {
     let need: AdHocNeed = serde_json::from_value(serde_json::Value::Object(body))
         .map_err(|e| ApiError::BadJson(format!("not an ad-hoc need: {e}")))?;
     let request = need.to_request().map_err(ApiError::Invalid)?;

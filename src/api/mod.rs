@@ -17,6 +17,7 @@ mod outbox;
 pub(crate) mod reports;
 mod rights;
 mod search;
+pub(crate) mod search_answer;
 mod signup;
 mod tokens;
 mod users;

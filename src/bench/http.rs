@@ -6,8 +6,12 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-/// Sends GET `path` on an open connection and reads the whole answer; returns the status.
-async fn get(stream: &mut BufReader<TcpStream>, path: &str) -> std::io::Result<u16> {
+/// An answer marked as given without the semantic ranking it should have had.
+const SKIPPED: &[u8] = b"\"semantic\":\"skipped\"";
+
+/// Sends GET `path` on an open connection and reads the whole answer; returns the status and
+/// whether the answer says its semantic ranking was skipped.
+async fn get(stream: &mut BufReader<TcpStream>, path: &str) -> std::io::Result<(u16, bool)> {
     let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n");
     stream.get_mut().write_all(request.as_bytes()).await?;
     let mut head = Vec::with_capacity(512);
@@ -35,7 +39,19 @@ async fn get(stream: &mut BufReader<TcpStream>, path: &str) -> std::io::Result<u
         .unwrap_or(0);
     let mut body = vec![0u8; length];
     stream.read_exact(&mut body).await?;
-    Ok(status)
+    let skipped = body.windows(SKIPPED.len()).any(|w| w == SKIPPED);
+    Ok((status, skipped))
+}
+
+/// What a load measured.
+#[derive(Default)]
+pub struct Load {
+    /// The latency of every answered request.
+    pub times: Vec<Duration>,
+    /// Requests that failed or were answered with another status than 200.
+    pub errors: usize,
+    /// Answers marked `"semantic": "skipped"`.
+    pub skipped: usize,
 }
 
 /// Runs `connections` loops against `addr` for `duration`, cycling through `paths`.
@@ -45,42 +61,45 @@ pub async fn load(
     paths: Vec<String>,
     connections: usize,
     duration: Duration,
-) -> (Vec<Duration>, usize) {
+) -> Load {
     let deadline = Instant::now() + duration;
     let paths = std::sync::Arc::new(paths);
     let mut tasks = Vec::new();
     for c in 0..connections {
         let paths = paths.clone();
         tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut errors = 0;
+            let mut load = Load::default();
             let Ok(stream) = TcpStream::connect(addr).await else {
-                return (latencies, 1);
+                load.errors = 1;
+                return load;
             };
             let mut stream = BufReader::new(stream);
             let mut i = c;
             while Instant::now() < deadline {
                 let started = Instant::now();
                 match get(&mut stream, &paths[i % paths.len()]).await {
-                    Ok(200) => latencies.push(started.elapsed()),
-                    Ok(_) => errors += 1,
+                    Ok((200, skipped)) => {
+                        load.times.push(started.elapsed());
+                        load.skipped += usize::from(skipped);
+                    }
+                    Ok(_) => load.errors += 1,
                     Err(_) => {
-                        errors += 1;
+                        load.errors += 1;
                         break;
                     }
                 }
                 i += connections;
             }
-            (latencies, errors)
+            load
         }));
     }
-    let mut all = Vec::new();
-    let mut errors = 0;
+    let mut all = Load::default();
     for t in tasks {
-        if let Ok((l, e)) = t.await {
-            all.extend(l);
-            errors += e;
+        if let Ok(l) = t.await {
+            all.times.extend(l.times);
+            all.errors += l.errors;
+            all.skipped += l.skipped;
         }
     }
-    (all, errors)
+    all
 }

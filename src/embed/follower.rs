@@ -90,13 +90,19 @@ fn step(
         }
     }
     let texts: Vec<String> = embed.iter().map(|(_, t, _)| t.clone()).collect();
-    let fresh = if texts.is_empty() {
-        Vec::new()
-    } else {
-        let result = semantic.embedder.embed(&texts, Input::Passage);
-        semantic.note(result.as_ref().map(|_| ()));
-        result?
-    };
+    let mut fresh = Vec::with_capacity(texts.len());
+    // A few listings per call, each call after the requests waiting: searches and matches go
+    // first, the backlog takes what they leave.
+    let mut rest = &texts[..];
+    while !rest.is_empty() {
+        let busy = semantic.wait_for_requests();
+        let n = if busy { 1 } else { semantic.backlog_chunk() };
+        let (chunk, tail) = rest.split_at(n.clamp(1, rest.len()));
+        rest = tail;
+        let result = semantic.backlog.embed(chunk, Input::Passage);
+        semantic.note_backlog(result.as_ref().map(|_| ()));
+        fresh.extend(result?);
+    }
     let mut changes = Vec::with_capacity(fresh.len() + deleted.len());
     let mut memory = Vec::with_capacity(keep.len() + fresh.len());
     for ((listing, _, hash), mut v) in embed.into_iter().zip(fresh) {
@@ -139,6 +145,7 @@ fn step(
             set.remove(id);
         }
     }
+    semantic.vectors_changed(done);
     Ok(())
 }
 
@@ -242,6 +249,8 @@ pub async fn follow(
             if let Ok(n) = pending(s.as_ref(), &v, &sem) {
                 sem.pending.store(n, Ordering::Relaxed);
             }
+            // Caught up or stopped: later answers see every vector there is.
+            sem.advance_epoch();
             result
         })
         .await;

@@ -9,7 +9,10 @@
 //! - [`cache::VectorCache`]: vectors by text hash on disk, so `eval` embeds a corpus once.
 //! - [`recent::RecentQueries`]: vectors of recent queries, so a repeated query is not embedded
 //!   again.
+//! - [`batcher::QueryBatcher`]: queries waiting for the embedder go to it in one call; a query
+//!   waits for its vector only until a deadline, then is answered lexically.
 
+pub mod batcher;
 pub mod cache;
 pub mod child;
 pub mod client;
@@ -18,7 +21,7 @@ pub mod recent;
 pub mod store;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -99,14 +102,43 @@ pub fn text_hash(model: &str, input: Input, text: &str) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// `"semantic"` of an answer whose query's neighbours were fused in.
+pub const FUSED: &str = "fused";
+/// `"semantic"` of an answer given lexically because the query's vector did not arrive in time
+/// (or the embedder is failing).
+pub const SKIPPED: &str = "skipped";
+
 /// After a failed call, how long queries skip the embedder before trying again.
 const RETRY_AFTER: Duration = Duration::from_secs(2);
+/// How long a request waits for its query's vector by default; then it is answered lexically.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_millis(80);
+/// Longest the backlog holds back for requests before embedding its next few listings anyway:
+/// under a constant load it still moves, slowly.
+const MAX_YIELD: Duration = Duration::from_secs(2);
+/// Listings embedded per backlog call when the backlog has an embedder of its own, and when it
+/// shares the queries' (a query may then wait behind one such call).
+const BACKLOG_CHUNK: (usize, usize) = (4, 1);
 
 /// The semantic side of a running service: the embedder, the vectors in memory and how far
 /// the background follower has got.
 pub struct Semantic {
-    /// The embedding service.
+    /// The embedding service, for queries.
     pub embedder: Arc<dyn Embedder>,
+    /// The service the backlog of listings is embedded with: the queries' own, or another
+    /// process of the same model so that queries never wait behind a batch of listings.
+    pub backlog: Arc<dyn Embedder>,
+    /// Whether `backlog` is another service than `embedder`.
+    own_backlog: bool,
+    /// How long a request waits for its query's vector.
+    deadline: Duration,
+    /// Gathers queries' embeddings into calls; started on first use.
+    batcher: OnceLock<batcher::QueryBatcher>,
+    /// Requests' turns on the cores: the backlog holds back while they are all taken.
+    turns: OnceLock<Arc<tokio::sync::Semaphore>>,
+    /// Advances when the vectors changed enough to change answers (see [`Semantic::cache_state`]).
+    epoch: AtomicU64,
+    /// Vectors changed since `epoch` last advanced.
+    since_epoch: AtomicU64,
     /// Every listing's vector of the current model.
     pub vectors: RwLock<VectorSet>,
     /// Listings changed since the follower last embedded (an upper bound).
@@ -121,13 +153,101 @@ impl Semantic {
     /// Wraps an embedder whose vectors have `dim` dimensions.
     pub fn new(embedder: Arc<dyn Embedder>, dim: usize) -> Self {
         Semantic {
+            backlog: embedder.clone(),
             embedder,
+            own_backlog: false,
+            deadline: DEFAULT_DEADLINE,
+            batcher: OnceLock::new(),
+            turns: OnceLock::new(),
+            epoch: AtomicU64::new(0),
+            since_epoch: AtomicU64::new(0),
             vectors: RwLock::new(VectorSet::new(dim)),
             pending: AtomicU64::new(0),
             reachable: AtomicBool::new(true),
             down_until: Mutex::new(None),
             recent: Mutex::new(recent::RecentQueries::new(recent::DEFAULT_CAPACITY)),
         }
+    }
+
+    /// Embeds the backlog of listings with `backlog` (same model) instead of the queries'
+    /// embedder.
+    pub fn with_backlog(mut self, backlog: Arc<dyn Embedder>) -> Self {
+        self.backlog = backlog;
+        self.own_backlog = true;
+        self
+    }
+
+    /// Waits at most `deadline` for a request's query vector (see [`Semantic::query_vector_within`]).
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Lets the backlog hold back while requests have taken every turn on the cores.
+    pub fn yield_to(&self, turns: Arc<tokio::sync::Semaphore>) {
+        let _ = self.turns.set(turns);
+    }
+
+    /// Listings to embed per backlog call.
+    pub fn backlog_chunk(&self) -> usize {
+        if self.own_backlog {
+            BACKLOG_CHUNK.0
+        } else {
+            BACKLOG_CHUNK.1
+        }
+    }
+
+    /// Whether requests wait: a query for its vector, or a search or match for its turn.
+    fn requests_waiting(&self) -> bool {
+        let queries = self.batcher.get().is_some_and(|b| b.waiting() > 0);
+        let turns = self.turns.get().is_some_and(|t| t.available_permits() == 0);
+        queries || turns
+    }
+
+    /// Called by the backlog before each call to the embedder: holds back while requests
+    /// wait, up to [`MAX_YIELD`], so that searches and matches go first. True when they
+    /// still wait (the backlog then embeds one listing only).
+    pub fn wait_for_requests(&self) -> bool {
+        let started = Instant::now();
+        while self.requests_waiting() {
+            if started.elapsed() >= MAX_YIELD {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        false
+    }
+
+    /// Records the vectors changed by the backlog; answers kept in the search cache are
+    /// dropped (`epoch` advances) once a hundredth of the listings has a new vector, or when
+    /// none waits any more.
+    pub fn vectors_changed(&self, n: u64) {
+        let since = self.since_epoch.fetch_add(n, Ordering::Relaxed) + n;
+        let done = self.vectors.read().map_or(0, |set| set.len()) as u64;
+        let pending = self.pending.load(Ordering::Relaxed);
+        if pending == 0 || since.saturating_mul(100) >= done.saturating_add(pending) {
+            self.advance_epoch();
+        }
+    }
+
+    /// Lets every later answer see the vectors as they are now.
+    pub fn advance_epoch(&self) {
+        self.since_epoch.store(0, Ordering::Relaxed);
+        self.epoch.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// What the semantic part of a kept answer depends on besides the query: the vectors'
+    /// epoch, and whether listings still wait for one.
+    ///
+    /// While a backlog is embedded every batch changes the vectors; keying answers on each
+    /// change would drop the whole cache several times a second. Vectors are derived data that
+    /// arrive in the background anyway, so an answer may lag them by up to a hundredth of the
+    /// listings (never by a listing's words: the index generation keys those).
+    pub fn cache_state(&self) -> (u64, bool) {
+        (
+            self.epoch.load(Ordering::Relaxed),
+            self.pending.load(Ordering::Relaxed) == 0,
+        )
     }
 
     /// Records whether the embedder answered, logging the first failure and the recovery.
@@ -152,7 +272,101 @@ impl Semantic {
         }
     }
 
+    /// [`Semantic::note`] for a backlog call: with a backlog embedder of its own, its failure
+    /// says nothing about the queries' one, which keeps being asked.
+    pub fn note_backlog(&self, result: Result<(), &EmbedError>) {
+        match result {
+            Err(e) if self.own_backlog => {
+                tracing::debug!(error = %e, "the backlog's embedder failed; will retry");
+            }
+            result => self.note(result),
+        }
+    }
+
+    /// Whether queries skip the embedder now (it failed a moment ago).
+    fn resting(&self) -> bool {
+        self.down_until
+            .lock()
+            .is_ok_and(|d| d.is_some_and(|t| Instant::now() < t))
+    }
+
+    /// Embeds queries in one call, remembering their vectors; `None` when the embedder fails
+    /// or failed a moment ago.
+    fn embed_queries(&self, texts: &[String]) -> Option<Vec<Vec<f32>>> {
+        if self.resting() {
+            return None;
+        }
+        let result = self.embedder.embed(texts, Input::Query);
+        self.note(result.as_ref().map(|_| ()));
+        let mut vectors = result.ok()?;
+        if let Ok(mut recent) = self.recent.lock() {
+            for (text, v) in texts.iter().zip(vectors.iter_mut()) {
+                normalize(v);
+                recent.insert(text, v.clone());
+            }
+        }
+        Some(vectors)
+    }
+
+    /// The query's vector if it is at hand (embedded a moment ago), without waiting.
+    pub fn remembered(&self, text: &str) -> Option<Vec<f32>> {
+        self.recent.lock().ok().and_then(|r| r.get(text.trim()))
+    }
+
+    /// Makes sure the query's vector is on its way, without waiting for it: a lexical answer
+    /// served from the cache is fused once it has come.
+    pub fn nudge(self: &Arc<Self>, text: &str) {
+        let text = text.trim();
+        if !text.is_empty() && !self.resting() {
+            if let Some(b) = self.batcher() {
+                b.nudge(text);
+            }
+        }
+    }
+
+    /// The batching thread, started on first use.
+    fn batcher(self: &Arc<Self>) -> Option<&batcher::QueryBatcher> {
+        if let Some(b) = self.batcher.get() {
+            return Some(b);
+        }
+        let weak: Weak<Semantic> = Arc::downgrade(self);
+        let started = batcher::QueryBatcher::start(Box::new(move |texts: &[String]| {
+            weak.upgrade()?.embed_queries(texts)
+        }));
+        match started {
+            Ok(b) => Some(self.batcher.get_or_init(|| b)),
+            Err(e) => {
+                tracing::error!(error = %e, "could not start the query embedder thread");
+                None
+            }
+        }
+    }
+
+    /// The query's vector if it arrives within the deadline (`serve --embed-deadline-ms`),
+    /// else `None`, and the request is answered lexically. Queries waiting at once are
+    /// embedded in one call; one whose deadline passed is still embedded and remembered.
+    pub async fn query_vector_within(self: &Arc<Self>, text: &str) -> Option<Vec<f32>> {
+        let text = text.trim();
+        if text.is_empty() {
+            return None;
+        }
+        if let Some(v) = self.recent.lock().ok().and_then(|r| r.get(text)) {
+            return Some(v);
+        }
+        if self.resting() {
+            return None;
+        }
+        let answer = self.batcher()?.submit(text.to_string())?;
+        tokio::time::timeout(self.deadline, answer)
+            .await
+            .ok()?
+            .ok()
+            .flatten()
+    }
+
     /// The query's vector, or `None` when the embedder fails (the caller stays lexical).
+    /// Waits for the embedder as long as it takes (the terminal's commands); requests use
+    /// [`Semantic::query_vector_within`].
     pub fn query_vector(&self, text: &str) -> Option<Vec<f32>> {
         let text = text.trim();
         if text.is_empty() {
@@ -208,13 +422,6 @@ impl Semantic {
         request.fusion.semantic *= self.coverage();
     }
 
-    /// What the semantic part of an answer depends on besides the query: the vectors (by
-    /// their count of changes) and how many listings still wait for one.
-    pub fn state(&self) -> (u64, u64) {
-        let changes = self.vectors.read().map_or(u64::MAX, |set| set.changes());
-        (changes, self.pending.load(Ordering::Relaxed))
-    }
-
     /// Adds semantic neighbours to a match: of the stored listing's own vector when
     /// `listing_id` has one, else of the request's text embedded as a query.
     pub fn add_to_match(&self, request: &mut MatchRequest, listing_id: Option<&str>) {
@@ -232,6 +439,22 @@ impl Semantic {
     ) -> Option<Vec<f32>> {
         let stored = listing_id.and_then(|id| self.vectors.read().ok()?.get(id));
         let mut v = stored.or_else(|| self.query_vector(&request.text))?;
+        normalize(&mut v);
+        Some(v)
+    }
+
+    /// [`Semantic::match_vector`] for requests: the query's vector only if it arrives within
+    /// the deadline.
+    pub async fn match_vector_within(
+        self: &Arc<Self>,
+        request: &MatchRequest,
+        listing_id: Option<&str>,
+    ) -> Option<Vec<f32>> {
+        let stored = listing_id.and_then(|id| self.vectors.read().ok()?.get(id));
+        let mut v = match stored {
+            Some(v) => v,
+            None => self.query_vector_within(&request.text).await?,
+        };
         normalize(&mut v);
         Some(v)
     }

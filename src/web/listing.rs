@@ -177,10 +177,16 @@ async fn load(
             .map_err(|e| Failure::from_api(ApiError::Invalid(e), visitor))?;
         let mut request = for_listing(&view, geography, MATCHES);
         let index = state.index.clone();
-        let (semantic, id) = (state.semantic.clone(), view.id.clone());
+        let semantic = state.semantic.clone();
+        // A listing without a vector yet is matched by its text, waited for only until the
+        // deadline.
+        let vector = match &semantic {
+            Some(s) => s.match_vector_within(&request, Some(&view.id)).await,
+            None => None,
+        };
         blocking(move || {
-            if let Some(semantic) = semantic {
-                semantic.add_to_match(&mut request, Some(&id));
+            if let (Some(semantic), Some(vector)) = (semantic, vector) {
+                semantic.add_match_neighbours(&mut request, &vector);
             }
             Ok(run(&index, &request)?)
         })

@@ -11,9 +11,10 @@ use serde_json::Value;
 
 use super::i18n::form_pairs;
 use super::layout::{encode, page};
-use super::{blocking, html_response, Failure, Lang, PageResult, Visitor};
+use super::{html_response, Failure, Lang, PageResult, Visitor};
+use crate::api::ApiError;
 use crate::domain::{ProvinceCode, Provinces};
-use crate::search::{run, SearchParams};
+use crate::search::{SearchParams, SearchResponse};
 use crate::server::AppState;
 
 /// Hits on one page.
@@ -241,7 +242,7 @@ async fn search(
     } else {
         format!("{} “{q}”", l.t("Tìm", "Search"))
     };
-    let mut request = match search.to_request(false) {
+    let request = match search.to_request(false) {
         Ok(r) => r,
         Err(e) => {
             let body = html! {
@@ -255,16 +256,16 @@ async fn search(
             return Ok(response);
         }
     };
-    let index = state.index.clone();
+    // The same answer as the API's, kept in the same cache.
     let semantic = state.semantic.clone();
-    let answer = blocking(move || {
-        if let Some(semantic) = semantic {
-            semantic.add_to_search(&mut request);
-        }
-        Ok(run(&index, &request)?)
-    })
-    .await
-    .map_err(|e| Failure::from_api(e, &visitor))?;
+    let answer: SearchResponse = crate::api::search_answer::answer(&state, request, semantic)
+        .await
+        .and_then(|body| {
+            serde_json::from_slice(&body)
+                .map_err(|e| ApiError::Internal(format!("reading a search answer: {e}")))
+        })
+        .map_err(|e| Failure::from_api(e, &visitor))?;
+    let skipped = answer.semantic.as_deref() == Some(crate::embed::SKIPPED);
     let pages = answer.total.div_ceil(PAGE_SIZE).max(1);
     let body = html! {
         section.panel { (search_box(l, &q)) }
@@ -275,6 +276,12 @@ async fn search(
                     // On a phone the filters follow the results; this jumps to them.
                     a.to-filters href="#filters" { (l.t("Bộ lọc ↓", "Filters ↓")) }
                     span id="total" { (answer.total) " " (l.t("kết quả", "results")) }
+                }
+                @if skipped {
+                    p.meta id="semantic-skipped" { (l.t(
+                        "Kết quả theo từ khóa: tìm theo nghĩa đang bận, chưa kịp tham gia xếp hạng.",
+                        "Results by words only: matching by meaning was busy and did not take part in this ranking.",
+                    )) }
                 }
                 @if answer.hits.is_empty() {
                     p { (l.t("Không tìm thấy kết quả. Thử bớt từ hoặc bỏ bộ lọc.", "Nothing found. Try fewer words or clear a filter.")) }

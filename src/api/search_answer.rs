@@ -1,0 +1,81 @@
+//! One search answered the way both `GET /api/v1/search` and the web page serve it: from the
+//! search cache when kept, else with the query's semantic neighbours when its vector arrives
+//! within the deadline, run in a turn on the cores, and kept for the next time.
+
+use axum::body::Bytes;
+use techmatch_index::SearchRequest;
+
+use super::error::ApiError;
+use super::limits::cpu_turn;
+use crate::embed::{SharedSemantic, FUSED, SKIPPED};
+use crate::search::run;
+use crate::server::AppState;
+
+/// The JSON answer to a checked `request`; `semantic` is the service's semantic side when the
+/// request wants it. With it, the answer says `"semantic": "fused"`, or `"skipped"` when the
+/// query's vector did not arrive in time (the answer is then lexical).
+pub(crate) async fn answer(
+    state: &AppState,
+    mut request: SearchRequest,
+    semantic: SharedSemantic,
+) -> Result<Bytes, ApiError> {
+    let semantic = semantic.filter(|_| !request.text.trim().is_empty());
+    // A query whose vector is not at hand has a lexical answer, kept like any other until the
+    // vector has come; the key says which of the two an answer is.
+    let known = semantic.as_ref().and_then(|s| s.remembered(&request.text));
+    let vectors = semantic.as_ref().map(|s| s.cache_state());
+    let key = |fused: bool| cache_key(&request, vectors.map(|v| (v, fused)));
+    let generation = state.index.generation();
+    let cached = state.search_cache.get(generation, &key(known.is_some()));
+    if state.search_cache.enabled() {
+        state.metrics.search_cache(cached.is_some());
+    }
+    if let Some(body) = cached {
+        if let (Some(s), None) = (&semantic, &known) {
+            // A lexical answer: its vector is on the way, so that the next one is fused.
+            s.nudge(&request.text);
+        }
+        return Ok(body);
+    }
+    // The query is embedded before taking a turn on the cores (the embedder may be another
+    // machine), and waited for only until the deadline: past it the answer is lexical.
+    let vector = match (&semantic, known) {
+        (_, Some(v)) => Some(v),
+        (Some(s), None) => s.query_vector_within(&request.text).await,
+        (None, None) => None,
+    };
+    let fused = vector.is_some();
+    if semantic.is_some() {
+        state.metrics.query_vector(fused);
+    }
+    let key = key(fused);
+    let marker = semantic
+        .as_ref()
+        .map(|_| if fused { FUSED } else { SKIPPED });
+    let _turn = cpu_turn(state).await?;
+    let index = state.index.clone();
+    let mut response = tokio::task::spawn_blocking(move || {
+        if let (Some(semantic), Some(vector)) = (semantic, vector) {
+            semantic.add_search_neighbours(&mut request, &vector);
+        }
+        run(&index, &request)
+    })
+    .await??;
+    response.semantic = marker.map(str::to_string);
+    let body = Bytes::from(
+        serde_json::to_vec(&response)
+            .map_err(|e| ApiError::Internal(format!("serializing a search answer: {e}")))?,
+    );
+    state.search_cache.put(generation, key, body.clone());
+    Ok(body)
+}
+
+/// What a search's answer depends on, besides the index: the checked request's text, filters
+/// and page (weights and facets are the same for every request of a process), and with
+/// semantic ranking the state of the vectors and whether the query's own was at hand.
+fn cache_key(request: &SearchRequest, semantic: Option<((u64, bool), bool)>) -> String {
+    format!(
+        "{:?}|{:?}|{:?}|{}|{}|{:?}",
+        request.text, request.filters, request.trl_min, request.offset, request.limit, semantic
+    )
+}
