@@ -2,8 +2,8 @@
 //! listings on the other side that fit best, each with the parts of its score.
 //!
 //! 1. The text's salient terms (highest count × idf) make an OR query; nothing is ANDed.
-//! 2. The best `candidates` by text are rescored: text relevance (BM25F) relative to what a
-//!    listing saying what the text says would score (capped at 1), plus weighted components (field, IPC, TRL, mode, budget, geography).
+//! 2. The best `candidates` by text are rescored: text relevance (BM25F) against what a
+//!    listing saying what the text says would score (1 − e^(−score/that)), plus weighted components (field, IPC, TRL, mode, budget, geography).
 //! 3. Ended offers (expired patents) are dropped; ties are broken by id.
 
 mod components;
@@ -153,14 +153,16 @@ impl SearchIndex {
         };
         let query = terms.to_query(&self.fields, &request.text_weights);
         let lexical = top_docs(&searcher, &query, &kept, w.candidates.max(1), exclude)?;
-        // Relative to what the need's own words would score, not to the best candidate: a
-        // match's percentage stays put when unrelated listings come and go.
+        // Measured against what the need's own words would score, not against the best
+        // candidate, so a match's percentage stays put when unrelated listings come and go:
+        // 1 − e^(−score / reference) is 0.63 for a listing that says what the need says, and
+        // nears 1 (never reaching it, so better listings still rank higher) beyond.
         let reference = query
             .reference_score(&searcher, request.text_weights.body)?
             .max(f32::EPSILON);
         let mut top: Vec<Candidate> = lexical
             .iter()
-            .map(|(s, a)| ((s / reference).min(1.0), *a, None, false))
+            .map(|(s, a)| (1.0 - (-s / reference).exp(), *a, None, false))
             .collect();
         if !request.semantic.is_empty() {
             top = self.fused_candidates(&searcher, &lexical, request)?;
@@ -189,7 +191,7 @@ impl SearchIndex {
             };
             let values = [
                 // Quantised for the same reason as the total below.
-                ("text", Some((text_score * 1e4).round() / 1e4), w.text),
+                ("text", Some((text_score * 1e6).round() / 1e6), w.text),
                 ("field", components::field(need, supply), w.field),
                 ("ipc", components::ipc(need, supply), w.ipc),
                 ("trl", components::trl(need, supply), w.trl),
