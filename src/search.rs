@@ -2,7 +2,7 @@
 //! one JSON shape that the CLI (`--json`) and `GET /api/v1/search` share.
 
 use serde::{Deserialize, Serialize};
-use techmatch_index::{Facet, IndexError, SearchIndex, SearchRequest};
+use techmatch_index::{Facet, FacetCounts, IndexError, SearchIndex, SearchRequest};
 
 use crate::domain::field::{field_by_code_str, resolve_field};
 use crate::domain::input::FieldError;
@@ -218,7 +218,10 @@ pub fn run(index: &SearchIndex, request: &SearchRequest) -> Result<SearchRespons
         })
         .collect();
     let mut facets = serde_json::Map::new();
-    for (facet, counts) in result.facets {
+    for (facet, mut counts) in result.facets {
+        if facet == Facet::Trl {
+            counts = at_or_above(counts);
+        }
         let values: Vec<FacetValue> = counts
             .into_iter()
             .map(|(value, count)| FacetValue {
@@ -240,6 +243,27 @@ pub fn run(index: &SearchIndex, request: &SearchRequest) -> Result<SearchRespons
     })
 }
 
+/// Readiness counts as the `trl_min` filter reads them: each level with the listings at or
+/// above it, lowest level first (an ordinal scale keeps its order).
+fn at_or_above(counts: FacetCounts) -> FacetCounts {
+    let mut levels: Vec<(u64, u64)> = counts
+        .into_iter()
+        .filter_map(|(value, n)| Some((value.parse().ok()?, n)))
+        .collect();
+    levels.sort_unstable();
+    let mut above = 0;
+    let mut out: FacetCounts = levels
+        .into_iter()
+        .rev()
+        .map(|(level, n)| {
+            above += n;
+            (level.to_string(), above)
+        })
+        .collect();
+    out.reverse();
+    out
+}
+
 fn label(facet: Facet, value: &str) -> Option<String> {
     match facet {
         Facet::Province => Provinces::get()
@@ -247,5 +271,22 @@ fn label(facet: Facet, value: &str) -> Option<String> {
             .map(|p| p.short_name.clone()),
         Facet::Field => field_by_code_str(value).map(|f| f.label_vi.clone()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readiness_counts_what_its_filter_keeps() {
+        let counts = vec![
+            ("7".to_string(), 4),
+            ("3".to_string(), 1),
+            ("9".to_string(), 2),
+        ];
+        let shown = at_or_above(counts);
+        let expected = [("3", 7), ("7", 6), ("9", 2)].map(|(l, n)| (l.to_string(), n));
+        assert_eq!(shown, expected);
     }
 }

@@ -196,3 +196,69 @@ fn a_cli_write_while_the_server_runs_says_the_data_dir_is_in_use() {
     assert_eq!(answer["total"], 1);
     drop(server);
 }
+
+#[test]
+fn eval_reads_a_beir_set_as_it_is_and_keeps_run_files_valid() {
+    let ws = Workspace::new();
+    let long_title = "Luật Điện ảnh 2022 Điều 32. ".repeat(25);
+    let corpus = [
+        json!({"_id": "law/1", "title": "Luật Viên chức 2010 Điều 29. Xếp loại viên chức", "text": ""}),
+        json!({"_id": "law/2", "title": long_title, "text": "Phim phân loại T18 dành cho người từ đủ 18 tuổi."}),
+        json!({"_id": "empty", "title": "", "text": " "}),
+        json!({"_id": "law/3", "text": "Thuế thu nhập cá nhân."}),
+    ];
+    let corpus: String = corpus.into_iter().map(line).collect();
+    let corpus = ws.file("corpus.jsonl", &corpus);
+    let queries = ws.file(
+        "queries.jsonl",
+        "{\"_id\": \"q1\", \"text\": \"xếp loại viên chức\"}\n{\"_id\": \"q2\", \"text\": \"phim T18\"}\n",
+    );
+    let qrels = ws.file(
+        "qrels.tsv",
+        "query-id\tcorpus-id\tscore\nq1\tlaw/1\t1\nq2\tlaw/2\t2\n",
+    );
+    let run = ws.file("run.trec", "");
+    let path = |p: &std::path::Path| p.to_str().expect("utf-8 path").to_string();
+    let (c, q, r, out) = (path(&corpus), path(&queries), path(&qrels), path(&run));
+    let args = [
+        "eval",
+        "--corpus",
+        &c,
+        "--queries",
+        &q,
+        "--qrels",
+        &r,
+        "--run",
+        &out,
+    ];
+    let report = ws.cli_json(&args);
+    assert_eq!(report["empty_documents"], 1, "{report}");
+    assert_eq!(report["gain"], "linear", "{report}");
+    assert!(report["mrr@10"].as_f64().unwrap() > 0.99, "{report}");
+    let trec = std::fs::read_to_string(&run).expect("run file");
+    assert!(
+        trec.lines().all(|l| l.split_whitespace().count() == 6),
+        "{trec}"
+    );
+
+    // An id a TREC run file cannot hold is refused with its line.
+    let spaced = ws.file(
+        "spaced.jsonl",
+        "{\"_id\": \"a\", \"text\": \"x\"}\n{\"_id\": \"b c\", \"text\": \"y\"}\n",
+    );
+    let s = path(&spaced);
+    let refused = ws.cli(&[
+        "eval",
+        "--corpus",
+        &s,
+        "--queries",
+        &q,
+        "--qrels",
+        &r,
+        "--run",
+        &out,
+    ]);
+    assert!(!refused.status.success());
+    let message = stderr(&refused);
+    assert!(message.contains("spaced.jsonl:2"), "{message}");
+}

@@ -274,3 +274,72 @@ async fn an_ad_hoc_need_is_matched_and_checked() {
     let (status, _) = app.get("/api/v1/needs/tech/matches").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "a technology is not a need");
 }
+
+fn text_value(m: &Value) -> f64 {
+    m["components"][0]["value"].as_f64().unwrap_or(-1.0)
+}
+
+#[tokio::test]
+async fn a_match_percentage_stays_put_when_a_better_listing_arrives() {
+    let app = TestApp::new().await;
+    let uri = "/api/v1/needs/need/matches";
+    let before = matches(
+        &app,
+        vec![
+            need(json!({})),
+            supply(
+                "a-partial",
+                json!({"title": "Máy lọc nước cho ao nuôi tôm"}),
+            ),
+        ],
+        uri,
+    )
+    .await;
+    assert_eq!(ids(&before), vec!["a-partial"]);
+    // A listing that says what the need says, word for word: the best candidate changes.
+    let better = json!({
+        "id": "b-same-words", "kind": "research_output",
+        "title": "Cần công nghệ nuôi tôm ít thay nước",
+        "description": "Trang trại cần hệ thống nuôi tôm tuần hoàn để giảm dịch bệnh và tiết kiệm nước."
+    });
+    let after = matches(&app, vec![better], uri).await;
+    assert_eq!(ids(&after), vec!["b-same-words", "a-partial"]);
+    let (was, is) = (&before[0], &after[1]);
+    // Relative to the best candidate, the text component would fall from 1 to about a half.
+    assert!(
+        (text_value(was) - text_value(is)).abs() < 0.02,
+        "text component moved: {was} → {is}"
+    );
+    assert!(
+        (was["score"].as_f64().unwrap() - is["score"].as_f64().unwrap()).abs() < 0.01,
+        "score moved: {was} → {is}"
+    );
+    // Saying what the need says is worth 1 − 1/e of the text component.
+    assert!((text_value(&after[0]) - 0.632).abs() < 0.05, "{}", after[0]);
+}
+
+#[tokio::test]
+async fn matched_words_are_words_of_both_texts() {
+    let app = TestApp::new().await;
+    let m = matches(
+        &app,
+        vec![
+            json!({"id": "need", "kind": "need", "title": "Cần kéo dài thời gian bảo quản vải thiều",
+                   "description": "Hợp tác xã cần bảo quản vải thiều tươi 30 ngày để xuất khẩu năm 2026."}),
+            supply("vai", json!({"title": "Bảo quản vải thiều tươi bằng màng chitosan",
+                                  "description": "Màng chitosan giúp bảo quản vải thiều tươi 30 ngày, năm 2026 đã thử."})),
+        ],
+        "/api/v1/needs/need/matches",
+    )
+    .await;
+    let words: Vec<&str> = m[0]["matched_terms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(words.contains(&"bảo quản vải thiều tươi"), "{words:?}");
+    for w in &words {
+        assert!(*w != "quản vải" && *w != "30" && *w != "2026", "{words:?}");
+    }
+}

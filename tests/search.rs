@@ -312,3 +312,35 @@ async fn a_repeated_search_is_answered_again_after_every_change_to_the_index() {
     assert_eq!(hit_ids(&answer), vec!["b"]);
     assert_eq!(answer["total"], 1);
 }
+
+#[tokio::test]
+async fn the_readiness_facet_counts_what_its_filter_keeps() {
+    let app = TestApp::new().await;
+    let mut listings = Vec::new();
+    for (i, trl) in [3, 5, 7, 7, 7, 8, 9, 9].into_iter().enumerate() {
+        let mut l = listing(
+            &format!("r{i}"),
+            "research_output",
+            "Công nghệ nuôi tôm",
+            "Nuôi tôm nước lợ",
+        );
+        l["trl"] = json!(trl);
+        listings.push(l);
+    }
+    let seq = world(&app, listings).await;
+    let all = app.search_after(seq, "?q=tom").await;
+    let facet = all["facets"]["trl"].as_array().unwrap().clone();
+    let levels: Vec<&str> = facet.iter().filter_map(|v| v["value"].as_str()).collect();
+    assert_eq!(
+        levels,
+        ["3", "5", "7", "8", "9"],
+        "levels in order: {facet:?}"
+    );
+    for v in &facet {
+        let level = v["value"].as_str().unwrap();
+        let filtered = app
+            .search_after(seq, &format!("?q=tom&trl_min={level}"))
+            .await;
+        assert_eq!(v["count"], filtered["total"], "TRL ≥ {level}");
+    }
+}

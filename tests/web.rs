@@ -580,3 +580,22 @@ async fn another_organisations_draft_has_no_edit_page() {
         hidden.body
     );
 }
+
+#[tokio::test]
+async fn a_page_past_the_end_says_so_in_both_languages() {
+    let world = World::new().await;
+    let body = crate::world::listing("ro-p", "research_output", "X", "79", "2.8");
+    let seq = world.app.post_listing(body).await;
+    world.app.search_after(seq, "?q=x").await;
+    let vi = send(&world, Method::GET, "/search?page=25&lang=vi", None, None).await;
+    assert_eq!(vi.status, StatusCode::OK);
+    assert!(vi.body.contains("vượt quá trang cuối"), "{}", vi.body);
+    assert!(!vi.body.contains("25 / 1"), "{}", vi.body);
+    let en = send(&world, Method::GET, "/search?page=25&lang=en", None, None).await;
+    assert!(en.body.contains("is past the last page"), "{}", en.body);
+    assert!(
+        en.body.contains("page=1"),
+        "a link to the last page: {}",
+        en.body
+    );
+}

@@ -2,7 +2,9 @@
 //!
 //! Reciprocal rank fusion: a listing at rank `r` (from 1) of a list scores `weight / (k + r)`,
 //! summed over the lists it appears in. Ranks, not scores, are fused, so BM25 and cosine
-//! scales never need calibrating against each other.
+//! scales never need calibrating against each other. Equal scores share a rank (the best of
+//! the places they fill), so that identical listings fuse to identical scores and the other
+//! parts of a match decide between them.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -47,24 +49,44 @@ pub struct Fused<K> {
     pub id: K,
     /// Fused score (higher is better).
     pub score: f32,
-    /// Rank in the lexical list, from 0.
+    /// Rank in the lexical list, from 0 (shared by equal scores).
     pub lexical_rank: Option<usize>,
-    /// Rank in the semantic list, from 0.
+    /// Rank in the semantic list, from 0 (shared by equal similarities).
     pub semantic_rank: Option<usize>,
     /// Similarity to the query, when the listing was a semantic neighbour.
     pub similarity: Option<f32>,
 }
 
-/// Fuses `lexical` (keys, best first) and `semantic` (keys with similarity, best first).
+/// The rank of each entry of a list ordered best first: its position, or that of the first
+/// entry with the same score.
+fn shared_ranks<K>(list: &[(K, f32)]) -> Vec<usize> {
+    let mut ranks = Vec::with_capacity(list.len());
+    for (i, (_, score)) in list.iter().enumerate() {
+        let rank = match (i.checked_sub(1), ranks.last()) {
+            (Some(prev), Some(&r)) if list[prev].1 == *score => r,
+            _ => i,
+        };
+        ranks.push(rank);
+    }
+    ranks
+}
+
+/// The largest fused score there is: first in both lists.
+pub(crate) fn best_possible(f: &Fusion) -> f32 {
+    (f.lexical + f.semantic) / (f.k + 1.0)
+}
+
+/// Fuses `lexical` (keys with their scores, best first) and `semantic` (keys with similarity,
+/// best first).
 ///
 /// Ties keep lexical order first, then key order, so equal inputs give equal outputs.
-pub fn fuse<K>(lexical: &[K], semantic: &[(K, f32)], f: &Fusion) -> Vec<Fused<K>>
+pub fn fuse<K>(lexical: &[(K, f32)], semantic: &[(K, f32)], f: &Fusion) -> Vec<Fused<K>>
 where
     K: Clone + Eq + Hash + Ord,
 {
     let mut out: Vec<Fused<K>> = Vec::with_capacity(lexical.len() + semantic.len());
     let mut at: HashMap<&K, usize> = HashMap::new();
-    for (r, id) in lexical.iter().enumerate() {
+    for ((id, _), r) in lexical.iter().zip(shared_ranks(lexical)) {
         if at.contains_key(id) {
             continue;
         }
@@ -77,7 +99,7 @@ where
             similarity: None,
         });
     }
-    for (r, (id, sim)) in semantic.iter().enumerate() {
+    for ((id, sim), r) in semantic.iter().zip(shared_ranks(semantic)) {
         let part = f.semantic / (f.k + r as f32 + 1.0);
         match at.get(id) {
             Some(&i) if out[i].semantic_rank.is_none() => {
@@ -116,8 +138,36 @@ where
 mod tests {
     use super::*;
 
-    fn ids(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| s.to_string()).collect()
+    /// Keys with decreasing scores, all different.
+    fn ids(v: &[&str]) -> Vec<(String, f32)> {
+        v.iter()
+            .enumerate()
+            .map(|(i, s)| (s.to_string(), 10.0 - i as f32))
+            .collect()
+    }
+
+    #[test]
+    fn equal_scores_and_similarities_fuse_to_equal_scores() {
+        // "b" and "c" are identical listings: same lexical score, same similarity.
+        let lex = vec![
+            ("a".to_string(), 3.0),
+            ("b".to_string(), 2.0),
+            ("c".to_string(), 2.0),
+            ("d".to_string(), 1.0),
+        ];
+        let sem = vec![
+            ("c".to_string(), 0.9),
+            ("b".to_string(), 0.9),
+            ("a".to_string(), 0.5),
+        ];
+        let out = fuse(&lex, &sem, &Fusion::default());
+        let score = |id: &str| out.iter().find(|f| f.id == id).map(|f| f.score);
+        assert_eq!(score("b"), score("c"));
+        assert_eq!(out[0].lexical_rank, Some(1));
+        // The entry after a tie keeps its place: "d" is fourth, not third.
+        let d = out.iter().find(|f| f.id == "d").unwrap();
+        assert_eq!(d.lexical_rank, Some(3));
+        assert!(best_possible(&Fusion::default()) >= out[0].score);
     }
 
     #[test]

@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+mod bm25f;
 mod count;
 mod doc;
 mod error;

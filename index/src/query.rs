@@ -6,13 +6,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
-use tantivy::schema::{IndexRecordOption, Term};
+use tantivy::schema::Term;
 
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::analysis::{could_be_vietnamese, is_english_stopword, tokens, Chain};
+use crate::bm25f::{Bm25fQuery, Bm25fTerm};
 use crate::doc::TextGroup;
 use crate::ranking::Weights;
 use crate::schema::Fields;
@@ -188,21 +188,33 @@ impl QueryTerms {
         self.terms.is_empty()
     }
 
-    /// A query summing every term's weighted BM25 score in every text group.
-    pub(crate) fn to_query(&self, fields: &Fields, weights: &Weights) -> BooleanQuery {
-        let clauses = self
-            .weighted_terms(fields, weights)
-            .map(|(term, weight)| {
-                let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
-                let boosted = BoostQuery::new(Box::new(query), weight);
-                (Occur::Should, Box::new(boosted) as Box<dyn Query>)
+    /// A query summing every term's BM25F score over the text groups (group weights inside
+    /// the saturation, term weights outside).
+    pub(crate) fn to_query(&self, fields: &Fields, weights: &Weights) -> Bm25fQuery {
+        let groups: Vec<TextGroup> = TextGroup::ALL
+            .into_iter()
+            .filter(|group| weights.group(*group) > 0.0)
+            .collect();
+        let terms = self
+            .terms
+            .iter()
+            .map(|t| Bm25fTerm {
+                fields: groups
+                    .iter()
+                    .map(|g| {
+                        let field = fields.group(*g).for_chain(t.chain);
+                        (Term::from_field_text(field, &t.text), weights.group(*g))
+                    })
+                    .collect(),
+                weight: t.weight,
+                count: t.count,
             })
             .collect();
-        BooleanQuery::new(clauses)
+        Bm25fQuery::new(terms, weights.k1, weights.b)
     }
 
     /// Every term in every text field that counts (its group weighs more than 0), with its
-    /// weight there: the clauses of [`QueryTerms::to_query`].
+    /// weight there: the postings [`QueryTerms::to_query`] reads.
     pub(crate) fn weighted_terms<'a>(
         &'a self,
         fields: &'a Fields,

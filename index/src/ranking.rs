@@ -1,8 +1,9 @@
-//! Ranking weights: how much each text group and each analysis chain counts.
+//! Ranking weights: how much each text group and each analysis chain counts, and BM25F's
+//! saturation and length normalisation.
 
 use crate::doc::TextGroup;
 
-/// Multipliers applied to BM25 scores per text group and per analysis chain.
+/// Weights of text groups (BM25F field weights) and analysis chains (query-term weights).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Weights {
@@ -34,6 +35,10 @@ pub struct Weights {
     pub synonym: f32,
     /// Score of a near spelling of a query word that occurs nowhere (a typo), per group weight.
     pub fuzzy: f32,
+    /// BM25F saturation: how fast further occurrences of a term stop adding to its score.
+    pub k1: f32,
+    /// BM25F length normalisation (0 none, 1 full), each group against its own average length.
+    pub b: f32,
 }
 
 impl Default for Weights {
@@ -54,6 +59,8 @@ impl Default for Weights {
             repeat: 0.0,
             synonym: 0.3,
             fuzzy: 1.0,
+            k1: 1.2,
+            b: 0.75,
         }
     }
 }

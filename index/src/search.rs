@@ -140,7 +140,7 @@ impl SearchIndex {
         terms: &QueryTerms,
     ) -> Result<SearchResult, IndexError> {
         // Fused by where the index holds each listing: no document is read but the page's.
-        let lexical: Vec<DocAddress> = top.into_iter().map(|(_, a)| a).collect();
+        let lexical: Vec<(DocAddress, f32)> = top.into_iter().map(|(s, a)| (a, s)).collect();
         let mut semantic = Vec::with_capacity(request.semantic.len());
         for (id, similarity) in &request.semantic {
             // A neighbour the index no longer holds (deleted, vectors lagging) is skipped.

@@ -1,12 +1,12 @@
-//! The best hits of a scoring query among the documents a filter keeps, skipping postings blocks
-//! that cannot reach the top (block-max WAND).
+//! The best hits of a scoring query among the documents a filter keeps, skipping documents
+//! that cannot reach the top (the BM25F query's MaxScore pruning, `bm25f.rs`).
 //!
-//! tantivy prunes an OR of terms only when nothing else constrains it, and every search here is
+//! tantivy prunes a query only when nothing else constrains it, and every search here is
 //! filtered (by status at least), so a filtered query would score every matching document. Here
 //! the scoring query runs alone, pruned, and the filter is a bitset per segment that the
 //! callback checks; bitsets are remembered per segment, which never changes once written.
-//! (tantivy also stops pruning in a segment that lacks any one of the terms, which most
-//! queries' bigrams are: there the OR is scored in full, still without the filter in it.)
+//! (A query widened by near spellings of unknown words is an OR tantivy scores in full, still
+//! without the filter in it.)
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};

@@ -8,13 +8,12 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use serde::Deserialize;
-use techmatch_index::eval::{evaluate, write_trec, Qrels, Run};
+use techmatch_index::eval::{evaluate, write_trec, Gain as NdcgGain, Qrels, Run};
 use techmatch_index::SearchIndex;
 
-use crate::domain::{parse_listing, RawRecord};
+use crate::domain::{parse_listing, Listing, RawRecord};
 use crate::embed::cache::VectorCache;
 use crate::embed::{listing_text, match_filter, search_filter, Input};
-use crate::import::store_drafts;
 use crate::indexer;
 use crate::matching::{run as run_match, AdHocNeed};
 use crate::pg::fts::Combine;
@@ -46,6 +45,10 @@ pub struct Args {
     /// (`POST /api/v1/match`), for long descriptions.
     #[arg(long, value_enum, default_value = "search")]
     mode: Mode,
+    /// nDCG's gain of a grade: `linear` (trec_eval's, as BEIR and pytrec_eval report it) or
+    /// `exponential` (2^grade - 1).
+    #[arg(long, value_enum, default_value = "linear")]
+    gain: Gain,
     /// `postgres` ranks with PostgreSQL full-text search in a throw-away cluster instead.
     #[arg(long, value_enum, default_value = "techmatch")]
     engine: Engine,
@@ -67,6 +70,24 @@ pub struct Args {
     knn_candidates: usize,
     #[command(flatten)]
     embedder: super::embedder::EmbedderArgs,
+}
+
+/// nDCG's gain of a grade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Gain {
+    /// The grade (trec_eval, BEIR, pytrec_eval).
+    Linear,
+    /// 2^grade - 1.
+    Exponential,
+}
+
+impl From<Gain> for NdcgGain {
+    fn from(g: Gain) -> Self {
+        match g {
+            Gain::Linear => NdcgGain::Linear,
+            Gain::Exponential => NdcgGain::Exponential,
+        }
+    }
 }
 
 /// Which search engine ranks.
@@ -195,7 +216,8 @@ pub(super) struct QueryLine {
     pub(super) text: String,
 }
 
-fn jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> anyhow::Result<Vec<T>> {
+/// The records of a JSON Lines file, each with its line number.
+fn jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> anyhow::Result<Vec<(usize, T)>> {
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut out = Vec::new();
     for (i, line) in BufReader::new(file).lines().enumerate() {
@@ -203,13 +225,22 @@ fn jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> anyhow::Result<Vec<T>> {
         if line.trim().is_empty() {
             continue;
         }
-        out.push(
-            serde_json::from_str(&line).with_context(|| {
-                format!("{}:{}: not a record of this set", path.display(), i + 1)
-            })?,
-        );
+        let record = serde_json::from_str(&line)
+            .with_context(|| format!("{}:{}: not a record of this set", path.display(), i + 1))?;
+        out.push((i + 1, record));
     }
     Ok(out)
+}
+
+/// Refuses an id a TREC run file cannot hold (its columns are separated by whitespace).
+fn check_trec_id(path: &Path, line: usize, id: &str) -> anyhow::Result<()> {
+    if id.is_empty() || id.chars().any(char::is_whitespace) {
+        bail!(
+            "{}:{line}: _id {id:?} is empty or holds whitespace, which a TREC run file cannot hold",
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 fn read_qrels(path: &Path) -> anyhow::Result<Qrels> {
@@ -245,49 +276,78 @@ fn read_qrels(path: &Path) -> anyhow::Result<Qrels> {
     Ok(qrels)
 }
 
-/// Loads the corpus into a temporary store and index, as research outputs.
-fn load(corpus: &[Doc]) -> anyhow::Result<(SledStore, SearchIndex, HashMap<String, String>)> {
+/// Loads the corpus into a temporary store and index, as research outputs; also returns how
+/// many documents were empty (no title, no text) and left out.
+///
+/// Evaluation documents are taken as the set has them: a title-only document is indexed by its
+/// title, and the limits of listings (title length, a required description) do not apply.
+fn load(
+    corpus: &[Doc],
+) -> anyhow::Result<(SledStore, SearchIndex, HashMap<String, String>, usize)> {
     let store = SledStore::temporary()?;
     let index = SearchIndex::in_ram()?;
     // Set ids may not be valid listing ids, so listings get their own and we map back.
     let mut ids = HashMap::new();
-    let mut drafts = Vec::with_capacity(corpus.len());
+    let mut listings = Vec::with_capacity(corpus.len());
+    let mut empty = 0;
+    // Every document starts from one valid placeholder listing; the set's texts replace its own.
+    let placeholder = serde_json::json!({
+        "id": "d0", "kind": "research_output", "title": "-", "description": "-",
+    });
+    let serde_json::Value::Object(map) = placeholder else {
+        unreachable!("json! of an object literal is an object")
+    };
+    let template = parse_listing(&RawRecord::from_json(map))
+        .map_err(|_| anyhow::anyhow!("the placeholder listing is refused"))?
+        .into_listing(None, chrono::Utc::now());
+    // Sets scraped from the web carry stray control characters that imports refuse.
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect::<String>()
+            .trim()
+            .to_string()
+    };
     for (n, doc) in corpus.iter().enumerate() {
+        let (title, description) = (clean(&doc.title), clean(&doc.text));
+        if title.is_empty() && description.is_empty() {
+            empty += 1;
+            continue;
+        }
         let id = format!("d{n}");
         ids.insert(id.clone(), doc.id.clone());
-        // BEIR titles are often empty; a dash keeps the listing valid and adds no words.
-        let title = if doc.title.trim().is_empty() {
-            "-"
-        } else {
-            &doc.title
-        };
-        // Sets scraped from the web carry stray control characters that imports refuse.
-        let clean = |s: &str| -> String {
-            s.chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .collect()
-        };
-        let object = serde_json::json!({
-            "id": id, "kind": "research_output", "title": clean(title), "description": clean(&doc.text),
+        listings.push(Listing {
+            id,
+            title,
+            description,
+            ..template.clone()
         });
-        let serde_json::Value::Object(map) = object else {
-            unreachable!("json! of an object literal is an object")
-        };
-        let draft = parse_listing(&RawRecord::from_json(map)).map_err(|errors| {
-            let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            anyhow::anyhow!("corpus document {}: {}", doc.id, list.join("; "))
-        })?;
-        drafts.push(draft);
     }
-    store_drafts(&store, drafts)?;
+    if !listings.is_empty() {
+        store.put_all(&listings)?;
+    }
     indexer::rebuild(&store, &index, |_| {})?;
-    Ok((store, index, ids))
+    Ok((store, index, ids, empty))
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let corpus: Vec<Doc> = jsonl(&args.corpus)?;
-    let queries: Vec<QueryLine> = jsonl(&args.queries)?;
+    let corpus: Vec<(usize, Doc)> = jsonl(&args.corpus)?;
+    let queries: Vec<(usize, QueryLine)> = jsonl(&args.queries)?;
+    if args.run.is_some() {
+        for (line, d) in &corpus {
+            check_trec_id(&args.corpus, *line, &d.id)?;
+        }
+        for (line, q) in &queries {
+            check_trec_id(&args.queries, *line, &q.id)?;
+        }
+    }
+    let corpus: Vec<Doc> = corpus.into_iter().map(|(_, d)| d).collect();
+    let queries: Vec<QueryLine> = queries.into_iter().map(|(_, q)| q).collect();
     let qrels = read_qrels(&args.qrels)?;
+    let empty = corpus
+        .iter()
+        .filter(|d| d.title.trim().is_empty() && d.text.trim().is_empty())
+        .count();
     let (ranking, load_s, query_s, semantic) = match args.engine {
         Engine::Techmatch => rank(&args, &corpus, &queries)?,
         Engine::Postgres if args.semantic == Switch::On => {
@@ -300,7 +360,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Engine::Postgres => bail!("--engine postgres ranks with --mode search only"),
     };
-    let scores = evaluate(&ranking, &qrels);
+    let scores = evaluate(&ranking, &qrels, args.gain.into());
     if let Some(path) = &args.run {
         let mut out = std::io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
@@ -309,10 +369,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let mut report = serde_json::json!({
         "corpus": corpus.len(),
+        "empty_documents": empty,
         "queries": queries.len(),
         "engine": format!("{:?}", args.engine).to_lowercase(),
         "mode": format!("{:?}", args.mode).to_lowercase(),
         "judged_queries": scores.queries,
+        "gain": format!("{:?}", args.gain).to_lowercase(),
         "ndcg@10": round(scores.ndcg_10),
         "recall@100": round(scores.recall_100),
         "mrr@10": round(scores.mrr_10),
@@ -339,7 +401,7 @@ type Ranked = (Run, f64, f64, Option<Semantic>);
 /// Ranks every query with our index (fused with semantic neighbours when asked).
 fn rank(args: &Args, corpus: &[Doc], queries: &[QueryLine]) -> anyhow::Result<Ranked> {
     let started = std::time::Instant::now();
-    let (store, index, ids) = load(corpus)?;
+    let (store, index, ids, _empty) = load(corpus)?;
     let load_s = started.elapsed().as_secs_f64();
     let vectors = match args.semantic {
         Switch::On => Some(embed_all(args, &store, queries)?),

@@ -267,6 +267,8 @@ async fn search(
         .map_err(|e| Failure::from_api(e, &visitor))?;
     let skipped = answer.semantic.as_deref() == Some(crate::embed::SKIPPED);
     let pages = answer.total.div_ceil(PAGE_SIZE).max(1);
+    // A page past the end (an old link, a typed number) says so rather than "page 25 of 8".
+    let past_end = page_no > pages;
     let body = html! {
         section.panel { (search_box(l, &q)) }
         div.results {
@@ -283,11 +285,16 @@ async fn search(
                         "Results by words only: matching by meaning was busy and did not take part in this ranking.",
                     )) }
                 }
-                @if answer.hits.is_empty() {
+                @if past_end {
+                    p.past-end {
+                        (l.t("Trang", "Page")) " " (page_no) " " (l.t("vượt quá trang cuối", "is past the last page")) " (" (pages) "). "
+                        a href=(params.page_link(pages)) { (l.t("Về trang cuối", "Go to the last page")) }
+                    }
+                } @else if answer.hits.is_empty() {
                     p { (l.t("Không tìm thấy kết quả. Thử bớt từ hoặc bỏ bộ lọc.", "Nothing found. Try fewer words or clear a filter.")) }
                 }
                 @for h in &answer.hits { (hit(l, h)) }
-                @if pages > 1 {
+                @if pages > 1 && !past_end {
                     nav.pager aria-label=(l.t("Trang", "Pages")) {
                         @if page_no > 1 { a rel="prev" href=(params.page_link(page_no - 1)) { "← " (l.t("Trước", "Previous")) } }
                         span { (l.t("Trang", "Page")) " " (page_no) " / " (pages) }

@@ -2,8 +2,8 @@
 //! listings on the other side that fit best, each with the parts of its score.
 //!
 //! 1. The text's salient terms (highest count × idf) make an OR query; nothing is ANDed.
-//! 2. The best `candidates` by text are rescored: text relevance normalised to the best
-//!    candidate, plus weighted components (field, IPC, TRL, mode, budget, geography).
+//! 2. The best `candidates` by text are rescored: text relevance (BM25F) against what a
+//!    listing saying what the text says would score (1 − e^(−score/that)), plus weighted components (field, IPC, TRL, mode, budget, geography).
 //! 3. Ended offers (expired patents) are dropped; ties are broken by id.
 
 mod components;
@@ -18,10 +18,10 @@ use tantivy::schema::{Term, Value};
 use tantivy::tokenizer::TokenStream;
 use tantivy::{DocAddress, TantivyDocument};
 
-use crate::analysis::{analyzer, Chain};
+use crate::analysis::{analyzer, tokens, Chain};
 use crate::doc::{Facet, TextGroup};
 use crate::error::IndexError;
-use crate::fusion::{fuse, Fusion};
+use crate::fusion::{best_possible, fuse, Fusion};
 use crate::index::SearchIndex;
 use crate::query::QueryTerms;
 use crate::ranking::Weights;
@@ -151,17 +151,18 @@ impl SearchIndex {
             Some(id) => self.address_of(&searcher, id)?,
             None => None,
         };
-        let lexical = top_docs(
-            &searcher,
-            &terms.to_query(&self.fields, &request.text_weights),
-            &kept,
-            w.candidates.max(1),
-            exclude,
-        )?;
-        let best_text = lexical.first().map_or(1.0, |(s, _)| s.max(f32::EPSILON));
+        let query = terms.to_query(&self.fields, &request.text_weights);
+        let lexical = top_docs(&searcher, &query, &kept, w.candidates.max(1), exclude)?;
+        // Measured against what the need's own words would score, not against the best
+        // candidate, so a match's percentage stays put when unrelated listings come and go:
+        // 1 − e^(−score / reference) is 0.63 for a listing that says what the need says, and
+        // nears 1 (never reaching it, so better listings still rank higher) beyond.
+        let reference = query
+            .reference_score(&searcher, request.text_weights.body)?
+            .max(f32::EPSILON);
         let mut top: Vec<Candidate> = lexical
             .iter()
-            .map(|(s, a)| (s / best_text, *a, None, false))
+            .map(|(s, a)| (1.0 - (-s / reference).exp(), *a, None, false))
             .collect();
         if !request.semantic.is_empty() {
             top = self.fused_candidates(&searcher, &lexical, request)?;
@@ -190,7 +191,7 @@ impl SearchIndex {
             };
             let values = [
                 // Quantised for the same reason as the total below.
-                ("text", Some((text_score * 1e4).round() / 1e4), w.text),
+                ("text", Some((text_score * 1e6).round() / 1e6), w.text),
                 ("field", components::field(need, supply), w.field),
                 ("ipc", components::ipc(need, supply), w.ipc),
                 ("trl", components::trl(need, supply), w.trl),
@@ -244,6 +245,7 @@ impl SearchIndex {
         let wanted = (
             pick(Chain::Bigram, usize::MAX),
             pick(Chain::Folded, MAX_MATCHED_TERMS),
+            tokens(Chain::Bigram, &request.text).into_iter().collect(),
         );
         let mut out = Vec::with_capacity(matches.len());
         for (address, mut m) in matches {
@@ -257,14 +259,14 @@ impl SearchIndex {
     }
 
     /// The lexical candidates and the semantic neighbours, fused: each with its fused score
-    /// relative to the best, its similarity and whether only its meaning brought it in.
+    /// relative to the best possible, its similarity and whether only its meaning brought it in.
     fn fused_candidates(
         &self,
         searcher: &tantivy::Searcher,
         lexical: &[(f32, DocAddress)],
         request: &MatchRequest,
     ) -> Result<Vec<Candidate>, IndexError> {
-        let ids: Vec<DocAddress> = lexical.iter().map(|(_, a)| *a).collect();
+        let ids: Vec<(DocAddress, f32)> = lexical.iter().map(|(s, a)| (*a, *s)).collect();
         let mut neighbours = Vec::with_capacity(request.semantic.len());
         for (id, similarity) in request.semantic.iter().take(request.fusion.depth) {
             if request.exclude_id.as_deref() == Some(id.as_str()) {
@@ -275,7 +277,8 @@ impl SearchIndex {
             }
         }
         let fused = fuse(&ids, &neighbours, &request.fusion);
-        let best = fused.first().map_or(1.0, |f| f.score.max(f32::EPSILON));
+        // Relative to the best fused score there can be (first in both rankings).
+        let best = best_possible(&request.fusion).max(f32::EPSILON);
         let out = fused
             .into_iter()
             .map(|f| (f.score / best, f.id, f.similarity, f.lexical_rank.is_none()))
@@ -320,13 +323,14 @@ impl SearchIndex {
         Ok(scored)
     }
 
-    /// The phrases (two-word terms) and then single words of a listing's title and
-    /// description that are among the request's salient terms, as the listing writes them.
+    /// The phrases and then single words of a listing's title and description that are among
+    /// the request's salient terms, as the listing writes them: a phrase as far as both texts
+    /// share it (`pairs`: every syllable pair of the request), no number alone.
     fn shared_words(
         &self,
         searcher: &tantivy::Searcher,
         address: DocAddress,
-        (phrases, words): &(HashSet<String>, HashSet<String>),
+        (phrases, words, pairs): &(HashSet<String>, HashSet<String>, HashSet<String>),
     ) -> Result<Vec<String>, IndexError> {
         let doc: TantivyDocument = searcher.doc(address)?;
         let mut out: Vec<String> = Vec::new();
@@ -341,13 +345,33 @@ impl SearchIndex {
         for (chain, wanted) in [(Chain::Bigram, phrases), (Chain::Folded, words)] {
             let mut analyzer = analyzer(chain);
             for text in &texts {
+                // Shared syllable pairs that overlap are one phrase of the text: "bảo quản vải
+                // thiều", not "bảo quản", "quản vải" (which straddles two words), "vải thiều".
+                // The phrase runs as far as both texts share syllable pairs, and is shown
+                // when it holds a salient one.
+                let mut spans: Vec<(usize, usize, bool)> = Vec::new();
                 let mut stream = analyzer.token_stream(text);
                 while stream.advance() {
                     let t = stream.token();
-                    if !wanted.contains(&t.text) {
+                    let salient = wanted.contains(&t.text);
+                    let joins = chain == Chain::Bigram && pairs.contains(&t.text);
+                    if !salient && !joins {
                         continue;
                     }
-                    let shown = text[t.offset_from..t.offset_to].to_lowercase();
+                    match spans.last_mut() {
+                        Some(last) if chain == Chain::Bigram && t.offset_from < last.1 => {
+                            last.1 = t.offset_to;
+                            last.2 |= salient;
+                        }
+                        _ => spans.push((t.offset_from, t.offset_to, salient)),
+                    }
+                }
+                for (from, to, _) in spans.into_iter().filter(|s| s.2) {
+                    let shown = text[from..to].to_lowercase();
+                    // A number alone says nothing of what two listings share.
+                    if shown.chars().all(|c| c.is_numeric() || c.is_whitespace()) {
+                        continue;
+                    }
                     if chain == Chain::Folded && covered.contains(&shown) {
                         continue;
                     }
