@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use super::forms::FormData;
 use super::layout::{csrf_field, encode, page};
-use super::listing::field_reason;
+use super::reasons::field_reason;
 use super::session::CSRF_FIELD;
 use super::{blocking, charts, html_response, Failure, Lang, PageResult, Visitor};
 use crate::api::deals::move_deal;

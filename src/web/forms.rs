@@ -14,7 +14,7 @@ use maud::{html, Markup};
 use serde_json::{Map, Value};
 
 use super::layout::{csrf_field, encode, page};
-use super::listing::field_reason;
+use super::reasons::field_reason;
 use super::session::CSRF_FIELD;
 use super::{html_response, Failure, Lang, PageResult, Visitor};
 use crate::api::listings::store;

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use super::forms::FormData;
 use super::layout::{csrf_field, encode, page};
+use super::reasons::field_reason;
 use super::session::CSRF_FIELD;
 use super::{blocking, html_response, Failure, Lang, PageResult, Visitor};
 use crate::api::leads::mark_interest;
@@ -201,7 +202,7 @@ fn render(v: &Visitor, x: &Listing, found: &[Value], form: Markup, sent: bool) -
     let l = v.lang;
     let body = html! {
         article.panel {
-            p.meta { span.badge { (l.kind(&enum_name(&x.kind))) } @if x.status != Status::Published { span.badge { (enum_name(&x.status)) } } }
+            p.meta { span.badge { (l.kind(&enum_name(&x.kind))) } @if x.status != Status::Published { span.badge { (status_label(l, x.status)) } } }
             h1 { (x.title) }
             @if v.caller.role().is_some() && v.caller.may_write_listing(Some(x), None).is_ok() {
                 p { a href=(format!("/listings/{}/edit", encode(&x.id))) id="edit" { (l.t("Sửa tin", "Edit")) } }
@@ -265,11 +266,11 @@ async fn interest(
     }
 }
 
-/// A field error's reason as shown; the domain words them in English, so Vietnamese pages
-/// lead with the commonest ones translated.
-pub fn field_reason(l: Lang, reason: &str) -> String {
-    match (l, reason) {
-        (Lang::Vi, "is required") => "Bắt buộc nhập.".to_string(),
-        _ => reason.to_string(),
+/// A listing's status in the page's language.
+fn status_label(l: Lang, status: Status) -> &'static str {
+    match status {
+        Status::Draft => l.t("Bản nháp", "Draft"),
+        Status::Published => l.t("Đã công bố", "Published"),
+        Status::Archived => l.t("Lưu trữ", "Archived"),
     }
 }

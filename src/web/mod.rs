@@ -20,6 +20,7 @@ mod layout;
 mod listing;
 pub(crate) mod next;
 mod outbox;
+mod reasons;
 mod search;
 mod session;
 mod signin;
