@@ -25,23 +25,47 @@ pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 /// Requests of one client that may wait for the index at once (`min_seq`).
 pub const MAX_WAITS_PER_CLIENT: usize = 8;
 
-/// Requests waiting for the index, per client address.
-#[derive(Debug, Default)]
-pub struct Waiting(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>);
+/// Requests waiting for the index, per client address, and how many one client may have.
+#[derive(Debug)]
+pub struct Waiting {
+    counts: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>,
+    /// At most this many per client; 0: no limit (benchmarks, where every client is one
+    /// loopback address).
+    max: usize,
+}
+
+impl Default for Waiting {
+    fn default() -> Self {
+        Waiting::new(MAX_WAITS_PER_CLIENT)
+    }
+}
 
 /// One request counted in [`Waiting`] until dropped.
 pub struct WaitTurn<'a>(&'a Waiting, Option<std::net::IpAddr>);
 
 impl Waiting {
+    /// At most `max` waiting requests per client (0: no limit).
+    pub fn new(max: usize) -> Self {
+        Waiting {
+            counts: std::sync::Mutex::default(),
+            max,
+        }
+    }
+
+    /// How many requests one client may have waiting (0: no limit).
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
     /// Counts one more waiting request of `client`; `None` when it has enough already.
     /// Requests with no known address (in process) are not counted.
     pub fn enter(&self, client: Option<std::net::IpAddr>) -> Option<WaitTurn<'_>> {
         let Some(ip) = client else {
             return Some(WaitTurn(self, None));
         };
-        let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         let n = counts.entry(ip).or_insert(0);
-        if *n >= MAX_WAITS_PER_CLIENT {
+        if self.max > 0 && *n >= self.max {
             return None;
         }
         *n += 1;
@@ -52,7 +76,7 @@ impl Waiting {
 impl Drop for WaitTurn<'_> {
     fn drop(&mut self) {
         if let Some(ip) = self.1 {
-            let mut counts = self.0 .0.lock().unwrap_or_else(|e| e.into_inner());
+            let mut counts = self.0.counts.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(n) = counts.get_mut(&ip) {
                 *n -= 1;
                 if *n == 0 {
@@ -226,8 +250,9 @@ impl AppState {
             .enter(client)
             .ok_or(ApiError::TooManyRequests {
                 message: format!(
-                "more than {MAX_WAITS_PER_CLIENT} searches waiting for the index from one client"
-            ),
+                    "more than {} searches waiting for the index from one client",
+                    self.waiting.max()
+                ),
                 retry_after_secs: 1,
             })?;
         let mut applied = self.applied.clone();

@@ -78,6 +78,7 @@ impl Served {
             ])
             // The bench measures the service, not the per-client read limit.
             .args(["--max-reads-per-second", "0"])
+            .args(["--max-waits-per-client", "0"])
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -27,6 +27,10 @@ pub struct Args {
     /// Writes per second one client address may sustain (bursts of four times as many).
     #[arg(long, default_value_t = 50.0, env = "TECHMATCH_MAX_WRITES_PER_SECOND")]
     max_writes_per_second: f64,
+    /// Searches one client address may have waiting for the index at once (`min_seq`); 0 turns
+    /// the limit off (benchmarks, whose clients all share one loopback address).
+    #[arg(long, default_value_t = server::MAX_WAITS_PER_CLIENT, env = "TECHMATCH_MAX_WAITS_PER_CLIENT")]
+    max_waits_per_client: usize,
     /// Reads (GET) per second one client address may sustain, bursts of five times as many;
     /// 0 turns the limit off (benchmarks).
     #[arg(long, default_value_t = 200.0, env = "TECHMATCH_MAX_READS_PER_SECOND")]
@@ -194,6 +198,7 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
             }
             None => None,
         };
+        state.waiting = Arc::new(server::Waiting::new(args.max_waits_per_client));
         println!("listening on http://{local}");
         let limits = crate::api::Limits {
             writes_per_second: args.max_writes_per_second,

@@ -116,6 +116,7 @@ impl Node {
             // The bench measures the cluster, not the per-client write limit.
             .args(["--max-writes-per-second", "1000000"])
             .args(["--max-reads-per-second", "0"])
+            .args(["--max-waits-per-client", "0"])
             .env("TECHMATCH_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
