@@ -16,6 +16,18 @@ use crate::app::password::{request_reset, reset_with_link};
 use crate::app::signup::{sign_up, SignUp};
 use crate::server::AppState;
 
+/// A turn at hashing a password, as sign-in takes one (argon2id takes ~19 MiB a hash);
+/// `503` when too many wait already.
+pub(super) async fn hashing_turn(
+    state: &AppState,
+) -> Result<crate::accounts::gate::HashTurn, ApiError> {
+    state
+        .passwords
+        .turn()
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))
+}
+
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -38,12 +50,7 @@ async fn create(
         password: body.required("password")?,
         name: body.required("name")?,
     };
-    // A password is hashed: wait for a turn, as sign-in does (argon2id takes ~19 MiB).
-    let _turn = state
-        .passwords
-        .turn()
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let _turn = hashing_turn(&state).await?;
     let (accounts, outbox) = (state.accounts.clone(), state.outbox.clone());
     let email =
         tokio::task::spawn_blocking(move || sign_up(accounts.as_ref(), &outbox, input, Utc::now()))
@@ -84,12 +91,7 @@ async fn reset(
 ) -> Result<Json<Value>, ApiError> {
     let body = Fields::new(body, &["password"])?;
     let password = body.required("password")?;
-    // A password is hashed: wait for a turn, as sign-in does (argon2id takes ~19 MiB).
-    let _turn = state
-        .passwords
-        .turn()
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let _turn = hashing_turn(&state).await?;
     let (accounts, outbox) = (state.accounts.clone(), state.outbox.clone());
     let user = tokio::task::spawn_blocking(move || {
         reset_with_link(accounts.as_ref(), &outbox, &secret, &password, Utc::now())

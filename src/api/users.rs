@@ -12,6 +12,7 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::fields::Fields;
 use super::json::JsonObject;
+use super::signup::hashing_turn;
 use crate::accounts::{add_user, reset_password, AccountError, NewUser};
 use crate::domain::account::{Role, User};
 use crate::server::AppState;
@@ -63,12 +64,7 @@ async fn create(
         ApiError::invalid("role", format!("expected one of {}", names.join(", ")))
     })?;
     let (province, org) = (body.text("province")?, body.text("org")?);
-    // A password is hashed: wait for a turn, as sign-in does (argon2id takes ~19 MiB).
-    let _turn = state
-        .passwords
-        .turn()
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let _turn = hashing_turn(&state).await?;
     let accounts = state.accounts.clone();
     let user = tokio::task::spawn_blocking(move || {
         let new = NewUser {
@@ -94,12 +90,7 @@ async fn set_password(
     caller.require_admin()?;
     let body = Fields::new(body, &["email", "password"])?;
     let (email, password) = (body.required("email")?, body.required("password")?);
-    // A password is hashed: wait for a turn, as sign-in does (argon2id takes ~19 MiB).
-    let _turn = state
-        .passwords
-        .turn()
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let _turn = hashing_turn(&state).await?;
     let accounts = state.accounts.clone();
     let (user, revoked) =
         tokio::task::spawn_blocking(move || reset_password(accounts.as_ref(), &email, &password))
