@@ -107,6 +107,8 @@ pub struct AppState {
     pub accounts: Arc<dyn AccountStore>,
     /// Leads, deals and deal histories.
     pub deals: Arc<dyn DealStore>,
+    /// Organisations' records.
+    pub orgs: Arc<dyn crate::store::OrgStore>,
     /// Pause before answering a failed sign-in ([`SIGN_IN_DELAY`]).
     pub sign_in_delay: Duration,
     /// Request, store and index figures for `GET /metrics`.
@@ -133,6 +135,30 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Runs a use case over the stores and the outbox on a blocking thread (the stores block).
+    ///
+    /// # Errors
+    /// The use case's error; a panicking use case becomes [`AppError::Panicked`].
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(crate::app::Exchange<'_>) -> Result<T, crate::app::AppError>
+            + Send
+            + 'static,
+    ) -> Result<T, crate::app::AppError> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || {
+            work(crate::app::Exchange {
+                orgs: state.orgs.as_ref(),
+                accounts: state.accounts.as_ref(),
+                listings: state.store.as_ref(),
+                deals: state.deals.as_ref(),
+                outbox: &state.outbox,
+            })
+        })
+        .await
+        .map_err(|e| crate::app::AppError::Panicked(e.to_string()))?
+    }
+
     /// Builds the state and starts the task that keeps the index following the store.
     pub fn start(stores: Stores, index: Arc<SearchIndex>, admin_token: String) -> Self {
         let metrics = Arc::new(crate::metrics::Metrics::default());
@@ -173,6 +199,7 @@ impl AppState {
             admin_token: Arc::new(admin_token),
             accounts: stores.accounts,
             deals: stores.deals,
+            orgs: stores.orgs,
             sign_in_delay: SIGN_IN_DELAY,
             metrics,
             secure_cookies: false,

@@ -153,6 +153,7 @@ async fn accounts_stored_before_e_mails_were_folded_still_sign_in() {
         role: Role::Enterprise,
         province: None,
         org: Some("Công ty A".into()),
+        org_id: None,
         password_hash: hash,
         created_at: chrono::Utc::now(),
         name: None,

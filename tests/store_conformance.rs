@@ -41,6 +41,7 @@ fn user(id: &str, email: &str) -> User {
         role: Role::Enterprise,
         province: None,
         org: None,
+        org_id: None,
         password_hash: "not-a-real-hash".into(),
         created_at: Utc::now(),
         name: None,
@@ -427,6 +428,7 @@ fn the_outbox_hands_each_mail_to_one_sender(a: &Handle, b: &Handle) {
         user_id: "u1".into(),
         email: "a@x.vn".into(),
         expires_at: now + chrono::Duration::hours(1),
+        org_id: None,
     };
     a.add_ticket(&ticket).unwrap();
     let (ta, tb) = std::thread::scope(|s| {

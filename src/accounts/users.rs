@@ -105,6 +105,7 @@ impl NewUser<'_> {
             role: self.role,
             province,
             org: org.map(str::to_string),
+            org_id: None,
             password_hash: hash_password(self.password)?,
             created_at: now,
             name: None,

@@ -53,6 +53,9 @@ pub enum ApiError {
     #[error("{0} already exists; use PUT to replace it")]
     Conflict(String),
     /// The service cannot answer now (index behind, shutting down).
+    /// What is stored stands in the way of the request (409), in words.
+    #[error("{0}")]
+    Clash(String),
     #[error("{0}")]
     Unavailable(String),
     /// Our failure; details go to the log, not to the client.
@@ -77,7 +80,7 @@ impl ApiError {
             ApiError::InvalidTransition(_) => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::Clash(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) | ApiError::StoreUnavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -97,7 +100,7 @@ impl ApiError {
             ApiError::InvalidTransition(_) => "invalid_transition",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::NotFound(_) => "not_found",
-            ApiError::Conflict(_) => "conflict",
+            ApiError::Conflict(_) | ApiError::Clash(_) => "conflict",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
             ApiError::StoreUnavailable(_) => "store_unavailable",
@@ -201,8 +204,12 @@ impl From<AppError> for ApiError {
         match e {
             AppError::Invalid(field) => ApiError::Invalid(field),
             AppError::InvalidLink => ApiError::NotFound("link".into()),
+            AppError::Forbidden(r) => ApiError::Forbidden(r.en().into()),
+            AppError::NotFound(what) => ApiError::NotFound(what.into()),
+            AppError::Conflict(r) => ApiError::Clash(r.en().into()),
             AppError::Credentials(e) => ApiError::Internal(e.to_string()),
             AppError::Csv(e) => ApiError::Internal(e.to_string()),
+            AppError::Panicked(e) => ApiError::Internal(e),
             AppError::Store(e) => e.into(),
         }
     }

@@ -37,6 +37,15 @@ impl Fields {
             .ok_or_else(|| ApiError::invalid(name, "is required"))
     }
 
+    /// A true or false (`None` when absent).
+    pub fn flag(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(ApiError::invalid(name, "must be true or false")),
+        }
+    }
+
     /// A whole non-negative amount.
     pub fn amount(&self, name: &str) -> Result<Option<u64>, ApiError> {
         match self.0.get(name) {

@@ -13,6 +13,7 @@ mod limits;
 pub(crate) mod listings;
 mod matches;
 mod meta;
+mod orgs;
 mod outbox;
 pub(crate) mod reports;
 mod rights;
@@ -65,7 +66,8 @@ pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
         .merge(backup::router())
         .merge(signup::router())
         .merge(users::router())
-        .merge(outbox::router());
+        .merge(outbox::router())
+        .merge(orgs::router());
     Router::new()
         .nest("/api/v1", api)
         .merge(meta::root_router())

@@ -65,6 +65,15 @@ impl Caller {
         }
     }
 
+    /// Who acts, for the application's use cases; anonymous callers are refused (401).
+    pub fn actor(&self) -> Result<crate::app::orgs::Actor<'_>, ApiError> {
+        match self {
+            Caller::Anonymous => Err(ApiError::Unauthorized(SIGN_IN)),
+            Caller::Admin => Ok(crate::app::orgs::Actor::AdminToken),
+            Caller::User(u) => Ok(crate::app::orgs::Actor::User(u)),
+        }
+    }
+
     /// The caller's role; the admin token counts as admin.
     pub fn role(&self) -> Option<Role> {
         match self {

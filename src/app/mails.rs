@@ -56,6 +56,75 @@ pub fn reset_password(name: Option<&str>, link: &str) -> Text {
     )
 }
 
+/// Invites an address to join an organisation by opening `link`.
+pub fn invitation(org: &str, by: &str, link: &str) -> Text {
+    (
+        format!("Lời mời tham gia {org} / Invitation to join {org} — techmatch"),
+        format!(
+            "Xin chào,\n\n{by} mời bạn tham gia tổ chức {org} trên sàn giao dịch công nghệ \
+             techmatch. Mở liên kết dưới đây để nhận lời mời (nếu chưa có tài khoản, bạn sẽ \
+             tạo tài khoản ngay tại đó; liên kết có hiệu lực 7 ngày):\n\n{link}\n\nNếu bạn \
+             không biết lời mời này, hãy bỏ qua thư.\n\n---\n\nHello,\n\n{by} invites you \
+             to join {org} on the techmatch technology exchange. Open the link below to accept \
+             (without an account you create one there; valid for 7 days):\n\n{link}\n\nIf \
+             you do not know of this invitation, ignore this mail.\n"
+        ),
+    )
+}
+
+/// Tells an organisation's administrator that someone asks to join.
+pub fn join_requested(org: &str, who: &str, link: &str) -> Text {
+    (
+        format!("Yêu cầu tham gia {org} / Request to join {org} — techmatch"),
+        format!(
+            "Xin chào,\n\n{who} xin tham gia tổ chức {org}. Chấp nhận hoặc từ chối tại: \
+             {link}\n\n---\n\nHello,\n\n{who} asks to join {org}. Accept or decline at: \
+             {link}\n"
+        ),
+    )
+}
+
+/// Tells a person whether their request to join was accepted.
+pub fn join_answered(name: Option<&str>, org: &str, accepted: bool, link: &str) -> Text {
+    let (vi, en) = greeting(name);
+    let (what_vi, what_en) = if accepted {
+        ("đã chấp nhận", "accepted")
+    } else {
+        ("đã từ chối", "declined")
+    };
+    (
+        format!("{org}: yêu cầu tham gia / your request to join — techmatch"),
+        format!(
+            "{vi}\n\n{org} {what_vi} yêu cầu tham gia của bạn. {link}\n\n---\n\n{en}\n\n\
+             {org} {what_en} your request to join. {link}\n"
+        ),
+    )
+}
+
+/// Tells the enterprise that the technology's organisation answered its interest.
+pub fn interest_answered(title: &str, org: &str, reply: &str, link: &str) -> Text {
+    (
+        format!("Trả lời về \"{title}\" / Reply about \"{title}\" — techmatch"),
+        format!(
+            "Xin chào,\n\n{org} đã trả lời sự quan tâm của bạn đến \"{title}\":\n\n{reply}\n\n\
+             Xem tại: {link}\n\n---\n\nHello,\n\n{org} answered your interest in \
+             \"{title}\":\n\n{reply}\n\nSee it at: {link}\n"
+        ),
+    )
+}
+
+/// Tells a technology's organisation that an enterprise is interested.
+pub fn interest_received(title: &str, from_org: &str, message: &str, link: &str) -> Text {
+    (
+        format!("Quan tâm đến \"{title}\" / Interest in \"{title}\" — techmatch"),
+        format!(
+            "Xin chào,\n\n{from_org} quan tâm đến \"{title}\":\n\n{message}\n\nTrả lời \
+             tại: {link}\n\n---\n\nHello,\n\n{from_org} is interested in \"{title}\":\n\n\
+             {message}\n\nAnswer at: {link}\n"
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,6 +30,7 @@ pub fn request_reset(
         user_id: user.id.clone(),
         email: user.email.clone(),
         expires_at: now + Duration::hours(RESET_HOURS),
+        org_id: None,
     })?;
     let text = mails::reset_password(user.name.as_deref(), &outbox.links.reset(&secret));
     outbox.queue(&user.email, text, now)?;

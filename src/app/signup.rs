@@ -83,6 +83,7 @@ pub fn sign_up(
         role: Role::Newcomer,
         province: None,
         org: None,
+        org_id: None,
         password_hash: hash_password(&input.password)?,
         created_at: now,
         name: Some(name),
@@ -107,6 +108,7 @@ pub fn send_confirmation(outbox: &Outbox, user: &User, now: DateTime<Utc>) -> Re
         user_id: user.id.clone(),
         email: user.email.clone(),
         expires_at: now + Duration::hours(CONFIRM_HOURS),
+        org_id: None,
     })?;
     let text = mails::confirm_address(user.name.as_deref(), &outbox.links.confirm(&secret));
     outbox.queue(&user.email, text, now)?;

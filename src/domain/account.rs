@@ -90,6 +90,9 @@ pub struct User {
     /// A member's organisation, matched exactly against listings' `owner`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org: Option<String>,
+    /// The id of the member's organisation record (`org` is its name), once it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
     /// The password's argon2 hash in PHC format; never the password.
     pub password_hash: String,
     /// When the account was created.
@@ -204,7 +207,7 @@ fn bad(field: &str, reason: impl Into<String>) -> FieldError {
 /// Characters that show nothing (zero-width, joiners, bidirectional controls, the BOM, soft
 /// hyphen, invisible operators, tags, variation selectors): an address holding one displays
 /// like another's.
-fn invisible(c: char) -> bool {
+pub(crate) fn invisible(c: char) -> bool {
     matches!(c,
         '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}'
         | '\u{17B5}' | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}'
@@ -216,7 +219,7 @@ fn invisible(c: char) -> bool {
 /// Unicode NFC and case folding (approximated as upper- then lowercase, which also folds
 /// `ß` to `ss` and final `ς` to `σ`), so that one address typed composed or decomposed, in
 /// any case, is one key.
-fn fold(text: &str) -> String {
+pub(crate) fn fold(text: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
     let composed: String = text.nfc().collect();
     composed.to_uppercase().to_lowercase().nfc().collect()

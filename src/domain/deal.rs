@@ -119,6 +119,23 @@ pub struct Lead {
     pub message: String,
     /// When.
     pub created_at: DateTime<Utc>,
+    /// When the enterprise last wrote again (a second interest updates the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
+    /// The owner organisation's answer, which the enterprise and the brokers see.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<LeadReply>,
+}
+
+/// An organisation's answer to interest in its technology.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeadReply {
+    /// What they wrote.
+    pub message: String,
+    /// Who answered (their e-mail).
+    pub by: String,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// A deal between a need and a technology, run by brokers.

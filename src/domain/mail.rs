@@ -14,6 +14,8 @@ pub const LONGEST_RETRY_SECONDS: i64 = 3_600;
 pub const CONFIRM_HOURS: i64 = 72;
 /// How long a password-reset link stays valid.
 pub const RESET_HOURS: i64 = 2;
+/// How long an invitation to an organisation stays valid.
+pub const INVITATION_HOURS: i64 = 7 * 24;
 
 /// One message in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +84,9 @@ pub enum Purpose {
     ConfirmEmail,
     /// Lets the user choose a new password.
     ResetPassword,
+    /// Lets the address join an organisation (`Ticket::org_id`), with a new account if it has
+    /// none.
+    JoinOrg,
 }
 
 /// A one-time ticket as stored: only the SHA-256 of the secret the link carries.
@@ -97,6 +102,9 @@ pub struct Ticket {
     pub email: String,
     /// When it stops working.
     pub expires_at: DateTime<Utc>,
+    /// The organisation an invitation is to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
 }
 
 impl Ticket {
@@ -135,6 +143,7 @@ mod tests {
             user_id: "u-1".into(),
             email: "a@b.vn".into(),
             expires_at: now + Duration::hours(1),
+            org_id: None,
         };
         assert!(ticket.is_valid(now));
         assert!(!ticket.is_valid(now + Duration::hours(2)));

@@ -7,6 +7,7 @@ pub mod field;
 pub mod input;
 pub mod listing;
 pub mod mail;
+pub mod org;
 pub mod province;
 
 pub use field::FieldCode;

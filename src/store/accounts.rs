@@ -35,6 +35,9 @@ pub trait AccountStore: Send + Sync {
     /// The user with this (normalised) e-mail.
     fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError>;
 
+    /// Every user, oldest first.
+    fn users(&self) -> Result<Vec<User>, StoreError>;
+
     /// Stores a newly issued token.
     fn add_token(&self, token: &ApiToken) -> Result<(), StoreError>;
 

@@ -38,4 +38,8 @@ pub trait MailStore: Send + Sync {
     /// Removes and returns the ticket whose secret hashes to `hash`: a ticket works once, even
     /// when two requests present it at the same time.
     fn take_ticket(&self, hash: &str) -> Result<Option<Ticket>, StoreError>;
+
+    /// The ticket whose secret hashes to `hash`, left in place (a page showing what a link
+    /// offers before it is used).
+    fn ticket(&self, hash: &str) -> Result<Option<Ticket>, StoreError>;
 }

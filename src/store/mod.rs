@@ -6,22 +6,25 @@
 //! for several nodes implements the same trait.
 //!
 //! Accounts ([`AccountStore`]), the broker's desk ([`DealStore`]) and the mail outbox
-//! ([`MailStore`]) have traits of their own; [`SledStore`] (embedded, one node) and [`PgStore`]
-//! (PostgreSQL, shared by several nodes) implement all four, and [`Stores`] hands them to the
+//! ([`MailStore`]) and organisations ([`OrgStore`]) have traits of their own; [`SledStore`] (embedded, one node) and [`PgStore`]
+//! (PostgreSQL, shared by several nodes) implement them all, and [`Stores`] hands them to the
 //! service.
 
 mod accounts;
 pub mod backup;
 mod deals;
 mod mail;
+mod orgs;
 mod pg_accounts;
 mod pg_deals;
 mod pg_mail;
+mod pg_orgs;
 mod pg_pool;
 pub mod pg_store;
 mod sled_accounts;
 mod sled_deals;
 mod sled_mail;
+mod sled_orgs;
 mod sled_store;
 mod stores;
 mod timed;
@@ -29,6 +32,7 @@ mod timed;
 pub use accounts::{AccountStore, FailureChange, WriteToken};
 pub use deals::{DealDecide, DealStore};
 pub use mail::MailStore;
+pub use orgs::{OrgDecide, OrgStore};
 pub use pg_store::PgStore;
 pub use sled_store::SledStore;
 pub use stores::Stores;
@@ -140,6 +144,19 @@ pub trait Store: Send + Sync {
     /// Number of listings.
     fn count(&self) -> Result<usize, StoreError>;
 
+    /// Every listing whose `owner` is exactly `owner`, in id order. The default reads every
+    /// listing; a store with an index on the owner overrides it.
+    fn owned_by(&self, owner: &str) -> Result<Vec<Listing>, StoreError> {
+        let mut out = Vec::new();
+        for listing in self.scan() {
+            let listing = listing?;
+            if listing.owner.as_deref() == Some(owner) {
+                out.push(listing);
+            }
+        }
+        Ok(out)
+    }
+
     /// Writes a consistent copy of everything the store holds into `dir` (absent or empty),
     /// while it keeps serving.
     fn backup_to(&self, dir: &std::path::Path) -> Result<backup::BackupInfo, StoreError>;
@@ -157,8 +174,8 @@ pub trait Store: Send + Sync {
     }
 }
 
-/// A backend holding listings, accounts, deals and mail: what a data dir or a store URL opens.
-pub trait Backend: Store + AccountStore + DealStore + MailStore {
+/// A backend holding listings, accounts, deals, mail and organisations: what a data dir or a store URL opens.
+pub trait Backend: Store + AccountStore + DealStore + MailStore + OrgStore {
     /// The listings side of it.
     fn as_store(&self) -> &dyn Store;
     /// The accounts side of it.
@@ -167,7 +184,7 @@ pub trait Backend: Store + AccountStore + DealStore + MailStore {
     fn into_stores(self: std::sync::Arc<Self>) -> Stores;
 }
 
-impl<T: Store + AccountStore + DealStore + MailStore + 'static> Backend for T {
+impl<T: Store + AccountStore + DealStore + MailStore + OrgStore + 'static> Backend for T {
     fn as_store(&self) -> &dyn Store {
         self
     }

@@ -80,6 +80,19 @@ impl AccountStore for PgStore {
         self.doc("SELECT doc::text FROM users WHERE id = $1", id)
     }
 
+    fn users(&self) -> Result<Vec<User>, StoreError> {
+        let mut out: Vec<User> = self.pool.run(|client| {
+            let rows = client
+                .query("SELECT doc::text FROM users", &[])
+                .map_err(pg_error)?;
+            rows.iter()
+                .map(|row| decode("users.doc", row.get::<_, &str>(0)))
+                .collect()
+        })?;
+        out.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(out)
+    }
+
     fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
         self.doc("SELECT doc::text FROM users WHERE email = $1", email)
     }

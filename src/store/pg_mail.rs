@@ -115,4 +115,8 @@ impl MailStore for PgStore {
             }
         })
     }
+
+    fn ticket(&self, hash: &str) -> Result<Option<Ticket>, StoreError> {
+        self.doc("SELECT doc::text FROM tickets WHERE hash = $1", hash)
+    }
 }

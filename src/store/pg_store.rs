@@ -101,6 +101,15 @@ CREATE TABLE IF NOT EXISTS tickets (
     hash text PRIMARY KEY,
     doc jsonb NOT NULL
 );
+CREATE TABLE IF NOT EXISTS orgs (
+    id text PRIMARY KEY,
+    doc jsonb NOT NULL
+);
+CREATE TABLE IF NOT EXISTS org_names (
+    name_key text PRIMARY KEY,
+    org_id text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS listings_owner ON listings ((doc->>'owner'));
 CREATE TABLE IF NOT EXISTS deal_history (
     deal_id text NOT NULL,
     n integer NOT NULL,
@@ -535,6 +544,21 @@ impl Store for PgStore {
                 .query_one("SELECT count(*) FROM listings", &[])
                 .map_err(pg_error)?;
             Ok(usize::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+        })
+    }
+
+    fn owned_by(&self, owner: &str) -> Result<Vec<Listing>, StoreError> {
+        let owner = owner.to_string();
+        self.pool.run(move |client| {
+            let rows = client
+                .query(
+                    "SELECT id, doc::text FROM listings WHERE doc->>'owner' = $1 ORDER BY id",
+                    &[&owner],
+                )
+                .map_err(pg_error)?;
+            rows.iter()
+                .map(|row| decode(format!("listing {}", row.get::<_, &str>(0)), row.get(1)))
+                .collect()
         })
     }
 

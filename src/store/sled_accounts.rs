@@ -73,6 +73,16 @@ impl AccountStore for SledStore {
         }
     }
 
+    fn users(&self) -> Result<Vec<User>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.accounts.scan_prefix(b"u/") {
+            let (k, bytes) = entry.map_err(backend)?;
+            out.push(decode::<User>(&k, &bytes)?);
+        }
+        out.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(out)
+    }
+
     fn add_token(&self, token: &ApiToken) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
         batch.insert(key("t/", &token.hash), encode(token));

@@ -100,4 +100,8 @@ impl MailStore for SledStore {
         self.write_durably(&self.accounts, batch)?;
         Ok(Some(ticket))
     }
+
+    fn ticket(&self, hash: &str) -> Result<Option<Ticket>, StoreError> {
+        read(&self.accounts, &key("x/", hash))
+    }
 }

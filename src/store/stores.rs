@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use super::{AccountStore, DealStore, MailStore, Store};
+use super::{AccountStore, DealStore, MailStore, OrgStore, Store};
 
-/// The service's stores; one backend (sled or PostgreSQL) is all four.
+/// The service's stores; one backend (sled or PostgreSQL) is all of them.
 #[derive(Clone)]
 pub struct Stores {
     /// Listings and their change log.
@@ -15,18 +15,21 @@ pub struct Stores {
     pub deals: Arc<dyn DealStore>,
     /// Mail to send and one-time tickets.
     pub mail: Arc<dyn MailStore>,
+    /// Organisations' records.
+    pub orgs: Arc<dyn OrgStore>,
 }
 
 impl Stores {
-    /// All four from one backend.
-    pub fn shared<S: Store + AccountStore + DealStore + MailStore + 'static>(
+    /// All of them from one backend.
+    pub fn shared<S: Store + AccountStore + DealStore + MailStore + OrgStore + 'static>(
         backend: Arc<S>,
     ) -> Self {
         Stores {
             listings: backend.clone(),
             accounts: backend.clone(),
             deals: backend.clone(),
-            mail: backend,
+            mail: backend.clone(),
+            orgs: backend,
         }
     }
 }

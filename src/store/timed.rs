@@ -74,6 +74,10 @@ impl Store for TimedStore {
         self.timed("count", |s| s.count())
     }
 
+    fn owned_by(&self, owner: &str) -> Result<Vec<Listing>, StoreError> {
+        self.timed("owned_by", |s| s.owned_by(owner))
+    }
+
     fn backup_to(&self, dir: &Path) -> Result<backup::BackupInfo, StoreError> {
         self.timed("backup", |s| s.backup_to(dir))
     }
