@@ -52,12 +52,48 @@ async fn propose(
     caller: Caller,
     JsonObject(body): JsonObject,
 ) -> Result<(StatusCode, Json<Deal>), ApiError> {
-    let desk = caller.desk()?;
+    caller.desk()?;
     let body = Fields::new(body, &["need_id", "listing_id", "lead_id", "note"])?;
-    let need_id = body.required("need_id")?;
-    let (listing_id, lead_id) = (body.text("listing_id")?, body.text("lead_id")?);
-    let note = clean_text("note", body.text("note")?.as_deref()).map_err(ApiError::Invalid)?;
-    let deal = tokio::task::spawn_blocking(move || {
+    let proposal = Proposal {
+        need_id: body.required("need_id")?,
+        listing_id: body.text("listing_id")?,
+        lead_id: body.text("lead_id")?,
+        note: body.text("note")?,
+    };
+    let deal = propose_deal(&state, &caller, proposal).await?;
+    Ok((StatusCode::CREATED, Json(deal)))
+}
+
+/// A broker's proposal: a need and a technology (given, or the lead's), with a note.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Proposal {
+    /// The enterprise's need.
+    pub need_id: String,
+    /// The technology, unless the lead names it.
+    pub listing_id: Option<String>,
+    /// The lead it comes from.
+    pub lead_id: Option<String>,
+    /// The broker's note.
+    pub note: Option<String>,
+}
+
+/// Proposes a deal on the caller's desk; the API route and the desk's forms both come here.
+/// One need and one technology have at most one open deal.
+pub(crate) async fn propose_deal(
+    state: &AppState,
+    caller: &Caller,
+    proposal: Proposal,
+) -> Result<Deal, ApiError> {
+    let desk = caller.desk()?;
+    let Proposal {
+        need_id,
+        listing_id,
+        lead_id,
+        note,
+    } = proposal;
+    let note = clean_text("note", note.as_deref()).map_err(ApiError::Invalid)?;
+    let (state, caller) = (state.clone(), caller.clone());
+    tokio::task::spawn_blocking(move || {
         let lead = match &lead_id {
             Some(id) => Some(
                 state
@@ -102,6 +138,14 @@ async fn propose(
                 "brokers propose deals whose need or technology is in their province".into(),
             ));
         }
+        if let Some(open) = state.deals.deals()?.into_iter().find(|d| {
+            d.need_id == need.id && d.listing_id == listing.id && !d.stage.is_closed()
+        }) {
+            return Err(ApiError::Clash(format!(
+                "deal {} between this need and this technology is still open",
+                open.id
+            )));
+        }
         let now = Utc::now();
         let deal = Deal {
             id: new_id("dl").map_err(|e| ApiError::Internal(e.to_string()))?,
@@ -131,8 +175,7 @@ async fn propose(
         state.deals.add_deal(&deal, &event)?;
         Ok::<_, ApiError>(deal)
     })
-    .await??;
-    Ok((StatusCode::CREATED, Json(deal)))
+    .await?
 }
 
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {

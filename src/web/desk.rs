@@ -17,11 +17,11 @@ use super::layout::{csrf_field, encode, page};
 use super::reasons::field_reason;
 use super::session::CSRF_FIELD;
 use super::{blocking, charts, html_response, Failure, Lang, PageResult, Visitor};
-use crate::api::deals::move_deal;
+use crate::api::deals::{move_deal, propose_deal, Proposal};
 use crate::api::{ApiError, Desk};
-use crate::domain::deal::{Deal, Lead, Stage};
+use crate::domain::deal::{Deal, DealEvent, EventKind, Lead, Stage};
 use crate::domain::listing::format_vnd;
-use crate::domain::Provinces;
+use crate::domain::{Kind, Provinces, Status};
 use crate::report::Report;
 use crate::server::AppState;
 
@@ -31,15 +31,21 @@ pub fn router() -> Router<AppState> {
         .route("/desk", get(show))
         .route("/desk/report.csv", get(report_csv))
         .route("/desk/deals/{id}/stage", post(move_stage))
+        .route("/desk/deals", post(propose))
 }
 
 /// What the desk shows.
 struct Board {
     report: Report,
     deals: Vec<Deal>,
+    /// Leads not yet made into a deal.
     leads: Vec<Lead>,
     /// Listing titles by id, for the cards.
     titles: HashMap<String, String>,
+    /// Each deal's history, oldest first.
+    histories: HashMap<String, Vec<DealEvent>>,
+    /// The published needs of each lead's enterprise (id, title), to propose a deal from.
+    needs_of: HashMap<String, Vec<(String, String)>>,
 }
 
 /// A failed move, shown on its deal's card: the form as typed and the error by field.
@@ -63,17 +69,36 @@ async fn load(state: &AppState, v: &Visitor) -> Result<(Desk, Board), Failure> {
         v.caller.clone(),
         desk.clone(),
     );
-    let (deals, leads, titles) = blocking(move || {
-        let deals: Vec<Deal> = deal_store
-            .deals()?
-            .into_iter()
-            .filter(|d| covering.covers(d))
-            .collect();
+    let (deals, leads, titles, histories, needs_of) = blocking(move || {
+        let all_deals = deal_store.deals()?;
+        // A lead that became a deal has left the list: the deal carries it on.
+        let dealt: std::collections::HashSet<&str> =
+            all_deals.iter().filter_map(|d| d.lead_id.as_deref()).collect();
         let leads: Vec<Lead> = deal_store
             .leads()?
             .into_iter()
-            .filter(|l| caller.may_see_lead(l))
+            .filter(|l| caller.may_see_lead(l) && !dealt.contains(l.id.as_str()))
             .collect();
+        let deals: Vec<Deal> = all_deals
+            .into_iter()
+            .filter(|d| covering.covers(d))
+            .collect();
+        let mut histories = HashMap::new();
+        for d in &deals {
+            histories.insert(d.id.clone(), deal_store.history(&d.id)?);
+        }
+        let mut needs_of: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        for lead in &leads {
+            if !needs_of.contains_key(&lead.from_org) {
+                let needs = store
+                    .owned_by(&lead.from_org)?
+                    .into_iter()
+                    .filter(|x| x.kind == Kind::Need && x.status == Status::Published)
+                    .map(|x| (x.id, x.title))
+                    .collect();
+                needs_of.insert(lead.from_org.clone(), needs);
+            }
+        }
         let mut titles = HashMap::new();
         for d in &deals {
             for id in [&d.need_id, &d.listing_id] {
@@ -84,7 +109,7 @@ async fn load(state: &AppState, v: &Visitor) -> Result<(Desk, Board), Failure> {
                 }
             }
         }
-        Ok((deals, leads, titles))
+        Ok((deals, leads, titles, histories, needs_of))
     })
     .await
     .map_err(|e| Failure::from_api(e, v))?;
@@ -95,6 +120,8 @@ async fn load(state: &AppState, v: &Visitor) -> Result<(Desk, Board), Failure> {
             deals,
             leads,
             titles,
+            histories,
+            needs_of,
         },
     ))
 }
@@ -194,6 +221,55 @@ fn move_form(v: &Visitor, deal: &Deal, refused: Option<&Refused>) -> Markup {
     }
 }
 
+/// A deal's history: who did what, when, with the notes.
+fn history(l: Lang, events: &[DealEvent]) -> Markup {
+    html! {
+        @if !events.is_empty() {
+            details.history {
+                summary { (l.t("Lịch sử", "History")) " (" (events.len()) ")" }
+                ol {
+                    @for e in events {
+                        li {
+                            (e.at.format("%Y-%m-%d %H:%M")) " · " (e.by) " · "
+                            @match &e.what {
+                                EventKind::Proposed { .. } => { (l.t("đề xuất", "proposed")) }
+                                EventKind::Stage { from, to, .. } => { (l.stage(*from)) " → " (l.stage(*to)) }
+                            }
+                            @if let Some(n) = &e.note { br; span.meta { (n) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The form that makes a lead a deal: the enterprise's need (one of its published needs, or an
+/// id typed) and a note.
+fn propose_form(v: &Visitor, lead: &Lead, needs: &[(String, String)], refused: Option<&Refused>) -> Markup {
+    let l = v.lang;
+    let refused = refused.filter(|r| r.deal == format!("lead:{}", lead.id));
+    let id = |name: &str| format!("{name}-{}", lead.id);
+    html! {
+        form method="post" action="/desk/deals" data-lead=(lead.id) {
+            (csrf_field(v))
+            input type="hidden" name="lead_id" value=(lead.id);
+            label for=(id("need")) { (l.t("Nhu cầu", "Need")) }
+            @if needs.is_empty() {
+                input id=(id("need")) name="need_id" type="text" placeholder=(l.t("mã nhu cầu", "need id"));
+            } @else {
+                select id=(id("need")) name="need_id" {
+                    @for (nid, title) in needs { option value=(nid) { (title) } }
+                }
+            }
+            label for=(id("note")) { (l.t("Ghi chú", "Note")) }
+            input id=(id("note")) name="note" type="text";
+            @if let Some(r) = refused { p.field-error { (field_reason(l, &r.reason)) } }
+            button type="submit" { (l.t("Đề xuất", "Propose")) }
+        }
+    }
+}
+
 fn province_name(code: Option<&crate::domain::ProvinceCode>) -> String {
     code.and_then(|c| Provinces::get().by_code(c))
         .map_or_else(|| "–".to_string(), |p| p.short_name.clone())
@@ -209,7 +285,11 @@ fn render(v: &Visitor, desk: &Desk, board: &Board, refused: Option<&Refused>) ->
     let body = html! {
         h1 { (title) }
         @if let Some(r) = refused {
-            p.error role="alert" { (l.t("Không cập nhật được giao dịch", "The deal was not updated")) " " (r.deal) ": " (field_reason(l, &r.reason)) }
+            @if r.deal.starts_with("lead:") || r.deal.is_empty() {
+                p.error role="alert" { (l.t("Không đề xuất được giao dịch", "The deal was not proposed")) ": " (field_reason(l, &r.reason)) }
+            } @else {
+                p.error role="alert" { (l.t("Không cập nhật được giao dịch", "The deal was not updated")) " " (r.deal) ": " (field_reason(l, &r.reason)) }
+            }
         }
         section.panel id="report" {
             h2 { (l.t("Báo cáo thị trường", "Market report")) }
@@ -233,11 +313,12 @@ fn render(v: &Visitor, desk: &Desk, board: &Board, refused: Option<&Refused>) ->
                         h3 { (l.stage(stage)) " (" (board.deals.iter().filter(|d| d.stage == stage).count()) ")" }
                         @for d in board.deals.iter().filter(|d| d.stage == stage) {
                             div.card id=(format!("deal-{}", d.id)) {
-                                strong { (d.id) } br;
+                                span.meta { (d.id) } br;
                                 (l.t("Nhu cầu", "Need")) ": " (listing_link(board, &d.need_id)) " (" (province_name(d.need_province.as_ref())) ")" br;
                                 (l.t("Công nghệ", "Technology")) ": " (listing_link(board, &d.listing_id)) " (" (province_name(d.listing_province.as_ref())) ")"
                                 @if let Some(value) = d.contract_value_vnd { br; (format_vnd(value)) }
                                 @if let Some(reason) = &d.lost_reason { br; span.meta { (reason) } }
+                                (history(l, board.histories.get(&d.id).map_or(&[][..], Vec::as_slice)))
                                 @if !d.stage.is_closed() { (move_form(v, d, refused)) }
                             }
                         }
@@ -250,14 +331,18 @@ fn render(v: &Visitor, desk: &Desk, board: &Board, refused: Option<&Refused>) ->
             @if board.leads.is_empty() { p.meta { (l.t("Chưa có.", "None yet.")) } }
             @else {
                 div.table-wrap { table {
-                    thead { tr { th { (l.t("Công nghệ", "Technology")) } th { (l.t("Doanh nghiệp", "Enterprise")) } th { (l.t("Lời nhắn", "Message")) } th { (l.t("Ngày", "Date")) } } }
+                    thead { tr { th { (l.t("Công nghệ", "Technology")) } th { (l.t("Doanh nghiệp", "Enterprise")) } th { (l.t("Lời nhắn", "Message")) } th { (l.t("Ngày", "Date")) } th { (l.t("Đề xuất giao dịch", "Propose a deal")) } } }
                     tbody {
                         @for lead in &board.leads {
                             tr {
                                 td { a href=(format!("/listings/{}", encode(&lead.listing_id))) { (lead.listing_title) } }
                                 td { (lead.from_org) br; span.meta { (lead.from_email) " · " (province_name(lead.from_province.as_ref())) } }
-                                td { (lead.message) }
+                                td {
+                                    (lead.message)
+                                    @if let Some(r) = &lead.reply { br; span.meta { (l.t("Trả lời: ", "Answer: ")) (r.message) } }
+                                }
                                 td { (lead.created_at.format("%Y-%m-%d")) }
+                                td { (propose_form(v, lead, board.needs_of.get(&lead.from_org).map_or(&[][..], Vec::as_slice), refused)) }
                             }
                         }
                     }
@@ -324,6 +409,48 @@ async fn move_stage(
     let (desk, board) = load(&state, &v).await?;
     let refused = Refused {
         deal: id,
+        form,
+        field,
+        reason,
+    };
+    let mut response = html_response(render(&v, &desk, &board, Some(&refused)));
+    *response.status_mut() = StatusCode::BAD_REQUEST;
+    Ok(response)
+}
+
+/// `POST /desk/deals`: a deal from a lead (or a match: `need_id` and `listing_id`), then back to
+/// the desk at the new deal's card.
+async fn propose(
+    State(state): State<AppState>,
+    v: Visitor,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let form = FormData(form);
+    v.check_csrf(form.get(CSRF_FIELD))?;
+    let owned = |name: &str| form.get(name).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+    let proposal = Proposal {
+        need_id: owned("need_id").unwrap_or_default(),
+        listing_id: owned("listing_id"),
+        lead_id: owned("lead_id"),
+        note: owned("note"),
+    };
+    let lead = proposal.lead_id.clone();
+    let from_listing = proposal.listing_id.clone().filter(|_| lead.is_none());
+    let (field, reason) = match propose_deal(&state, &v.caller, proposal).await {
+        Ok(deal) => {
+            return Ok(Redirect::to(&format!("/desk#deal-{}", encode(&deal.id))).into_response())
+        }
+        Err(ApiError::Invalid(e)) => (e.field, e.reason),
+        Err(ApiError::Clash(reason)) => ("need_id".to_string(), reason),
+        Err(e) => return Err(Failure::from_api(e, &v)),
+    };
+    let (desk, board) = load(&state, &v).await?;
+    let target = match (&lead, &from_listing) {
+        (Some(lead), _) => format!("lead:{lead}"),
+        _ => String::new(),
+    };
+    let refused = Refused {
+        deal: target,
         form,
         field,
         reason,

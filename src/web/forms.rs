@@ -40,7 +40,7 @@ enum Target {
 }
 
 /// A posted form's pairs, in order; a name may repeat (checkboxes).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct FormData(pub Vec<(String, String)>);
 
 impl FormData {

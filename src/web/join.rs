@@ -80,7 +80,7 @@ fn field_message(l: Lang, field: &str) -> String {
 }
 
 /// A form page with its CSRF token, setting the pre-sign-in cookie if the visitor had none.
-fn form_page(v: &Visitor, status: StatusCode, build: impl FnOnce(&str) -> Markup) -> PageResult {
+pub(super) fn form_page(v: &Visitor, status: StatusCode, build: impl FnOnce(&str) -> Markup) -> PageResult {
     let (csrf, fresh) = v.pre_sign_in_csrf().map_err(|e| Failure::from_api(e, v))?;
     let mut response = html_response(build(&csrf));
     *response.status_mut() = status;
@@ -89,7 +89,7 @@ fn form_page(v: &Visitor, status: StatusCode, build: impl FnOnce(&str) -> Markup
 }
 
 /// A page with a heading and one paragraph (and a link), for outcomes.
-fn notice(
+pub(super) fn notice(
     v: &Visitor,
     status: StatusCode,
     title: &str,
@@ -149,7 +149,7 @@ async fn signup_form(v: Visitor) -> PageResult {
 }
 
 /// A turn at hashing a password, as sign-in takes one (argon2id takes ~19 MiB a hash).
-async fn hashing_turn(
+pub(super) async fn hashing_turn(
     state: &AppState,
     v: &Visitor,
 ) -> Result<crate::accounts::gate::HashTurn, Failure> {

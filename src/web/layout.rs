@@ -36,6 +36,7 @@ button,.button{background:#0b5cad;color:#fff;border:0;border-radius:4px;padding:
 .hit{background:#fff;border:1px solid #dde3ea;border-radius:6px;padding:.75rem 1rem;margin-bottom:.75rem}
 .hit h2{margin:0 0 .25rem;font-size:1.05rem}
 .meta{color:#5a6776;font-size:.88rem}
+.badge.verified{background:#e3f4e6;color:#1b5e20}
 .badge{display:inline-block;background:#e6eef7;color:#0b3d6e;border-radius:3px;padding:0 .4rem;font-size:.8rem;margin-right:.35rem}
 mark{background:#ffe58a;padding:0 .1em}
 .pager{display:flex;gap:1rem;align-items:center;margin:1rem 0}
@@ -97,6 +98,7 @@ pub fn page(visitor: &Visitor, title: &str, body: Markup) -> Markup {
     let nav = html! {
         nav aria-label=(l.t("Điều hướng", "Navigation")) {
             a href="/search" { (l.t("Tìm kiếm", "Search")) }
+            a href="/orgs" { (l.t("Tổ chức", "Organisations")) }
             @if matches!(role, Some(Role::Enterprise | Role::Admin)) {
                 a href="/needs/new" { (l.t("Đăng nhu cầu", "Post a need")) }
             }
@@ -110,7 +112,7 @@ pub fn page(visitor: &Visitor, title: &str, body: Markup) -> Markup {
                 a href="/admin/outbox" { (l.t("Thư đi", "Outbox")) }
             }
             @if let Some(user) = visitor.caller.user() {
-                span.meta style="color:#cfe0f2" { (user.email) }
+                a id="me" href="/me" title=(l.t("Trang của tôi", "My page")) { (user.email) }
                 form method="post" action="/signout" {
                     (csrf_field(visitor))
                     button type="submit" { (l.t("Đăng xuất", "Sign out")) }

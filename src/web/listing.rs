@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use super::forms::FormData;
 use super::layout::{csrf_field, encode, page};
+use super::orgs::verified_badge;
 use super::reasons::field_reason;
 use super::session::CSRF_FIELD;
 use super::{blocking, html_response, Failure, Lang, PageResult, Visitor};
@@ -21,6 +22,7 @@ use crate::api::ApiError;
 use crate::domain::account::Role;
 use crate::domain::field::field_by_code;
 use crate::domain::listing::format_vnd;
+use crate::domain::org::Organisation;
 use crate::domain::{Kind, Listing, Provinces, Status};
 use crate::matching::{for_listing, run, MatchParams};
 use crate::server::AppState;
@@ -48,7 +50,7 @@ fn enum_name<T: serde::Serialize>(value: &T) -> String {
     }
 }
 
-fn facts(l: Lang, x: &Listing) -> Markup {
+fn facts(l: Lang, x: &Listing, org: Option<&Organisation>) -> Markup {
     let province = x
         .province
         .as_ref()
@@ -69,7 +71,13 @@ fn facts(l: Lang, x: &Listing) -> Markup {
     html! {
         dl.facts {
             (row(l.t("Loại", "Kind"), Some(l.kind(&enum_name(&x.kind)))))
-            (row(l.t("Đơn vị", "Organisation"), x.owner.clone()))
+            @match (org, &x.owner) {
+                (Some(o), _) => {
+                    dt { (l.t("Đơn vị", "Organisation")) }
+                    dd { a href=(format!("/orgs/{}", encode(&o.id))) id="owner" { (o.name) } @if o.verified.is_some() { " " (verified_badge(l)) } }
+                }
+                (None, owner) => { (row(l.t("Đơn vị", "Organisation"), owner.clone())) }
+            }
             (row(l.t("Tỉnh, thành phố", "Province"), province))
             (row(l.t("Lĩnh vực", "Field of science"), field))
             (row("TRL", x.trl.map(|t| t.get().to_string())))
@@ -109,7 +117,21 @@ fn contact(l: Lang, x: &Listing) -> Markup {
     }
 }
 
-fn matches(l: Lang, x: &Listing, found: &[Value]) -> Markup {
+/// A broker's button that proposes a deal between a need and a fitting technology.
+fn propose_button(v: &Visitor, need: &str, technology: &str) -> Markup {
+    html! {
+        form.propose method="post" action="/desk/deals" style="display:inline" {
+            (csrf_field(v))
+            input type="hidden" name="need_id" value=(need);
+            input type="hidden" name="listing_id" value=(technology);
+            button type="submit" { (v.lang.t("Đề xuất giao dịch", "Propose a deal")) }
+        }
+    }
+}
+
+fn matches(v: &Visitor, x: &Listing, found: &[Value]) -> Markup {
+    let l = v.lang;
+    let broker = v.caller.desk().is_ok();
     let heading = if x.kind == Kind::Need {
         l.t("Công nghệ phù hợp nhất", "Best-fitting technologies")
     } else {
@@ -125,6 +147,9 @@ fn matches(l: Lang, x: &Listing, found: &[Value]) -> Markup {
                     li {
                         a href=(format!("/listings/{}", encode(id))) { (m["title"].as_str().unwrap_or(id)) }
                         " " span.meta { "(" (format!("{:.0}", m["score"].as_f64().unwrap_or(0.0) * 100.0)) "%)" }
+                        @if broker {
+                            " " @if x.kind == Kind::Need { (propose_button(v, &x.id, id)) } @else { (propose_button(v, id, &x.id)) }
+                        }
                         br;
                         span.meta.reason { (m["reason"][l.code()].as_str().unwrap_or_default()) }
                     }
@@ -150,12 +175,11 @@ fn interest_form(v: &Visitor, x: &Listing, typed: &str, error: Option<&str>) -> 
     }
 }
 
-/// Loads the listing as the visitor may see it, and its matches.
-async fn load(
-    state: &AppState,
-    visitor: &Visitor,
-    id: &str,
-) -> Result<(Listing, Vec<Value>), Failure> {
+/// A listing as the visitor may see it, its matches, and its organisation's record.
+type Loaded = (Listing, Vec<Value>, Option<Organisation>);
+
+/// Loads the listing as the visitor may see it, its matches and its organisation.
+async fn load(state: &AppState, visitor: &Visitor, id: &str) -> Result<Loaded, Failure> {
     let (store, lookup) = (state.store.clone(), id.to_string());
     let listing = blocking(move || Ok(store.get(&lookup)?))
         .await
@@ -195,10 +219,23 @@ async fn load(
         .map_err(|e| Failure::from_api(e, visitor))?
         .matches
     };
-    Ok((view, found))
+    let org = match view.owner.clone() {
+        Some(owner) => state
+            .run(move |ex| Ok(ex.orgs.org_by_name(&owner)?))
+            .await
+            .map_err(|e| Failure::from_app(e, visitor))?,
+        None => None,
+    };
+    Ok((view, found, org))
 }
 
-fn render(v: &Visitor, x: &Listing, found: &[Value], form: Markup, sent: bool) -> Markup {
+fn render(
+    v: &Visitor,
+    (x, found, org): &Loaded,
+    form: Markup,
+    sent: bool,
+) -> Markup {
+    let org = org.as_ref();
     let l = v.lang;
     let body = html! {
         article.panel {
@@ -209,11 +246,11 @@ fn render(v: &Visitor, x: &Listing, found: &[Value], form: Markup, sent: bool) -
             }
             @if sent { p.notice id="sent" { (l.t("Đã gửi quan tâm của bạn.", "Your interest was sent.")) } }
             p { (x.description) }
-            (facts(l, x))
+            (facts(l, x, org))
         }
         (contact(l, x))
         (form)
-        (matches(l, x, found))
+        (matches(v, x, found))
     };
     page(v, &x.title, body)
 }
@@ -229,16 +266,14 @@ async fn show(
     Path(id): Path<String>,
     Query(shown): Query<Shown>,
 ) -> PageResult {
-    let (listing, found) = load(&state, &visitor, &id).await?;
-    let form = if may_mark_interest(&visitor, &listing) {
-        interest_form(&visitor, &listing, "", None)
+    let loaded = load(&state, &visitor, &id).await?;
+    let form = if may_mark_interest(&visitor, &loaded.0) {
+        interest_form(&visitor, &loaded.0, "", None)
     } else {
         html! {}
     };
     let sent = shown.sent.is_some();
-    Ok(html_response(render(
-        &visitor, &listing, &found, form, sent,
-    )))
+    Ok(html_response(render(&visitor, &loaded, form, sent)))
 }
 
 async fn interest(
@@ -255,10 +290,10 @@ async fn interest(
     match mark_interest(&state, &visitor.caller, id.clone(), body).await {
         Ok(_) => Ok(Redirect::to(&format!("/listings/{}?sent=1", encode(&id))).into_response()),
         Err(ApiError::Invalid(e)) if e.field == "message" => {
-            let (listing, found) = load(&state, &visitor, &id).await?;
+            let loaded = load(&state, &visitor, &id).await?;
             let reason = field_reason(visitor.lang, &e.reason);
-            let form = interest_form(&visitor, &listing, &message, Some(&reason));
-            let mut response = html_response(render(&visitor, &listing, &found, form, false));
+            let form = interest_form(&visitor, &loaded.0, &message, Some(&reason));
+            let mut response = html_response(render(&visitor, &loaded, form, false));
             *response.status_mut() = StatusCode::BAD_REQUEST;
             Ok(response)
         }

@@ -9,16 +9,19 @@
 //!
 //! Paths are stable (links get shared): `/`, `/search`, `/listings/{id}`, `/needs/new`,
 //! `/listings/new`, `/desk`, `/signin`, `/signout`, `/signup`, `/confirm/{secret}`, `/forgot`,
-//! `/reset/{secret}`, `/admin/outbox`.
+//! `/reset/{secret}`, `/admin/outbox`, `/me`, `/orgs`, `/orgs/new`, `/orgs/{id}`, `/invite/{secret}`.
 
 mod charts;
 mod desk;
 mod forms;
 mod i18n;
+mod invite;
 mod join;
 mod layout;
 mod listing;
+mod me;
 pub(crate) mod next;
+mod orgs;
 mod outbox;
 mod reasons;
 mod search;
@@ -47,6 +50,9 @@ pub fn router() -> Router<AppState> {
         .merge(signin::router())
         .merge(join::router())
         .merge(outbox::router())
+        .merge(orgs::router())
+        .merge(me::router())
+        .merge(invite::router())
         .layer(middleware::from_fn(i18n::remember))
 }
 
@@ -77,6 +83,53 @@ impl Failure {
             message: error.to_string(),
             lang: visitor.lang,
             sign_in_then: (status == StatusCode::UNAUTHORIZED).then(|| visitor.here.clone()),
+        }
+    }
+
+    /// A failure from the application's error, in the visitor's language (internal details
+    /// are logged, never shown).
+    pub fn from_app(error: crate::app::AppError, visitor: &Visitor) -> Self {
+        use crate::app::AppError;
+        let l = visitor.lang;
+        let (status, message) = match &error {
+            AppError::Invalid(e) => (
+                StatusCode::BAD_REQUEST,
+                format!("{}: {}", e.field, reasons::field_reason(l, &e.reason)),
+            ),
+            AppError::InvalidLink => (
+                StatusCode::NOT_FOUND,
+                l.t(
+                    "Liên kết này không đúng, đã được dùng hoặc đã hết hạn.",
+                    "This link is unknown, already used or expired.",
+                )
+                .to_string(),
+            ),
+            AppError::Forbidden(r) => (StatusCode::FORBIDDEN, l.t(r.vi(), r.en()).to_string()),
+            AppError::Conflict(r) => (StatusCode::CONFLICT, l.t(r.vi(), r.en()).to_string()),
+            AppError::NotFound(_) => (
+                StatusCode::NOT_FOUND,
+                l.t("Không tìm thấy.", "Not found.").to_string(),
+            ),
+            AppError::Credentials(_)
+            | AppError::Store(_)
+            | AppError::Panicked(_)
+            | AppError::Csv(_) => {
+                tracing::error!(error = %error, "internal error on a page");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    l.t(
+                        "Đã có lỗi ở máy chủ; hãy thử lại sau.",
+                        "Something failed on the server; try again later.",
+                    )
+                    .to_string(),
+                )
+            }
+        };
+        Failure {
+            status,
+            message,
+            lang: l,
+            sign_in_then: None,
         }
     }
 

@@ -51,6 +51,21 @@ fn vietnamese(reason: &str) -> Option<String> {
         "not an OECD field-of-science code such as 2.2 or 4.1" => {
             Some("Không phải mã lĩnh vực khoa học OECD như 2.2 hoặc 4.1.")
         }
+        "must be one of institute, university, enterprise, other" => {
+            Some("Phải là viện nghiên cứu, trường đại học, doanh nghiệp hoặc tổ chức khác.")
+        }
+        "must be an address starting with https:// or http://" => {
+            Some("Phải là địa chỉ bắt đầu bằng https:// hoặc http://.")
+        }
+        "holds control or invisible characters" | "holds control characters" => {
+            Some("Chứa ký tự điều khiển hoặc ký tự ẩn.")
+        }
+        "cannot be changed; an administrator can merge two records of one organisation" => {
+            Some("Không đổi được tên; quản trị viên có thể gộp hai hồ sơ của cùng một tổ chức.")
+        }
+        "must be another organisation than the one merged into" => {
+            Some("Phải là một tổ chức khác với tổ chức được gộp vào.")
+        }
         _ => None,
     };
     if let Some(text) = fixed {
@@ -78,6 +93,9 @@ fn vietnamese(reason: &str) -> Option<String> {
         between(reason, "has ", "").and_then(|r| r.split_once(" entries; the limit is "))
     {
         return Some(format!("Có {n} mục; tối đa {max}."));
+    }
+    if let Some(n) = between(reason, "is longer than ", " characters") {
+        return Some(format!("Dài quá {n} ký tự."));
     }
     if let Some(c) = reason.strip_prefix("contains the control character ") {
         return Some(format!("Chứa ký tự điều khiển {c}."));

@@ -1,6 +1,8 @@
 //! `/` (the search box) and `/search` (results with facet links, highlighted snippets and
 //! pages). Every state is a plain GET URL, so results can be shared and work without scripts.
 
+use std::collections::BTreeMap;
+
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -15,6 +17,7 @@ use super::{html_response, Failure, Lang, PageResult, Visitor};
 use crate::api::ApiError;
 use crate::domain::{ProvinceCode, Provinces};
 use crate::search::{SearchParams, SearchResponse};
+use crate::app::orgs::verified_names;
 use crate::server::AppState;
 
 /// Hits on one page.
@@ -190,7 +193,8 @@ fn facets(l: Lang, params: &Params, facets: &serde_json::Map<String, Value>) -> 
     }
 }
 
-fn hit(l: Lang, h: &Value) -> Markup {
+/// One hit; its organisation is linked, and marked when verified (`verified`: name → id).
+fn hit(l: Lang, h: &Value, verified: &BTreeMap<String, String>) -> Markup {
     let id = h["id"].as_str().unwrap_or_default();
     html! {
         article.hit {
@@ -198,7 +202,11 @@ fn hit(l: Lang, h: &Value) -> Markup {
             p.meta {
                 span.badge { (l.kind(h["kind"].as_str().unwrap_or_default())) }
                 @if let Some(p) = h["province"].as_str().and_then(province_name) { (p) " · " }
-                @if let Some(o) = h["owner"].as_str() { (o) }
+                @if let Some(o) = h["owner"].as_str() {
+                    @if let Some(org) = verified.get(o) {
+                        a href=(format!("/orgs/{}", encode(org))) { (o) } " " (super::orgs::verified_badge(l))
+                    } @else { (o) }
+                }
                 @if let Some(t) = h["trl"].as_u64() { " · TRL " (t) }
             }
             p { (snippet(h["snippet"].as_str().unwrap_or_default())) }
@@ -265,6 +273,15 @@ async fn search(
                 .map_err(|e| ApiError::Internal(format!("reading a search answer: {e}")))
         })
         .map_err(|e| Failure::from_api(e, &visitor))?;
+    let owners: Vec<String> = answer
+        .hits
+        .iter()
+        .filter_map(|h| h["owner"].as_str().map(str::to_string))
+        .collect();
+    let verified = state
+        .run(move |ex| verified_names(ex.orgs, owners.iter().map(String::as_str)))
+        .await
+        .map_err(|e| Failure::from_app(e, &visitor))?;
     let skipped = answer.semantic.as_deref() == Some(crate::embed::SKIPPED);
     let pages = answer.total.div_ceil(PAGE_SIZE).max(1);
     // A page past the end (an old link, a typed number) says so rather than "page 25 of 8".
@@ -293,7 +310,7 @@ async fn search(
                 } @else if answer.hits.is_empty() {
                     p { (l.t("Không tìm thấy kết quả. Thử bớt từ hoặc bỏ bộ lọc.", "Nothing found. Try fewer words or clear a filter.")) }
                 }
-                @for h in &answer.hits { (hit(l, h)) }
+                @for h in &answer.hits { (hit(l, h, &verified)) }
                 @if pages > 1 && !past_end {
                     nav.pager aria-label=(l.t("Trang", "Pages")) {
                         @if page_no > 1 { a rel="prev" href=(params.page_link(page_no - 1)) { "← " (l.t("Trước", "Previous")) } }
