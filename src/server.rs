@@ -141,9 +141,7 @@ impl AppState {
     /// The use case's error; a panicking use case becomes [`AppError::Panicked`].
     pub async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce(crate::app::Exchange<'_>) -> Result<T, crate::app::AppError>
-            + Send
-            + 'static,
+        work: impl FnOnce(crate::app::Exchange<'_>) -> Result<T, crate::app::AppError> + Send + 'static,
     ) -> Result<T, crate::app::AppError> {
         let state = self.clone();
         tokio::task::spawn_blocking(move || {

@@ -25,6 +25,7 @@ mod mail;
 mod matching;
 mod metrics;
 mod nasty;
+mod orgs;
 mod postgres;
 mod proxy;
 mod read_only;

@@ -124,6 +124,29 @@ fn table() -> Vec<Row> {
         row(M::POST, "/api/v1/users", "/api/v1/users", Some(json!({"email": "x@y.vn", "role": "king", "password": "một mật khẩu đủ dài"})), [400, 400, 403, 403, 403, 401, 401]),
         row(M::POST, "/api/v1/users/password", "/api/v1/users/password", Some(json!({"email": "nobody@y.vn", "password": "một mật khẩu đủ dài"})), [404, 404, 403, 403, 403, 401, 401]),
         row(M::GET, "/api/v1/admin/outbox", "/api/v1/admin/outbox", None,                       [200, 200, 403, 403, 403, 401, 401]),
+        // Organisations: anyone reads; members without one (or staff) create; the record's
+        // administrators (the institute's member for org-vsh) edit, invite and answer requests;
+        // the province's broker verifies; administrators merge.
+        row(M::GET, "/api/v1/orgs", "/api/v1/orgs", None,                                       [200, 200, 200, 200, 200, 200, 401]),
+        row(M::POST, "/api/v1/orgs", "/api/v1/orgs", Some(json!({"name": "{fresh_name}", "kind": "university", "province": "79"})), [201, 201, 201, 409, 409, 401, 401]),
+        row(M::GET, "/api/v1/orgs/{id}", "/api/v1/orgs/org-vsh", None,                          [200, 200, 200, 200, 200, 200, 401]),
+        row(M::GET, "/api/v1/orgs/{id}", "/api/v1/orgs/org-nothing", None,                      [404, 404, 404, 404, 404, 404, 401]),
+        row(M::PUT, "/api/v1/orgs/{id}", "/api/v1/orgs/org-vsh", Some(json!({"kind": "institute", "province": "79", "website": "https://vsh.ac.vn"})), [200, 200, 403, 200, 403, 401, 401]),
+        row(M::GET, "/api/v1/orgs/{id}/members", "/api/v1/orgs/org-vsh/members", None,          [200, 200, 200, 200, 403, 401, 401]),
+        row(M::POST, "/api/v1/orgs/{id}/invitations", "/api/v1/orgs/org-vsh/invitations", Some(json!({"email": "moi@vsh.ac.vn"})), [202, 202, 403, 202, 403, 401, 401]),
+        row(M::POST, "/api/v1/orgs/{id}/requests", "/api/v1/orgs/org-vsh/requests", None,       [403, 409, 409, 409, 409, 401, 401]),
+        row(M::POST, "/api/v1/orgs/{id}/requests/{user_id}", "/api/v1/orgs/org-vsh/requests/u-nobody", Some(json!({"accept": true})), [404, 404, 403, 404, 403, 401, 401]),
+        row(M::POST, "/api/v1/orgs/{id}/verification", "/api/v1/orgs/org-vsh/verification", None, [200, 200, 200, 403, 403, 401, 401]),
+        row(M::DELETE, "/api/v1/orgs/{id}/verification", "/api/v1/orgs/org-vsh/verification", None, [200, 200, 200, 403, 403, 401, 401]),
+        row(M::POST, "/api/v1/orgs/{id}/verification", "/api/v1/orgs/org-mekong/verification", None, [200, 200, 403, 403, 403, 401, 401]),
+        row(M::POST, "/api/v1/orgs/{id}/merge", "/api/v1/orgs/org-vsh/merge", Some(json!({"from": "{fresh_org}"})), [200, 200, 403, 403, 403, 401, 401]),
+        row(M::GET, "/api/v1/invitations/{secret}", "/api/v1/invitations/00ff", None,          [404, 404, 404, 404, 404, 404, 401]),
+        row(M::POST, "/api/v1/invitations/{secret}", "/api/v1/invitations/00ff", Some(json!({"name": "Mới", "password": PASSWORD})), [404, 404, 404, 404, 404, 404, 401]),
+        row(M::GET, "/api/v1/me", "/api/v1/me", None,                                           [403, 200, 200, 200, 200, 401, 401]),
+        // Interest is answered by the technology's organisation (and administrators).
+        row(M::POST, "/api/v1/leads/{id}/reply", "/api/v1/leads/{lead}/reply", Some(json!({"message": "Xin mời trao đổi"})), [200, 200, 403, 200, 403, 401, 401]),
+        row(M::POST, "/api/v1/leads/{id}/reply", "/api/v1/leads/ld-nothing/reply", Some(json!({"message": "x"})), [404, 404, 404, 404, 404, 401, 401]),
+        row(M::GET, "/api/v1/reports/provinces/{code}", "/api/v1/reports/provinces/79?format=xlsx", None, [200, 200, 200, 403, 403, 401, 401]),
         // History is append-only: no method changes or removes it.
         row(M::DELETE, "-", "/api/v1/deals/{deal}/history", None,                               [405; 7]),
         row(M::PUT, "-", "/api/v1/deals/{deal}/history", Some(json!({"events": []})),           [405; 7]),
@@ -148,6 +171,9 @@ async fn draft(world: &World, own: bool) -> String {
     assert_eq!(status, StatusCode::CREATED, "{created}");
     created["id"].as_str().unwrap().to_string()
 }
+
+/// Numbers fresh organisation names, unique within the test run.
+static NAMES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
 
 /// Replaces the placeholders of `uri` (or of a body) with resources made for this one call.
 async fn resolve(world: &World, uri: &str) -> String {
@@ -183,6 +209,26 @@ async fn resolve(world: &World, uri: &str) -> String {
     }
     if uri.contains("{other_deal}") {
         uri = uri.replace("{other_deal}", &world.deal("nd-hn", "ro-hn").await);
+    }
+    if uri.contains("{fresh_name}") {
+        let n = NAMES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        uri = uri.replace("{fresh_name}", &format!("Trường Đại học Mới số {n}"));
+    }
+    if uri.contains("{fresh_org}") {
+        let n = NAMES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (status, created) = world
+            .call_with(
+                TOKEN,
+                Method::POST,
+                "/api/v1/orgs",
+                Some(json!({"name": format!("Viện trùng số {n}"), "kind": "institute"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        uri = uri.replace("{fresh_org}", created["org"]["id"].as_str().unwrap());
+    }
+    if uri.contains("{lead}") {
+        uri = uri.replace("{lead}", &world.lead().await);
     }
     if uri.contains("{token}") {
         let (status, issued) = world.sign_in("minh@mekong.vn", PASSWORD).await;

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use techmatch::accounts::{add_user, NewUser};
 use techmatch::domain::account::Role;
+use techmatch::domain::org::{OrgKind, Organisation};
 
 use crate::common::{TestApp, TOKEN};
 
@@ -15,6 +16,10 @@ pub const PASSWORD: &str = "mật khẩu đủ dài 2025";
 pub const INSTITUTE: &str = "Viện Sinh học Nhiệt đới";
 /// The enterprise whose need is listed.
 pub const ENTERPRISE: &str = "Công ty Thủy sản Mekong";
+/// The id of [`INSTITUTE`]'s record, which its member manages.
+pub const INSTITUTE_ORG: &str = "org-vsh";
+/// The id of [`ENTERPRISE`]'s record, which its member manages.
+pub const ENTERPRISE_ORG: &str = "org-mekong";
 /// A marker carried by every contact field, so that a leak shows in any response text.
 pub const CONTACT: &str = "zzcontact";
 
@@ -104,6 +109,46 @@ impl World {
                 password: PASSWORD,
             };
             add_user(app.state.accounts.as_ref(), new, chrono::Utc::now()).expect("add user");
+        }
+        // The institute's and the enterprise's members manage their organisations' records.
+        for (id, name, kind, province, email) in [
+            (
+                INSTITUTE_ORG,
+                INSTITUTE,
+                OrgKind::Institute,
+                "79",
+                "lan@vsh.ac.vn",
+            ),
+            (
+                ENTERPRISE_ORG,
+                ENTERPRISE,
+                OrgKind::Enterprise,
+                "92",
+                "minh@mekong.vn",
+            ),
+        ] {
+            let accounts = app.state.accounts.as_ref();
+            let mut user = accounts.user_by_email(email).unwrap().expect("member");
+            let org = Organisation {
+                id: id.into(),
+                name: name.into(),
+                kind,
+                province: techmatch::domain::Provinces::get()
+                    .by_code_str(province)
+                    .map(|p| p.code.clone()),
+                registration_no: None,
+                website: None,
+                description: None,
+                created_at: chrono::Utc::now(),
+                admins: vec![user.id.clone()],
+                verified: None,
+                verification_history: Vec::new(),
+                requests: Vec::new(),
+                merged_into: None,
+            };
+            assert!(app.state.orgs.add_org(&org).unwrap());
+            user.org_id = Some(id.into());
+            accounts.replace_user(&user).unwrap();
         }
         let mut world = World {
             app,
@@ -201,6 +246,21 @@ impl World {
             .send(method, uri, Some(token), body.as_deref())
             .await;
         (s, v)
+    }
+
+    /// The enterprise member's interest in `ro-1` (one lead per organisation and technology);
+    /// returns the lead's id.
+    pub async fn lead(&self) -> String {
+        let (status, lead) = self
+            .call(
+                Who::Enterprise,
+                Method::POST,
+                "/api/v1/listings/ro-1/interest",
+                Some(&json!({"message": "Chúng tôi muốn mua li-xăng"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{lead}");
+        lead["id"].as_str().expect("lead id").to_string()
     }
 
     /// Proposes a deal as the admin token and returns its id.

@@ -78,7 +78,6 @@ pub(crate) struct Proposal {
 }
 
 /// Proposes a deal on the caller's desk; the API route and the desk's forms both come here.
-/// One need and one technology have at most one open deal.
 pub(crate) async fn propose_deal(
     state: &AppState,
     caller: &Caller,
@@ -137,14 +136,6 @@ pub(crate) async fn propose_deal(
             return Err(ApiError::Forbidden(
                 "brokers propose deals whose need or technology is in their province".into(),
             ));
-        }
-        if let Some(open) = state.deals.deals()?.into_iter().find(|d| {
-            d.need_id == need.id && d.listing_id == listing.id && !d.stage.is_closed()
-        }) {
-            return Err(ApiError::Clash(format!(
-                "deal {} between this need and this technology is still open",
-                open.id
-            )));
         }
         let now = Utc::now();
         let deal = Deal {

@@ -209,6 +209,7 @@ impl From<AppError> for ApiError {
             AppError::Conflict(r) => ApiError::Clash(r.en().into()),
             AppError::Credentials(e) => ApiError::Internal(e.to_string()),
             AppError::Csv(e) => ApiError::Internal(e.to_string()),
+            AppError::Xlsx(e) => ApiError::Internal(e.to_string()),
             AppError::Panicked(e) => ApiError::Internal(e),
             AppError::Store(e) => e.into(),
         }

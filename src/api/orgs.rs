@@ -101,9 +101,8 @@ struct ProfileView {
 }
 
 fn input(body: &Fields) -> Result<OrgInput, ApiError> {
-    let text = |name: &str| -> Result<String, ApiError> {
-        Ok(body.text(name)?.unwrap_or_default())
-    };
+    let text =
+        |name: &str| -> Result<String, ApiError> { Ok(body.text(name)?.unwrap_or_default()) };
     Ok(OrgInput {
         name: text("name")?,
         kind: text("kind")?,
@@ -145,7 +144,9 @@ async fn create(
     let input = input(&body)?;
     let (org, member) = state
         .run(move |ex| {
-            let actor = caller.actor().map_err(|_| AppError::Forbidden(Refusal::UsersOnly))?;
+            let actor = caller
+                .actor()
+                .map_err(|_| AppError::Forbidden(Refusal::UsersOnly))?;
             orgs::create(ex, actor, &input, Utc::now())
         })
         .await?;

@@ -22,7 +22,7 @@ pub fn router() -> Router<AppState> {
         .route("/reports/national", get(national))
 }
 
-/// `?format=json` (default) or `?format=csv`.
+/// `?format=json` (default), `?format=csv` or `?format=xlsx`.
 #[derive(Debug, Default, Deserialize)]
 struct Format {
     format: Option<String>,
@@ -50,9 +50,20 @@ fn answer(report: &Report, format: &Format) -> Result<Response, ApiError> {
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
             Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
         }
+        Some("xlsx") => {
+            let book = crate::app::reports::xlsx(report)?;
+            Ok((
+                [(
+                    header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                )],
+                book,
+            )
+                .into_response())
+        }
         Some(other) => Err(ApiError::invalid(
             "format",
-            format!("{other:?} is not one of json, csv"),
+            format!("{other:?} is not one of json, csv, xlsx"),
         )),
     }
 }

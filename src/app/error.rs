@@ -34,6 +34,9 @@ pub enum AppError {
     /// Our failure: a CSV could not be written.
     #[error("writing CSV: {0}")]
     Csv(#[from] csv::Error),
+    /// Our failure: a workbook could not be written.
+    #[error("writing XLSX: {0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
 }
 
 impl From<FieldError> for AppError {

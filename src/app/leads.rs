@@ -155,7 +155,11 @@ pub fn reply(
     let text = mails::interest_answered(
         &lead.listing_title,
         lead.listing_owner.as_deref().unwrap_or_default(),
-        &lead.reply.as_ref().map(|r| r.message.clone()).unwrap_or_default(),
+        &lead
+            .reply
+            .as_ref()
+            .map(|r| r.message.clone())
+            .unwrap_or_default(),
         &outbox.links.page("/me"),
     );
     outbox.queue(&lead.from_email, text, now)?;

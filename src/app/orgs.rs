@@ -70,10 +70,7 @@ fn is_staff(user: &User) -> bool {
 
 /// The record by id, refusing merged ones for changes.
 fn live(ex: Exchange<'_>, id: &str) -> Result<Organisation, AppError> {
-    let org = ex
-        .orgs
-        .org(id)?
-        .ok_or(AppError::NotFound("organisation"))?;
+    let org = ex.orgs.org(id)?.ok_or(AppError::NotFound("organisation"))?;
     if org.merged_into.is_some() {
         return Err(AppError::Conflict(Refusal::Merged));
     }
@@ -234,7 +231,11 @@ pub fn invite(
         .user()
         .and_then(|u| u.name.clone())
         .unwrap_or_else(|| actor.who());
-    let text = mails::invitation(&org.name, &by, &ex.outbox.links.page(&format!("/invite/{secret}")));
+    let text = mails::invitation(
+        &org.name,
+        &by,
+        &ex.outbox.links.page(&format!("/invite/{secret}")),
+    );
     ex.outbox.queue(&email, text, now)?;
     Ok(email)
 }
@@ -289,13 +290,21 @@ pub fn accept_invitation(
     let (org, ticket, existing) = invitation(ex, secret, now)?;
     let user = match (acceptance, existing) {
         (Acceptance::SignedIn(u), Some(e)) if u.id == e.id => e,
-        (Acceptance::SignedIn(_), _) => return Err(AppError::Forbidden(Refusal::InvitationForOther)),
+        (Acceptance::SignedIn(_), _) => {
+            return Err(AppError::Forbidden(Refusal::InvitationForOther))
+        }
         // An account exists: its holder signs in first, so a stranger holding the mail cannot
         // set its password.
         (Acceptance::NewAccount { .. }, Some(_)) => {
             return Err(AppError::Forbidden(Refusal::UsersOnly))
         }
-        (Acceptance::NewAccount { name, password_hash }, None) => {
+        (
+            Acceptance::NewAccount {
+                name,
+                password_hash,
+            },
+            None,
+        ) => {
             let name = super::signup::check_name(name)?;
             let user = User {
                 id: new_id("u")?,
@@ -592,10 +601,7 @@ pub fn reply_stats(deals: &dyn DealStore, name: &str) -> Result<ReplyStats, AppE
 /// # Errors
 /// [`AppError::NotFound`] for no such id.
 pub fn profile(ex: Exchange<'_>, id: &str) -> Result<Profile, AppError> {
-    let mut org = ex
-        .orgs
-        .org(id)?
-        .ok_or(AppError::NotFound("organisation"))?;
+    let mut org = ex.orgs.org(id)?.ok_or(AppError::NotFound("organisation"))?;
     if let Some(into) = &org.merged_into {
         org = ex
             .orgs
@@ -623,10 +629,7 @@ pub fn profile(ex: Exchange<'_>, id: &str) -> Result<Profile, AppError> {
 /// # Errors
 /// [`AppError::Forbidden`] for anyone else.
 pub fn members(ex: Exchange<'_>, actor: Actor<'_>, id: &str) -> Result<Vec<User>, AppError> {
-    let org = ex
-        .orgs
-        .org(id)?
-        .ok_or(AppError::NotFound("organisation"))?;
+    let org = ex.orgs.org(id)?.ok_or(AppError::NotFound("organisation"))?;
     if require_org_admin(actor, &org).is_err() && !is_province_staff(actor, &org) {
         return Err(AppError::Forbidden(Refusal::NotOrgAdmin));
     }

@@ -213,7 +213,12 @@ fn collapse(text: &str) -> String {
 
 /// A text of at most `max` characters without control or invisible characters (`None` when
 /// empty). Newlines and tabs pass when `multiline`.
-fn text(field: &str, value: &str, max: usize, multiline: bool) -> Result<Option<String>, FieldError> {
+fn text(
+    field: &str,
+    value: &str,
+    max: usize,
+    multiline: bool,
+) -> Result<Option<String>, FieldError> {
     let value = value.trim();
     if value.is_empty() {
         return Ok(None);
@@ -271,8 +276,7 @@ impl OrgInput {
         let website = text("website", &self.website, MAX_SHORT_CHARS, false)?;
         if let Some(w) = &website {
             let lower = w.to_lowercase();
-            if !(lower.starts_with("https://") || lower.starts_with("http://")) || w.contains(' ')
-            {
+            if !(lower.starts_with("https://") || lower.starts_with("http://")) || w.contains(' ') {
                 return Err(FieldError::new(
                     "website",
                     "must be an address starting with https:// or http://",
@@ -350,10 +354,7 @@ mod tests {
 
     #[test]
     fn names_are_one_key_however_typed() {
-        assert_eq!(
-            name_key("  Viện   Công nghệ  "),
-            name_key("VIỆN CÔNG NGHỆ")
-        );
+        assert_eq!(name_key("  Viện   Công nghệ  "), name_key("VIỆN CÔNG NGHỆ"));
         // Decomposed (NFD) input folds to the same key as composed.
         assert_eq!(name_key("Vie\u{0323}\u{0302}n"), name_key("Viện"));
         assert_ne!(name_key("Viện A"), name_key("Viện B"));

@@ -65,7 +65,10 @@ impl OrgStore for PgStore {
         let owned = id.to_string();
         let previous: Option<Organisation> = lease.run(move |client| {
             match client
-                .query_opt("SELECT doc::text FROM orgs WHERE id = $1 FOR UPDATE", &[&owned])
+                .query_opt(
+                    "SELECT doc::text FROM orgs WHERE id = $1 FOR UPDATE",
+                    &[&owned],
+                )
                 .map_err(pg_error)?
             {
                 Some(row) => decode(format!("org {owned}"), row.get::<_, &str>(0)).map(Some),
@@ -82,7 +85,10 @@ impl OrgStore for PgStore {
         let (id, doc) = (id.to_string(), encode(&next)?);
         lease.run(move |client| {
             client
-                .execute("UPDATE orgs SET doc = $2::text::jsonb WHERE id = $1", &[&id, &doc])
+                .execute(
+                    "UPDATE orgs SET doc = $2::text::jsonb WHERE id = $1",
+                    &[&id, &doc],
+                )
                 .map_err(pg_error)
                 .map(drop)
         })?;
@@ -97,7 +103,10 @@ impl OrgStore for PgStore {
                 return Ok(false);
             }
             let Some(row) = tx
-                .query_opt("SELECT doc::text FROM orgs WHERE id = $1 FOR UPDATE", &[&from])
+                .query_opt(
+                    "SELECT doc::text FROM orgs WHERE id = $1 FOR UPDATE",
+                    &[&from],
+                )
                 .map_err(pg_error)?
             else {
                 return Ok(false);

@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/desk", get(show))
         .route("/desk/report.csv", get(report_csv))
+        .route("/desk/report.xlsx", get(report_xlsx))
         .route("/desk/deals/{id}/stage", post(move_stage))
         .route("/desk/deals", post(propose))
 }
@@ -72,8 +73,10 @@ async fn load(state: &AppState, v: &Visitor) -> Result<(Desk, Board), Failure> {
     let (deals, leads, titles, histories, needs_of) = blocking(move || {
         let all_deals = deal_store.deals()?;
         // A lead that became a deal has left the list: the deal carries it on.
-        let dealt: std::collections::HashSet<&str> =
-            all_deals.iter().filter_map(|d| d.lead_id.as_deref()).collect();
+        let dealt: std::collections::HashSet<&str> = all_deals
+            .iter()
+            .filter_map(|d| d.lead_id.as_deref())
+            .collect();
         let leads: Vec<Lead> = deal_store
             .leads()?
             .into_iter()
@@ -170,6 +173,31 @@ async fn report_csv(State(state): State<AppState>, v: Visitor) -> PageResult {
         .into_response())
 }
 
+/// `/desk/report.xlsx`: the desk's report as a workbook.
+async fn report_xlsx(State(state): State<AppState>, v: Visitor) -> PageResult {
+    let desk = v.caller.desk().map_err(|e| Failure::from_api(e, &v))?;
+    let (province, name) = match &desk {
+        Desk::All => (None, "techmatch-national.xlsx".to_string()),
+        Desk::Province(p) => (Some(p.clone()), format!("techmatch-province-{p}.xlsx")),
+    };
+    let report = report_of(&state, province, &v).await?;
+    let book = crate::app::reports::xlsx(&report).map_err(|e| Failure::from_app(e, &v))?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        book,
+    )
+        .into_response())
+}
+
 fn listing_link(board: &Board, id: &str) -> Markup {
     html! { a href=(format!("/listings/{}", encode(id))) { (board.titles.get(id).map_or(id, String::as_str)) } }
 }
@@ -246,7 +274,12 @@ fn history(l: Lang, events: &[DealEvent]) -> Markup {
 
 /// The form that makes a lead a deal: the enterprise's need (one of its published needs, or an
 /// id typed) and a note.
-fn propose_form(v: &Visitor, lead: &Lead, needs: &[(String, String)], refused: Option<&Refused>) -> Markup {
+fn propose_form(
+    v: &Visitor,
+    lead: &Lead,
+    needs: &[(String, String)],
+    refused: Option<&Refused>,
+) -> Markup {
     let l = v.lang;
     let refused = refused.filter(|r| r.deal == format!("lead:{}", lead.id));
     let id = |name: &str| format!("{name}-{}", lead.id);
@@ -293,7 +326,10 @@ fn render(v: &Visitor, desk: &Desk, board: &Board, refused: Option<&Refused>) ->
         }
         section.panel id="report" {
             h2 { (l.t("Báo cáo thị trường", "Market report")) }
-            p { a.button href="/desk/report.csv" download { (l.t("Tải báo cáo (CSV)", "Download the report (CSV)")) } }
+            p {
+                a.button href="/desk/report.csv" download { (l.t("Tải báo cáo (CSV)", "Download the report (CSV)")) } " "
+                a.button href="/desk/report.xlsx" download { (l.t("Tải báo cáo (Excel)", "Download the report (Excel)")) }
+            }
             p.meta {
                 (board.report.deals.total) " " (l.t("giao dịch", "deals")) " · "
                 (l.t("giá trị đã ký", "signed value")) " " (format_vnd(board.report.deals.signed_value_vnd)) " · "
@@ -427,7 +463,12 @@ async fn propose(
 ) -> PageResult {
     let form = FormData(form);
     v.check_csrf(form.get(CSRF_FIELD))?;
-    let owned = |name: &str| form.get(name).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+    let owned = |name: &str| {
+        form.get(name)
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+    };
     let proposal = Proposal {
         need_id: owned("need_id").unwrap_or_default(),
         listing_id: owned("listing_id"),

@@ -39,8 +39,14 @@ fn markup(
     error: Option<(&str, String)>,
 ) -> Markup {
     let l = v.lang;
-    let signed_in_as_invited = matches!((v.caller.user(), account), (Some(u), Some(a)) if u.id == a.id);
-    let message = |field: &str| error.as_ref().filter(|(f, _)| *f == field).map(|(_, m)| m.clone());
+    let signed_in_as_invited =
+        matches!((v.caller.user(), account), (Some(u), Some(a)) if u.id == a.id);
+    let message = |field: &str| {
+        error
+            .as_ref()
+            .filter(|(f, _)| *f == field)
+            .map(|(_, m)| m.clone())
+    };
     let body = html! {
         section.panel style="max-width:32rem;margin:1rem auto" {
             h1 { (l.t("Lời mời tham gia", "Invitation to join")) " " (org.name) }
@@ -95,9 +101,20 @@ fn gone(v: &Visitor) -> axum::response::Response {
 
 async fn show(State(state): State<AppState>, v: Visitor, Path(secret): Path<String>) -> PageResult {
     let wanted = secret.clone();
-    match state.run(move |ex| orgs::invitation(ex, &wanted, Utc::now())).await {
+    match state
+        .run(move |ex| orgs::invitation(ex, &wanted, Utc::now()))
+        .await
+    {
         Ok((org, ticket, account)) => form_page(&v, StatusCode::OK, |csrf| {
-            markup(&v, csrf, &secret, &org, &ticket.email, account.as_ref(), None)
+            markup(
+                &v,
+                csrf,
+                &secret,
+                &org,
+                &ticket.email,
+                account.as_ref(),
+                None,
+            )
         }),
         Err(AppError::InvalidLink | AppError::NotFound(_) | AppError::Conflict(_)) => Ok(gone(&v)),
         Err(e) => Err(Failure::from_app(e, &v)),
@@ -122,18 +139,31 @@ async fn accept(
         let (v, secret) = (&v, secret.clone());
         async move {
             let wanted = secret.clone();
-            let (org, ticket, account) = match state.run(move |ex| orgs::invitation(ex, &wanted, Utc::now())).await {
+            let (org, ticket, account) = match state
+                .run(move |ex| orgs::invitation(ex, &wanted, Utc::now()))
+                .await
+            {
                 Ok(found) => found,
                 Err(_) => return Ok(gone(v)),
             };
             form_page(v, StatusCode::BAD_REQUEST, |csrf| {
-                markup(v, csrf, &secret, &org, &ticket.email, account.as_ref(), Some((field, message)))
+                markup(
+                    v,
+                    csrf,
+                    &secret,
+                    &org,
+                    &ticket.email,
+                    account.as_ref(),
+                    Some((field, message)),
+                )
             })
         }
     };
     let outcome = if let Some(user) = signed_in {
         state
-            .run(move |ex| orgs::accept_invitation(ex, &wanted, Acceptance::SignedIn(&user), Utc::now()))
+            .run(move |ex| {
+                orgs::accept_invitation(ex, &wanted, Acceptance::SignedIn(&user), Utc::now())
+            })
             .await
     } else {
         if let Err(e) = check_password(&password) {
@@ -169,9 +199,7 @@ async fn accept(
                 })
                 .await
                 .map_err(|e| Failure::from_api(e.into(), &v))?
-                .map_err(|e| {
-                    Failure::from_api(crate::accounts::SignInError::from(e).into(), &v)
-                })?;
+                .map_err(|e| Failure::from_api(crate::accounts::SignInError::from(e).into(), &v))?;
                 set_cookie(&mut response, &v.session_cookie(&session));
             }
             Ok(response)

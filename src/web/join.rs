@@ -80,7 +80,11 @@ fn field_message(l: Lang, field: &str) -> String {
 }
 
 /// A form page with its CSRF token, setting the pre-sign-in cookie if the visitor had none.
-pub(super) fn form_page(v: &Visitor, status: StatusCode, build: impl FnOnce(&str) -> Markup) -> PageResult {
+pub(super) fn form_page(
+    v: &Visitor,
+    status: StatusCode,
+    build: impl FnOnce(&str) -> Markup,
+) -> PageResult {
     let (csrf, fresh) = v.pre_sign_in_csrf().map_err(|e| Failure::from_api(e, v))?;
     let mut response = html_response(build(&csrf));
     *response.status_mut() = status;

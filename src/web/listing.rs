@@ -229,12 +229,7 @@ async fn load(state: &AppState, visitor: &Visitor, id: &str) -> Result<Loaded, F
     Ok((view, found, org))
 }
 
-fn render(
-    v: &Visitor,
-    (x, found, org): &Loaded,
-    form: Markup,
-    sent: bool,
-) -> Markup {
+fn render(v: &Visitor, (x, found, org): &Loaded, form: Markup, sent: bool) -> Markup {
     let org = org.as_ref();
     let l = v.lang;
     let body = html! {

@@ -253,14 +253,23 @@ fn user_of(v: &Visitor) -> Result<User, Failure> {
     })
 }
 
-async fn page_of(state: &AppState, v: &Visitor, done: Option<&str>, refused: Refused) -> PageResult {
+async fn page_of(
+    state: &AppState,
+    v: &Visitor,
+    done: Option<&str>,
+    refused: Refused,
+) -> PageResult {
     let user = user_of(v)?;
     let me = state
         .run(move |ex| overview(ex, &user))
         .await
         .map_err(|e| Failure::from_app(e, v))?;
     let l = v.lang;
-    let mut response = html_response(page(v, l.t("Trang của tôi", "My page"), render(v, &me, done, &refused)));
+    let mut response = html_response(page(
+        v,
+        l.t("Trang của tôi", "My page"),
+        render(v, &me, done, &refused),
+    ));
     if refused.is_some() {
         *response.status_mut() = StatusCode::BAD_REQUEST;
     }
@@ -294,7 +303,10 @@ async fn invite(
     let email = form.get("email").unwrap_or_default().to_string();
     let outcome = state
         .run(move |ex| {
-            let org = user.org_id.clone().ok_or(AppError::Forbidden(Refusal::NotOrgAdmin))?;
+            let org = user
+                .org_id
+                .clone()
+                .ok_or(AppError::Forbidden(Refusal::NotOrgAdmin))?;
             orgs::invite(ex, Actor::User(&user), &org, &email, Utc::now())
         })
         .await;
@@ -319,7 +331,10 @@ async fn answer(
     let accept = form.get("accept") == Some("yes");
     state
         .run(move |ex| {
-            let org = user.org_id.clone().ok_or(AppError::Forbidden(Refusal::NotOrgAdmin))?;
+            let org = user
+                .org_id
+                .clone()
+                .ok_or(AppError::Forbidden(Refusal::NotOrgAdmin))?;
             orgs::answer_request(ex, Actor::User(&user), &org, &user_id, accept, Utc::now())
         })
         .await
@@ -346,7 +361,14 @@ async fn reply(
                 Some(l) if orgs::answers_lead(&user, &l) || user.role == Role::Admin => {}
                 _ => return Err(AppError::NotFound("lead")),
             }
-            leads::reply(ex.deals, ex.outbox, Actor::User(&user), &lead_id, &message, Utc::now())
+            leads::reply(
+                ex.deals,
+                ex.outbox,
+                Actor::User(&user),
+                &lead_id,
+                &message,
+                Utc::now(),
+            )
         })
         .await;
     match outcome {

@@ -113,7 +113,8 @@ impl Failure {
             AppError::Credentials(_)
             | AppError::Store(_)
             | AppError::Panicked(_)
-            | AppError::Csv(_) => {
+            | AppError::Csv(_)
+            | AppError::Xlsx(_) => {
                 tracing::error!(error = %error, "internal error on a page");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,

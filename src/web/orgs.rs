@@ -93,7 +93,11 @@ async fn list(State(state): State<AppState>, v: Visitor) -> PageResult {
             }
         } }
     };
-    Ok(html_response(page(&v, l.t("Tổ chức", "Organisations"), body)))
+    Ok(html_response(page(
+        &v,
+        l.t("Tổ chức", "Organisations"),
+        body,
+    )))
 }
 
 /// What the form was sent back with, and one message beside its field.
@@ -299,7 +303,8 @@ async fn show(State(state): State<AppState>, v: Visitor, Path(id): Path<String>)
         || user.is_some_and(|u| {
             u.role == Role::Broker && u.province.is_some() && u.province == org.province
         });
-    let may_join = user.is_some_and(|u| u.org.is_none() && !matches!(u.role, Role::Admin | Role::Broker));
+    let may_join =
+        user.is_some_and(|u| u.org.is_none() && !matches!(u.role, Role::Admin | Role::Broker));
     let asked = user.is_some_and(|u| org.requests.iter().any(|r| r.user_id == u.id));
     let body = html! {
         section.panel {
@@ -373,7 +378,9 @@ async fn act(
 ) -> PageResult {
     v.check_csrf(form.get(CSRF_FIELD))?;
     let caller = v.caller.clone();
-    caller.require_signed_in().map_err(|e| Failure::from_api(e, v))?;
+    caller
+        .require_signed_in()
+        .map_err(|e| Failure::from_api(e, v))?;
     state
         .run(move |ex| {
             let actor = caller
@@ -419,10 +426,16 @@ async fn join(
     Form(form): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let target = id.clone();
-    act(&state, &v, &FormData(form), &id, move |ex, actor| match actor {
-        Actor::User(u) => orgs::request_to_join(ex, u, &target, Utc::now()).map(drop),
-        Actor::AdminToken => Err(AppError::Conflict(crate::app::Refusal::StaffJoinNone)),
-    })
+    act(
+        &state,
+        &v,
+        &FormData(form),
+        &id,
+        move |ex, actor| match actor {
+            Actor::User(u) => orgs::request_to_join(ex, u, &target, Utc::now()).map(drop),
+            Actor::AdminToken => Err(AppError::Conflict(crate::app::Refusal::StaffJoinNone)),
+        },
+    )
     .await
 }
 

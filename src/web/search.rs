@@ -15,9 +15,9 @@ use super::i18n::form_pairs;
 use super::layout::{encode, page};
 use super::{html_response, Failure, Lang, PageResult, Visitor};
 use crate::api::ApiError;
+use crate::app::orgs::verified_names;
 use crate::domain::{ProvinceCode, Provinces};
 use crate::search::{SearchParams, SearchResponse};
-use crate::app::orgs::verified_names;
 use crate::server::AppState;
 
 /// Hits on one page.
