@@ -18,6 +18,7 @@ mod deals;
 mod demo;
 mod disk_full;
 mod embedder_slow;
+mod exchange_walk;
 mod failover;
 mod fuzz_replay;
 mod import;

@@ -292,6 +292,28 @@ impl Browser {
             .to_string()
     }
 
+    /// Sets a form control's value directly (date inputs take typed keys in the browser's
+    /// locale, which a test should not depend on).
+    pub fn set_value(&self, css: &str, value: &str) {
+        self.command(
+            "POST",
+            "/execute/sync",
+            Some(json!({
+                "script": "document.querySelector(arguments[0]).value = arguments[1];",
+                "args": [css, value],
+            })),
+        );
+    }
+
+    /// The value of the cookie `name`, if the browser holds one for the page's site.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        let path = format!("/session/{}/cookie/{name}", self.session);
+        let (status, answer) = exchange(self.port, "GET", &path, None);
+        (status == 200)
+            .then(|| answer["value"]["value"].as_str().map(str::to_string))
+            .flatten()
+    }
+
     /// Emulates a viewport of this size (a phone is 390×844, with touch and mobile layout).
     pub fn viewport(&self, width: u32, height: u32, mobile: bool) {
         self.command(

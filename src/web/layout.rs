@@ -21,6 +21,7 @@ header.top button{background:none;border:1px solid #8fb3d9;color:#fff;border-rad
 main{max-width:72rem;margin:0 auto;padding:1rem}
 h1{font-size:1.45rem;line-height:1.25;margin:.25rem 0 .75rem}
 h2{font-size:1.15rem;margin:1.25rem 0 .5rem}
+.panel>h2:first-child{margin-top:0}
 .panel{background:#fff;border:1px solid #dde3ea;border-radius:6px;padding:1rem;margin-bottom:1rem}
 .searchbox{display:flex;gap:.5rem}
 .searchbox input{flex:1;min-width:0;font-size:1.05rem;padding:.55rem .65rem;border:1px solid #9aa8b8;border-radius:4px}
