@@ -475,3 +475,124 @@ async fn a_merge_moves_members_listings_and_leads_to_one_record() {
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
 }
+
+#[tokio::test]
+async fn administrators_manage_members_and_a_new_address_is_confirmed_before_it_counts() {
+    let world = World::new().await;
+    let colleague = user(&world, "tuan@vsh.ac.vn", Role::Institute, Some(INSTITUTE)).await;
+    let stored = world
+        .app
+        .state
+        .accounts
+        .user_by_email("tuan@vsh.ac.vn")
+        .unwrap()
+        .unwrap();
+    let mut joined = stored.clone();
+    joined.org_id = Some(INSTITUTE_ORG.into());
+    world.app.state.accounts.replace_user(&joined).unwrap();
+    // The institute's administrator makes the colleague an administrator too, then the
+    // colleague may invite.
+    let (status, body) = world
+        .call(
+            Who::Institute,
+            Method::POST,
+            &format!("/api/v1/orgs/{INSTITUTE_ORG}/admins/{}", stored.id),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = as_token(
+        &world,
+        &colleague,
+        Method::POST,
+        &format!("/api/v1/orgs/{INSTITUTE_ORG}/invitations"),
+        json!({"email": "moi@vsh.ac.vn"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    // Removed, the colleague is a newcomer and may no longer list the institute's technologies.
+    let (status, body) = world
+        .call(
+            Who::Institute,
+            Method::DELETE,
+            &format!("/api/v1/orgs/{INSTITUTE_ORG}/members/{}", stored.id),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["member"]["role"], "newcomer");
+    let listing = crate::world::listing("ro-x", "research_output", INSTITUTE, "79", "2.8");
+    let (status, _) = as_token(
+        &world,
+        &colleague,
+        Method::PUT,
+        "/api/v1/listings/ro-x",
+        listing,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // The last administrator cannot leave.
+    let lan = world
+        .app
+        .state
+        .accounts
+        .user_by_email("lan@vsh.ac.vn")
+        .unwrap()
+        .unwrap();
+    let (status, body) = world
+        .call(
+            Who::Institute,
+            Method::DELETE,
+            &format!("/api/v1/orgs/{INSTITUTE_ORG}/members/{}", lan.id),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+
+    // A new address: nothing changes until the link mailed there is opened.
+    let (status, body) = world
+        .call(
+            Who::Enterprise,
+            Method::POST,
+            "/api/v1/me/email",
+            Some(&json!({"email": "Minh@MekongFood.vn"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let (_, notice) = last_mail_to(&world, "minh@mekong.vn");
+    assert!(
+        notice.contains("minh@mekongfood.vn"),
+        "the old address is told: {notice}"
+    );
+    let (_, body) = last_mail_to(&world, "minh@mekongfood.vn");
+    let secret = secret_in(&body, "/confirm/");
+    assert_eq!(
+        world.sign_in("minh@mekong.vn", PASSWORD).await.0,
+        StatusCode::CREATED
+    );
+    let (status, _, _) = world
+        .app
+        .send(Method::GET, &format!("/confirm/{secret}"), None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        world.sign_in("minh@mekongfood.vn", PASSWORD).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        world.sign_in("minh@mekong.vn", PASSWORD).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    // An address another account holds is not taken over (the answer is the same).
+    let (status, _) = world
+        .call(
+            Who::Institute,
+            Method::POST,
+            "/api/v1/me/email",
+            Some(&json!({"email": "minh@mekongfood.vn"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let (subject, _) = last_mail_to(&world, "minh@mekongfood.vn");
+    assert!(subject.contains("already have an account"), "{subject}");
+}

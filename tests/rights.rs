@@ -143,6 +143,9 @@ fn table() -> Vec<Row> {
         row(M::GET, "/api/v1/invitations/{secret}", "/api/v1/invitations/00ff", None,          [404, 404, 404, 404, 404, 404, 401]),
         row(M::POST, "/api/v1/invitations/{secret}", "/api/v1/invitations/00ff", Some(json!({"name": "Mới", "password": PASSWORD})), [404, 404, 404, 404, 404, 404, 401]),
         row(M::GET, "/api/v1/me", "/api/v1/me", None,                                           [403, 200, 200, 200, 200, 401, 401]),
+        row(M::POST, "/api/v1/me/email", "/api/v1/me/email", Some(json!({"email": "not-an-address"})), [403, 400, 400, 400, 400, 401, 401]),
+        row(M::DELETE, "/api/v1/orgs/{id}/members/{user_id}", "/api/v1/orgs/org-vsh/members/{fresh_member}", None, [200, 200, 403, 200, 403, 401, 401]),
+        row(M::POST, "/api/v1/orgs/{id}/admins/{user_id}", "/api/v1/orgs/org-vsh/admins/u-nobody", None, [409, 409, 403, 409, 403, 401, 401]),
         // Interest is answered by the technology's organisation (and administrators).
         row(M::POST, "/api/v1/leads/{id}/reply", "/api/v1/leads/{lead}/reply", Some(json!({"message": "Xin mời trao đổi"})), [200, 200, 403, 200, 403, 401, 401]),
         row(M::POST, "/api/v1/leads/{id}/reply", "/api/v1/leads/ld-nothing/reply", Some(json!({"message": "x"})), [404, 404, 404, 404, 404, 401, 401]),
@@ -226,6 +229,23 @@ async fn resolve(world: &World, uri: &str) -> String {
             .await;
         assert_eq!(status, StatusCode::CREATED, "{created}");
         uri = uri.replace("{fresh_org}", created["org"]["id"].as_str().unwrap());
+    }
+    if uri.contains("{fresh_member}") {
+        let n = NAMES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let email = format!("tv{n}@vsh.ac.vn");
+        let new = techmatch::accounts::NewUser {
+            email: &email,
+            role: techmatch::domain::account::Role::Institute,
+            province: None,
+            org: Some(INSTITUTE),
+            password: PASSWORD,
+        };
+        let accounts = world.app.state.accounts.as_ref();
+        techmatch::accounts::add_user(accounts, new, chrono::Utc::now()).unwrap();
+        let mut user = accounts.user_by_email(&email).unwrap().unwrap();
+        user.org_id = Some(crate::world::INSTITUTE_ORG.into());
+        accounts.replace_user(&user).unwrap();
+        uri = uri.replace("{fresh_member}", &user.id);
     }
     if uri.contains("{lead}") {
         uri = uri.replace("{lead}", &world.lead().await);

@@ -671,3 +671,109 @@ fn pg_store_write_buckets_are_shared_between_nodes() {
         WriteToken::Taken
     );
 }
+
+/// Organisations: a name is claimed once across both handles whatever its case or Unicode form;
+/// changes apply one after the other; a merge points the old name at the kept record; listings
+/// are found by owner; an e-mail moves only to a free address.
+fn organisations_names_merges_owners_and_addresses(a: &Handle, b: &Handle) {
+    use techmatch::domain::org::{OrgKind, Organisation};
+    let org = |id: &str, name: &str| Organisation {
+        id: id.into(),
+        name: name.into(),
+        kind: OrgKind::Institute,
+        province: None,
+        registration_no: None,
+        website: None,
+        description: None,
+        created_at: Utc::now(),
+        admins: Vec::new(),
+        verified: None,
+        verification_history: Vec::new(),
+        requests: Vec::new(),
+        merged_into: None,
+    };
+    // Eight tries at one name from both handles at once: one wins.
+    let barrier = Arc::new(Barrier::new(8));
+    let wins: usize = std::thread::scope(|s| {
+        let tries: Vec<_> = (0..8)
+            .map(|i| {
+                let (store, barrier) = (if i % 2 == 0 { a } else { b }.clone(), barrier.clone());
+                let name = if i % 2 == 0 {
+                    "Viện Hóa học"
+                } else {
+                    "VIỆN  HÓA HỌC"
+                };
+                s.spawn(move || {
+                    barrier.wait();
+                    usize::from(store.add_org(&org(&format!("org-{i}"), name)).unwrap())
+                })
+            })
+            .collect();
+        tries.into_iter().map(|t| t.join().unwrap()).sum()
+    });
+    assert_eq!(wins, 1);
+    let kept = b.org_by_name("viện hóa học").unwrap().expect("the winner");
+    // Changes from both handles apply one after the other.
+    std::thread::scope(|s| {
+        for (i, store) in [a, b, a, b].into_iter().enumerate() {
+            let id = kept.id.clone();
+            s.spawn(move || {
+                store
+                    .update_org(
+                        &id,
+                        Box::new(move |o| {
+                            let mut next = o.clone();
+                            next.admins.push(format!("u-{i}"));
+                            Some(next)
+                        }),
+                    )
+                    .unwrap();
+            });
+        }
+    });
+    assert_eq!(a.org(&kept.id).unwrap().unwrap().admins.len(), 4);
+    // A merge points the old name at the kept record, once.
+    assert!(b.add_org(&org("org-dup", "Viện Hoá học (cũ)")).unwrap());
+    assert!(a.merge_org("org-dup", &kept.id).unwrap());
+    assert!(!b.merge_org("org-dup", &kept.id).unwrap());
+    assert_eq!(
+        b.org_by_name("viện hoá học (cũ)").unwrap().unwrap().id,
+        kept.id
+    );
+    assert_eq!(
+        a.org("org-dup").unwrap().unwrap().merged_into.as_deref(),
+        Some(kept.id.as_str())
+    );
+    assert_eq!(b.orgs().unwrap().len(), 2);
+    // Listings by owner.
+    let mut owned = listing("own-1", "của viện");
+    owned.owner = Some("Viện Hóa học".into());
+    a.put_all(&[owned, listing("own-2", "không chủ")]).unwrap();
+    let found: Vec<String> = b
+        .owned_by("Viện Hóa học")
+        .unwrap()
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
+    assert_eq!(found, vec!["own-1".to_string()]);
+    // An e-mail moves only to a free address.
+    assert!(a.add_user(&user("u-move", "cu@vien.vn")).unwrap());
+    assert!(a.add_user(&user("u-other", "khac@vien.vn")).unwrap());
+    assert!(!b.change_email("u-move", "khac@vien.vn").unwrap());
+    assert!(b.change_email("u-move", "moi@vien.vn").unwrap());
+    assert!(a.user_by_email("cu@vien.vn").unwrap().is_none());
+    assert_eq!(
+        a.user_by_email("moi@vien.vn").unwrap().unwrap().id,
+        "u-move"
+    );
+    assert_eq!(a.user("u-move").unwrap().unwrap().email, "moi@vien.vn");
+    assert!(a.users().unwrap().len() >= 2);
+}
+
+#[test]
+fn store_organisations_names_merges_owners_and_addresses() {
+    on_both(
+        "store_organisations",
+        organisations_names_merges_owners_and_addresses,
+    );
+}

@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -16,7 +16,7 @@ use super::json::JsonObject;
 use super::signup::hashing_turn;
 use crate::accounts::credentials::hash_password;
 use crate::app::me::{overview, UserView};
-use crate::app::orgs::{self, Acceptance};
+use crate::app::orgs::{self, Acceptance, MemberChange};
 use crate::app::{AppError, Refusal};
 use crate::domain::account::check_password;
 use crate::domain::org::{OrgInput, OrgKind, Organisation, ReplyStats};
@@ -29,6 +29,8 @@ pub fn router() -> Router<AppState> {
         .route("/orgs", get(list).post(create))
         .route("/orgs/{id}", get(show).put(edit))
         .route("/orgs/{id}/members", get(members))
+        .route("/orgs/{id}/members/{user_id}", delete(remove_member))
+        .route("/orgs/{id}/admins/{user_id}", post(make_admin))
         .route("/orgs/{id}/invitations", post(invite))
         .route("/orgs/{id}/requests", post(request))
         .route("/orgs/{id}/requests/{user_id}", post(answer))
@@ -36,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/orgs/{id}/merge", post(merge))
         .route("/invitations/{secret}", get(invitation).post(accept))
         .route("/me", get(me))
+        .route("/me/email", post(change_email))
 }
 
 /// What anyone may read of an organisation (never its administrators or requests).
@@ -384,4 +387,64 @@ async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>
     };
     let overview = state.run(move |ex| overview(ex, &user)).await?;
     Ok(Json(json!(overview)))
+}
+
+async fn change_member(
+    state: AppState,
+    caller: Caller,
+    (id, user_id): (String, String),
+    change: MemberChange,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_signed_in()?;
+    let user = state
+        .run(move |ex| orgs::manage_member(ex, actor_of(&caller)?, &id, &user_id, change))
+        .await?;
+    Ok(Json(json!({ "member": UserView::from(&user) })))
+}
+
+/// Takes a member out of the organisation (its administrators, administrators).
+async fn remove_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(ids): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    change_member(state, caller, ids, MemberChange::Remove).await
+}
+
+/// Makes a member an administrator of the record too.
+async fn make_admin(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(ids): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    change_member(state, caller, ids, MemberChange::MakeAdmin).await
+}
+
+/// `{"email"}` → `202`: a link to the new address moves the account there when opened.
+async fn change_email(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonObject(body): JsonObject,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require_signed_in()?;
+    let Some(user) = caller.user().cloned() else {
+        return Err(AppError::Forbidden(Refusal::UsersOnly).into());
+    };
+    let body = Fields::new(body, &["email"])?;
+    let email = body.required("email")?;
+    let email = state
+        .run(move |ex| {
+            crate::app::signup::request_email_change(
+                ex.accounts,
+                ex.outbox,
+                &user,
+                &email,
+                Utc::now(),
+            )
+        })
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "email": email, "confirmation": "sent" })),
+    ))
 }

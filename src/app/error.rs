@@ -73,6 +73,14 @@ pub enum Refusal {
     NotListingOrg,
     /// The caller is not signed in as a user.
     UsersOnly,
+    /// Another account took the address in the meantime.
+    EmailTaken,
+    /// The user asked for the address they have.
+    SameEmail,
+    /// The organisation's last administrator cannot leave it.
+    LastAdmin,
+    /// The user is not a member of this organisation.
+    NotMember,
 }
 
 impl Refusal {
@@ -98,6 +106,12 @@ impl Refusal {
                 "interest in a technology is answered by members of its organisation"
             }
             Refusal::UsersOnly => "this action is for signed-in users",
+            Refusal::EmailTaken => "another account uses this e-mail address",
+            Refusal::SameEmail => "this is your e-mail address already",
+            Refusal::LastAdmin => {
+                "the organisation's last administrator cannot leave; make another member its administrator first"
+            }
+            Refusal::NotMember => "this user is not a member of the organisation",
         }
     }
 
@@ -124,6 +138,12 @@ impl Refusal {
                 "Quan tâm đến một công nghệ do thành viên của tổ chức sở hữu công nghệ đó trả lời."
             }
             Refusal::UsersOnly => "Việc này dành cho người dùng đã đăng nhập.",
+            Refusal::EmailTaken => "Một tài khoản khác đang dùng địa chỉ e-mail này.",
+            Refusal::SameEmail => "Đây đã là địa chỉ e-mail của bạn.",
+            Refusal::LastAdmin => {
+                "Quản trị viên cuối cùng không thể rời tổ chức; hãy chỉ định một thành viên khác làm quản trị viên trước."
+            }
+            Refusal::NotMember => "Người dùng này không phải thành viên của tổ chức.",
         }
     }
 }

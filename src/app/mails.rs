@@ -56,6 +56,36 @@ pub fn reset_password(name: Option<&str>, link: &str) -> Text {
     )
 }
 
+/// Asks the owner of a new address to confirm it by opening `link`.
+pub fn confirm_new_address(name: Option<&str>, link: &str) -> Text {
+    let (vi, en) = greeting(name);
+    (
+        "Xác nhận địa chỉ e-mail mới / Confirm your new e-mail address — techmatch".to_string(),
+        format!(
+            "{vi}\n\nBạn vừa đổi địa chỉ e-mail trên techmatch sang địa chỉ này. Mở liên kết \
+             dưới đây để xác nhận (có hiệu lực 72 giờ); đến lúc đó địa chỉ cũ vẫn được dùng:\n\n\
+             {link}\n\nNếu không phải bạn, hãy bỏ qua thư này.\n\n---\n\n{en}\n\nYou asked \
+             to move your techmatch account to this address. Open the link below to confirm \
+             (valid for 72 hours); until then the old address stays:\n\n{link}\n\nIf it was \
+             not you, ignore this mail.\n"
+        ),
+    )
+}
+
+/// Tells the old address that a move to `new` was asked for.
+pub fn address_change_asked(name: Option<&str>, new: &str) -> Text {
+    let (vi, en) = greeting(name);
+    (
+        "Yêu cầu đổi địa chỉ e-mail / E-mail change requested — techmatch".to_string(),
+        format!(
+            "{vi}\n\nCó yêu cầu chuyển tài khoản techmatch của bạn sang {new}. Địa chỉ chỉ đổi \
+             khi liên kết gửi đến {new} được mở. Nếu không phải bạn, hãy đổi mật khẩu.\n\n---\n\n\
+             {en}\n\nSomeone asked to move your techmatch account to {new}. The address changes \
+             only when the link sent there is opened. If it was not you, change your password.\n"
+        ),
+    )
+}
+
 /// Invites an address to join an organisation by opening `link`.
 pub fn invitation(org: &str, by: &str, link: &str) -> Text {
     (

@@ -57,6 +57,8 @@ pub struct Overview {
     pub org: Option<Organisation>,
     /// Whether they manage it.
     pub org_admin: bool,
+    /// Its members, for its administrators.
+    pub members: Vec<UserView>,
     /// Their organisation's listings and needs, drafts included, newest first.
     pub listings: Vec<Listing>,
     /// Interest their organisation sent, with answers, newest first.
@@ -77,6 +79,16 @@ pub fn overview(ex: Exchange<'_>, user: &User) -> Result<Overview, AppError> {
         None => None,
     };
     let org_admin = org.as_ref().is_some_and(|o| o.is_admin(&user.id));
+    let members = match (&org, org_admin) {
+        (Some(o), true) => ex
+            .accounts
+            .users()?
+            .iter()
+            .filter(|u| u.org_id.as_deref() == Some(o.id.as_str()))
+            .map(UserView::from)
+            .collect(),
+        _ => Vec::new(),
+    };
     let mut listings = Vec::new();
     let (mut sent, mut inbox) = (Vec::new(), Vec::new());
     if let Some(name) = user.org.as_deref().filter(|_| user.role.is_member()) {
@@ -107,6 +119,7 @@ pub fn overview(ex: Exchange<'_>, user: &User) -> Result<Overview, AppError> {
         user: UserView::from(user),
         org,
         org_admin,
+        members,
         listings,
         sent_interest: sent,
         leads_inbox: inbox,

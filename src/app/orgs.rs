@@ -442,6 +442,73 @@ pub fn answer_request(
     Ok(joined)
 }
 
+/// The organisation's administrator removes a member (who becomes a newcomer), or makes one an
+/// administrator too.
+///
+/// # Errors
+/// [`AppError::Forbidden`] for anyone but its administrators; [`AppError::Conflict`] for a user
+/// who is not a member, or for removing its last administrator.
+pub fn manage_member(
+    ex: Exchange<'_>,
+    actor: Actor<'_>,
+    id: &str,
+    user_id: &str,
+    change: MemberChange,
+) -> Result<User, AppError> {
+    let org = live(ex, id)?;
+    require_org_admin(actor, &org)?;
+    let mut user = ex
+        .accounts
+        .user(user_id)?
+        .filter(|u| u.org_id.as_deref() == Some(id))
+        .ok_or(AppError::Conflict(Refusal::NotMember))?;
+    let user_id = user.id.clone();
+    let mut last_admin = false;
+    ex.orgs.update_org(
+        id,
+        Box::new(|o| {
+            let mut next = o.clone();
+            match change {
+                MemberChange::Remove => {
+                    if o.admins == [user_id.clone()] {
+                        last_admin = true;
+                        return None;
+                    }
+                    next.admins.retain(|a| *a != user_id);
+                }
+                MemberChange::MakeAdmin => {
+                    if o.is_admin(&user_id) {
+                        return None;
+                    }
+                    next.admins.push(user_id.clone());
+                }
+            }
+            Some(next)
+        }),
+    )?;
+    if last_admin {
+        return Err(AppError::Conflict(Refusal::LastAdmin));
+    }
+    if change == MemberChange::Remove {
+        user.org = None;
+        user.org_id = None;
+        user.role = Role::Newcomer;
+        ex.accounts.replace_user(&user)?;
+        // Their sessions and tokens carry the old rights no further than the next request:
+        // the caller is read from the store each time.
+    }
+    Ok(user)
+}
+
+/// What an organisation's administrator does to a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberChange {
+    /// Takes the member out of the organisation.
+    Remove,
+    /// Makes the member an administrator of the record too.
+    MakeAdmin,
+}
+
 /// The province's broker (or an administrator) verifies an organisation, or revokes it; both
 /// are kept in its history.
 ///

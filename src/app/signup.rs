@@ -115,10 +115,12 @@ pub fn send_confirmation(outbox: &Outbox, user: &User, now: DateTime<Utc>) -> Re
     Ok(())
 }
 
-/// Confirms the address a confirmation link was sent to; returns the confirmed user.
+/// Confirms the address a confirmation link was sent to (a new account's, or the new address
+/// of a change); returns the confirmed user.
 ///
 /// # Errors
-/// [`AppError::InvalidLink`] for an unknown, used or expired link.
+/// [`AppError::InvalidLink`] for an unknown, used or expired link; [`AppError::Conflict`] when
+/// another account took a new address in the meantime.
 pub fn confirm_email(
     accounts: &dyn AccountStore,
     outbox: &Outbox,
@@ -128,8 +130,16 @@ pub fn confirm_email(
     let ticket = outbox
         .store()
         .take_ticket(&token_hash(secret))?
-        .filter(|t| t.purpose == Purpose::ConfirmEmail && t.is_valid(now))
+        .filter(|t| {
+            matches!(t.purpose, Purpose::ConfirmEmail | Purpose::ChangeEmail) && t.is_valid(now)
+        })
         .ok_or(AppError::InvalidLink)?;
+    if ticket.purpose == Purpose::ChangeEmail {
+        if !accounts.change_email(&ticket.user_id, &ticket.email)? {
+            return Err(AppError::Conflict(super::Refusal::EmailTaken));
+        }
+        return accounts.user(&ticket.user_id)?.ok_or(AppError::InvalidLink);
+    }
     let mut user = accounts
         .user(&ticket.user_id)?
         .filter(|u| u.email == ticket.email)
@@ -139,4 +149,47 @@ pub fn confirm_email(
         accounts.replace_user(&user)?;
     }
     Ok(user)
+}
+
+/// A signed-in user asks to move their account to another address: the new address gets a
+/// link that makes the move when opened, the old one a notice. Until then nothing changes.
+/// Returns the normalised new address.
+///
+/// # Errors
+/// [`AppError::Invalid`] on `email`; [`AppError::Conflict`] for the address the user has.
+pub fn request_email_change(
+    accounts: &dyn AccountStore,
+    outbox: &Outbox,
+    user: &User,
+    new_email: &str,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let email = normalise_email(new_email)?;
+    if email == user.email {
+        return Err(AppError::Conflict(super::Refusal::SameEmail));
+    }
+    if let Some(holder) = accounts.user_by_email(&email)? {
+        // Taken: its owner hears of it, the asker learns nothing about who is registered.
+        let text = mails::already_registered(
+            holder.name.as_deref(),
+            &outbox.links.page("/signin"),
+            &outbox.links.page("/forgot"),
+        );
+        outbox.queue(&email, text, now)?;
+        return Ok(email);
+    }
+    let secret = random_hex(32)?;
+    outbox.store().add_ticket(&Ticket {
+        hash: token_hash(&secret),
+        purpose: Purpose::ChangeEmail,
+        user_id: user.id.clone(),
+        email: email.clone(),
+        expires_at: now + Duration::hours(CONFIRM_HOURS),
+        org_id: None,
+    })?;
+    let text = mails::confirm_new_address(user.name.as_deref(), &outbox.links.confirm(&secret));
+    outbox.queue(&email, text, now)?;
+    let notice = mails::address_change_asked(user.name.as_deref(), &email);
+    outbox.queue(&user.email, notice, now)?;
+    Ok(email)
 }

@@ -84,6 +84,8 @@ pub enum Purpose {
     ConfirmEmail,
     /// Lets the user choose a new password.
     ResetPassword,
+    /// Moves the user to the address it was sent to, once opened there.
+    ChangeEmail,
     /// Lets the address join an organisation (`Ticket::org_id`), with a new account if it has
     /// none.
     JoinOrg,

@@ -29,6 +29,10 @@ pub trait AccountStore: Send + Sync {
     /// Replaces the stored user with the same id (its e-mail must not change).
     fn replace_user(&self, user: &User) -> Result<(), StoreError>;
 
+    /// Moves a user to a new (normalised) e-mail address; `false` (and nothing written) when
+    /// the address is taken or there is no such user.
+    fn change_email(&self, id: &str, email: &str) -> Result<bool, StoreError>;
+
     /// The user with this id.
     fn user(&self, id: &str) -> Result<Option<User>, StoreError>;
 

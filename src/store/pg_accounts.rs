@@ -76,6 +76,21 @@ impl AccountStore for PgStore {
         .map(drop)
     }
 
+    fn change_email(&self, id: &str, email: &str) -> Result<bool, StoreError> {
+        // The unique e-mail decides between two users taking one address at once: the
+        // second update finds it taken and changes nothing.
+        let changed = self.exec(
+            "UPDATE users SET email = $2, doc = jsonb_set(doc, '{email}', to_jsonb($2::text))
+             WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM users WHERE email = $2)",
+            vec![id.to_string(), email.to_string()],
+        );
+        match changed {
+            Ok(n) => Ok(n == 1),
+            Err(StoreError::Backend(m)) if m.contains("duplicate key") => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     fn user(&self, id: &str) -> Result<Option<User>, StoreError> {
         self.doc("SELECT doc::text FROM users WHERE id = $1", id)
     }

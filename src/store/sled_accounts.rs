@@ -62,6 +62,24 @@ impl AccountStore for SledStore {
         self.write_durably(&self.accounts, batch)
     }
 
+    fn change_email(&self, id: &str, email: &str) -> Result<bool, StoreError> {
+        let _desk = self.lock_desk();
+        let new = key("e/", email);
+        let Some(mut user) = self.user(id)? else {
+            return Ok(false);
+        };
+        if self.accounts.contains_key(&new).map_err(backend)? {
+            return Ok(false);
+        }
+        let mut batch = sled::Batch::default();
+        batch.remove(key("e/", &user.email));
+        batch.insert(new, user.id.as_bytes());
+        user.email = email.to_string();
+        batch.insert(key("u/", &user.id), encode(&user));
+        self.write_durably(&self.accounts, batch)?;
+        Ok(true)
+    }
+
     fn user(&self, id: &str) -> Result<Option<User>, StoreError> {
         read(&self.accounts, &key("u/", id))
     }

@@ -286,7 +286,7 @@ async fn confirm(
             ))
         }
         Err(AppError::InvalidLink) => Ok(link_gone(&v, "confirm")),
-        Err(e) => Err(Failure::from_api(e.into(), &v)),
+        Err(e) => Err(Failure::from_app(e, &v)),
     }
 }
 

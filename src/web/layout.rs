@@ -62,7 +62,9 @@ textarea{min-height:7rem}
 .charts{display:grid;gap:1rem}
 @media(min-width:60em){.charts{grid-template-columns:1fr 1fr}}
 svg{max-width:100%;height:auto}
-figure{margin:0}
+figure{margin:0;overflow-x:auto}
+/* Charts keep their text at least 11px on a phone: below 30rem they scroll sideways rather than shrink. */
+figure svg{min-width:30rem}
 figcaption{font-weight:600;margin-bottom:.25rem}
 table{border-collapse:collapse;width:100%;font-size:.92rem}
 th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #dde3ea;vertical-align:top}

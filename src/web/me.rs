@@ -34,6 +34,8 @@ pub fn router() -> Router<AppState> {
         .route("/me/invite", post(invite))
         .route("/me/requests/{user_id}", post(answer))
         .route("/me/leads/{id}/reply", post(reply))
+        .route("/me/members/{user_id}", post(member))
+        .route("/me/email", post(email))
 }
 
 /// What the page says after an action (`?done=`).
@@ -70,6 +72,18 @@ fn done_text(l: Lang, done: &str) -> Option<&'static str> {
         "declined" => l.t("Đã từ chối yêu cầu.", "The request was declined."),
         "replied" => l.t("Đã gửi câu trả lời.", "Your answer was sent."),
         "joined" => l.t("Bạn đã tham gia tổ chức.", "You joined the organisation."),
+        "removed" => l.t(
+            "Đã đưa thành viên ra khỏi tổ chức.",
+            "The member was removed.",
+        ),
+        "admin" => l.t(
+            "Thành viên đã là quản trị viên.",
+            "The member is an administrator now.",
+        ),
+        "email" => l.t(
+            "Chúng tôi đã gửi liên kết đến địa chỉ mới; địa chỉ chỉ đổi khi liên kết được mở.",
+            "We sent a link to the new address; the address changes when it is opened.",
+        ),
         _ => return None,
     })
 }
@@ -137,6 +151,24 @@ fn org_section(v: &Visitor, me: &Overview, refused: &Refused) -> Markup {
                     @if let Some(m) = invite_error { p.field-error id="email-error" { (m) } }
                     button type="submit" { (l.t("Gửi lời mời", "Send the invitation")) }
                 }
+                h3 { (l.t("Thành viên", "Members")) }
+                ul id="members" {
+                    @for m in &me.members {
+                        li {
+                            (m.name.clone().unwrap_or_default()) " <" (m.email) "> "
+                            @if org.is_admin(&m.id) { span.badge { (l.t("Quản trị", "Administrator")) } }
+                            @if m.id != me.user.id {
+                                form style="display:inline" method="post" action=(format!("/me/members/{}", encode(&m.id))) {
+                                    (csrf_field(v))
+                                    @if !org.is_admin(&m.id) {
+                                        button type="submit" name="action" value="admin" { (l.t("Cho làm quản trị", "Make administrator")) } " "
+                                    }
+                                    button type="submit" name="action" value="remove" { (l.t("Đưa ra khỏi tổ chức", "Remove")) }
+                                }
+                            }
+                        }
+                    }
+                }
                 @if !org.requests.is_empty() {
                     h3 { (l.t("Yêu cầu tham gia", "Requests to join")) }
                     ul id="requests" {
@@ -157,6 +189,30 @@ fn org_section(v: &Visitor, me: &Overview, refused: &Refused) -> Markup {
     }
 }
 
+fn email_form(v: &Visitor, refused: &Refused) -> Markup {
+    let l = v.lang;
+    let error = refused
+        .as_ref()
+        .filter(|(which, _)| which == "new_email")
+        .map(|(_, m)| m.as_str());
+    html! {
+        details.panel id="account" open[error.is_some()] {
+            summary { (l.t("Đổi địa chỉ e-mail", "Change my e-mail address")) }
+            form method="post" action="/me/email" {
+                (csrf_field(v))
+                label for="new_email" { (l.t("Địa chỉ mới", "New address")) }
+                input id="new_email" type="email" name="email" required class=[error.map(|_| "invalid")];
+                @if let Some(m) = error { p.field-error id="new_email-error" { (m) } }
+                p.hint { (l.t(
+                    "Chúng tôi gửi liên kết xác nhận đến địa chỉ mới; địa chỉ cũ vẫn dùng được cho đến khi liên kết được mở.",
+                    "We send a confirmation link to the new address; the old one stays until the link is opened.",
+                )) }
+                button type="submit" { (l.t("Gửi liên kết xác nhận", "Send the confirmation link")) }
+            }
+        }
+    }
+}
+
 fn render(v: &Visitor, me: &Overview, done: Option<&str>, refused: &Refused) -> Markup {
     let l = v.lang;
     let user = &me.user;
@@ -166,6 +222,7 @@ fn render(v: &Visitor, me: &Overview, done: Option<&str>, refused: &Refused) -> 
         @if let Some(text) = done.and_then(|d| done_text(l, d)) { p.notice role="status" { (text) } }
         @if let Some((which, m)) = refused.as_ref().filter(|(w, _)| w.is_empty()) { p.error role="alert" data-form=(which) { (m) } }
         (org_section(v, me, refused))
+        (email_form(v, refused))
         @if user.role == Role::Broker || user.role == Role::Admin {
             section.panel {
                 p { a href="/desk" { (l.t("Bàn môi giới", "Broker desk")) } }
@@ -375,6 +432,73 @@ async fn reply(
         Ok(_) => Ok(Redirect::to("/me?done=replied").into_response()),
         Err(e) => {
             let refused = refusal(&v, &format!("reply-{id}"), e)?;
+            page_of(&state, &v, None, refused).await
+        }
+    }
+}
+
+async fn member(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(user_id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let form = FormData(form);
+    v.check_csrf(form.get(CSRF_FIELD))?;
+    let user = user_of(&v)?;
+    let change = if form.get("action") == Some("admin") {
+        orgs::MemberChange::MakeAdmin
+    } else {
+        orgs::MemberChange::Remove
+    };
+    let outcome = state
+        .run(move |ex| {
+            let org = user
+                .org_id
+                .clone()
+                .ok_or(AppError::Forbidden(Refusal::NotOrgAdmin))?;
+            orgs::manage_member(ex, Actor::User(&user), &org, &user_id, change)
+        })
+        .await;
+    match outcome {
+        Ok(_) => {
+            let done = match change {
+                orgs::MemberChange::MakeAdmin => "admin",
+                orgs::MemberChange::Remove => "removed",
+            };
+            Ok(Redirect::to(&format!("/me?done={done}")).into_response())
+        }
+        Err(e) => {
+            let refused = refusal(&v, "", e)?;
+            page_of(&state, &v, None, refused).await
+        }
+    }
+}
+
+async fn email(
+    State(state): State<AppState>,
+    v: Visitor,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let form = FormData(form);
+    v.check_csrf(form.get(CSRF_FIELD))?;
+    let user = user_of(&v)?;
+    let email = form.get("email").unwrap_or_default().to_string();
+    let outcome = state
+        .run(move |ex| {
+            crate::app::signup::request_email_change(
+                ex.accounts,
+                ex.outbox,
+                &user,
+                &email,
+                Utc::now(),
+            )
+        })
+        .await;
+    match outcome {
+        Ok(_) => Ok(Redirect::to("/me?done=email").into_response()),
+        Err(e) => {
+            let refused = refusal(&v, "new_email", e)?;
             page_of(&state, &v, None, refused).await
         }
     }
