@@ -124,6 +124,29 @@ fn assert_vietnamese(b: &Browser, page: &str) {
     }
 }
 
+/// Opens `path` in English and fails when a label, heading, button, badge or message of the
+/// page holds Vietnamese; then switches back to Vietnamese. (Listing titles, names and
+/// provinces are data, in the language they were written in, and are not checked.)
+fn assert_english(b: &Browser, base: &str, path: &str) {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    b.goto(&format!("{base}{path}{sep}lang=en"));
+    let ui = b.texts(
+        "main label, main th, main button, main :not(.hit) > h2, main h3, main summary, main .badge, \
+         main .hint, main .notice, main .error, main .field-error, main figcaption, main dt, header nav",
+    );
+    let vietnamese: Vec<&str> = ui
+        .lines()
+        // The language switch names the other language in it.
+        .filter(|line| line.trim() != "Tiếng Việt")
+        .filter(|line| line.chars().any(|c| c.is_alphabetic() && !c.is_ascii()))
+        .collect();
+    assert!(
+        vietnamese.is_empty(),
+        "{path}: Vietnamese on the English page: {vietnamese:?}"
+    );
+    b.goto(&format!("{base}{path}{sep}lang=vi"));
+}
+
 fn sign_in(b: &Browser, base: &str, email: &str, password: &str) {
     b.goto(&format!("{base}/signin"));
     b.fill("#email", email);
@@ -223,6 +246,7 @@ fn the_whole_exchange_in_a_real_browser_with_real_mail() {
     b.click("a[href='/orgs/new']");
     b.wait_for("form[action='/orgs/new']");
     assert_vietnamese(&b, "/orgs/new");
+    assert_english(&b, &base, "/orgs/new");
     b.fill("#name", "Công ty Tôm Sạch Cà Mau");
     b.click("select#kind option[value='enterprise']");
     b.click("select#province option[value='92']");
@@ -231,6 +255,13 @@ fn the_whole_exchange_in_a_real_browser_with_real_mail() {
     b.wait_for_url("/orgs/org-");
     assert_eq!(b.text("h1"), "Công ty Tôm Sạch Cà Mau");
     assert_vietnamese(&b, "the enterprise's profile");
+    let profile = b
+        .url()
+        .split_once(&base)
+        .map(|(_, p)| p.to_string())
+        .unwrap_or_default();
+    assert_english(&b, &base, &profile);
+    assert_english(&b, &base, "/needs/new");
 
     // 3. It posts a need and sends interest in the institute's technology.
     b.goto(&format!("{base}/needs/new"));
@@ -276,6 +307,7 @@ fn the_whole_exchange_in_a_real_browser_with_real_mail() {
         b.source()
     );
     assert_vietnamese(&b, "the leads inbox");
+    assert_english(&b, &base, "/me");
     b.screenshot(&shots, "walk-desktop-inbox");
     b.fill(
         "#inbox textarea[name=message]",
@@ -332,6 +364,10 @@ fn the_whole_exchange_in_a_real_browser_with_real_mail() {
         .text(&format!("#deal-{deal} details"))
         .contains("moigioi@cantho.gov.vn"));
     assert_vietnamese(&b, "the desk after the deal");
+    assert_english(&b, &base, "/desk");
+    assert_english(&b, &base, "/listings/ro-tom");
+    assert_english(&b, &base, "/search?q=nuoi+tom");
+    assert_english(&b, &base, "/orgs");
     b.screenshot(&shots, "walk-desktop-desk");
 
     // 8. The province's CSV, as the browser would download it.
@@ -358,6 +394,8 @@ fn the_whole_exchange_in_a_real_browser_with_real_mail() {
     sign_out(&b);
 
     // 10. A forgotten password is reset by mail.
+    assert_english(&b, &base, "/forgot");
+    assert_english(&b, &base, "/signup");
     b.goto(&format!("{base}/forgot"));
     b.fill("#email", "sau@tomsach.vn");
     b.click("form[action='/forgot'] button");

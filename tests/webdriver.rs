@@ -305,6 +305,21 @@ impl Browser {
         );
     }
 
+    /// The visible text of every element matching a CSS selector, one per line.
+    pub fn texts(&self, css: &str) -> String {
+        self.command(
+            "POST",
+            "/execute/sync",
+            Some(json!({
+                "script": "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.innerText).join('\\n');",
+                "args": [css],
+            })),
+        )
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+    }
+
     /// The value of the cookie `name`, if the browser holds one for the page's site.
     pub fn cookie(&self, name: &str) -> Option<String> {
         let path = format!("/session/{}/cookie/{name}", self.session);
