@@ -3,8 +3,10 @@
 //! organisation, posts a need and sends interest; a member of the institute, invited by mail,
 //! finds the lead in the inbox and answers; the broker verifies both organisations, proposes a
 //! deal from the lead on the desk, moves it to agreed with a value and downloads the province's
-//! CSV; a password is reset by mail. Every Vietnamese page on the way is checked for English
-//! text, and screenshots at desktop and phone widths go to `target/screenshots/walk-*`.
+//! CSV; the public statistics withhold what rests on too few deals; a password is reset by
+//! mail. Every Vietnamese page on the way is checked for English text (and pages in English
+//! for Vietnamese labels); screenshots at desktop and phone widths go to
+//! `target/screenshots/walk-*`.
 
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -384,16 +386,25 @@ fn the_whole_exchange_in_a_real_browser_with_real_mail() {
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert!(xlsx.starts_with(b"PK"), "an XLSX is a zip");
 
-    // 9. The phone's view of the desk and the pages of the walk.
+    // 9. The public statistics: one agreed deal is too few to publish its value.
+    b.goto(&format!("{base}/statistics"));
+    assert_vietnamese(&b, "the statistics");
+    assert!(b.text("#market-value").contains("ẩn"), "{}", b.text("#headline"));
+    assert_english(&b, &base, "/statistics?province=92");
+    b.screenshot(&shots, "walk-desktop-statistics");
+
+    // 10. The phone's view of the desk and the pages of the walk.
     b.viewport(390, 844, true);
     b.goto(&format!("{base}/desk"));
     b.screenshot(&shots, "walk-phone-desk");
     b.goto(&format!("{base}/orgs"));
     b.screenshot(&shots, "walk-phone-orgs");
+    b.goto(&format!("{base}/statistics"));
+    b.screenshot(&shots, "walk-phone-statistics");
     b.viewport(1280, 900, false);
     sign_out(&b);
 
-    // 10. A forgotten password is reset by mail.
+    // 11. A forgotten password is reset by mail.
     assert_english(&b, &base, "/forgot");
     assert_english(&b, &base, "/signup");
     b.goto(&format!("{base}/forgot"));

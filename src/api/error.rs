@@ -210,6 +210,7 @@ impl From<AppError> for ApiError {
             AppError::Credentials(e) => ApiError::Internal(e.to_string()),
             AppError::Csv(e) => ApiError::Internal(e.to_string()),
             AppError::Xlsx(e) => ApiError::Internal(e.to_string()),
+            AppError::Index(e) => ApiError::Internal(e.to_string()),
             AppError::Panicked(e) => ApiError::Internal(e),
             AppError::Store(e) => e.into(),
         }

@@ -20,6 +20,7 @@ mod rights;
 mod search;
 pub(crate) mod search_answer;
 mod signup;
+pub(crate) mod statistics;
 mod tokens;
 mod users;
 
@@ -67,7 +68,8 @@ pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
         .merge(signup::router())
         .merge(users::router())
         .merge(outbox::router())
-        .merge(orgs::router());
+        .merge(orgs::router())
+        .merge(statistics::router());
     Router::new()
         .nest("/api/v1", api)
         .merge(meta::root_router())

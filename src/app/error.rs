@@ -25,6 +25,9 @@ pub enum AppError {
     /// Our failure: no randomness, or hashing failed.
     #[error(transparent)]
     Credentials(#[from] CredentialError),
+    /// Our failure: the index failed.
+    #[error(transparent)]
+    Index(#[from] techmatch_index::IndexError),
     /// Our failure: the store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

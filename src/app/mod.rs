@@ -16,6 +16,7 @@ mod outbox;
 pub mod password;
 pub mod reports;
 pub mod signup;
+pub mod statistics;
 
 pub use error::{AppError, Refusal};
 pub use exchange::Exchange;

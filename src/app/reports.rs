@@ -36,7 +36,14 @@ pub fn csv_for_spreadsheets(report: &Report) -> Result<String, AppError> {
 /// # Errors
 /// [`AppError::Csv`] or [`AppError::Xlsx`] when the rows or the workbook cannot be written.
 pub fn xlsx(report: &Report) -> Result<Vec<u8>, AppError> {
-    let csv = report.to_csv()?;
+    rows_to_xlsx(&report.to_csv()?)
+}
+
+/// CSV text (header first) as an XLSX workbook of one sheet, figures as numbers.
+///
+/// # Errors
+/// [`AppError::Csv`] or [`AppError::Xlsx`] when the rows or the workbook cannot be written.
+pub fn rows_to_xlsx(csv: &str) -> Result<Vec<u8>, AppError> {
     let mut workbook = rust_xlsxwriter::Workbook::new();
     let sheet = workbook.add_worksheet();
     sheet.set_name("techmatch")?;

@@ -69,6 +69,9 @@ figcaption{font-weight:600;margin-bottom:.25rem}
 table{border-collapse:collapse;width:100%;font-size:.92rem}
 th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #dde3ea;vertical-align:top}
 .table-wrap{overflow-x:auto}
+div.bar-row{display:flex;align-items:center;gap:.5rem;margin:.1rem 0 .35rem}
+span.bar{display:inline-block;height:.8rem;border-radius:2px;min-width:2px}
+div.bar-label{margin-top:.5rem;font-size:.92rem}
 footer{color:#5a6776;font-size:.85rem;text-align:center;padding:1.5rem}
 "#;
 
@@ -102,6 +105,7 @@ pub fn page(visitor: &Visitor, title: &str, body: Markup) -> Markup {
         nav aria-label=(l.t("Điều hướng", "Navigation")) {
             a href="/search" { (l.t("Tìm kiếm", "Search")) }
             a href="/orgs" { (l.t("Tổ chức", "Organisations")) }
+            a href="/statistics" { (l.t("Thống kê", "Statistics")) }
             @if matches!(role, Some(Role::Enterprise | Role::Admin)) {
                 a href="/needs/new" { (l.t("Đăng nhu cầu", "Post a need")) }
             }

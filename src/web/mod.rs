@@ -9,7 +9,7 @@
 //!
 //! Paths are stable (links get shared): `/`, `/search`, `/listings/{id}`, `/needs/new`,
 //! `/listings/new`, `/desk`, `/signin`, `/signout`, `/signup`, `/confirm/{secret}`, `/forgot`,
-//! `/reset/{secret}`, `/admin/outbox`, `/me`, `/orgs`, `/orgs/new`, `/orgs/{id}`, `/invite/{secret}`.
+//! `/reset/{secret}`, `/admin/outbox`, `/me`, `/orgs`, `/orgs/new`, `/orgs/{id}`, `/invite/{secret}`, `/statistics`.
 
 mod charts;
 mod desk;
@@ -27,6 +27,7 @@ mod reasons;
 mod search;
 mod session;
 mod signin;
+mod statistics;
 
 pub use i18n::Lang;
 pub use session::{Visitor, LANG_COOKIE, SESSION_COOKIE};
@@ -53,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .merge(orgs::router())
         .merge(me::router())
         .merge(invite::router())
+        .merge(statistics::router())
         .layer(middleware::from_fn(i18n::remember))
 }
 
@@ -114,7 +116,8 @@ impl Failure {
             | AppError::Store(_)
             | AppError::Panicked(_)
             | AppError::Csv(_)
-            | AppError::Xlsx(_) => {
+            | AppError::Xlsx(_)
+            | AppError::Index(_) => {
                 tracing::error!(error = %error, "internal error on a page");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,

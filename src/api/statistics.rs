@@ -1,0 +1,98 @@
+//! `GET /statistics`: the market's public statistics (`app::statistics`), national or for one
+//! province (`?province=`), for one year (`?year=`), as JSON, CSV or XLSX (`?format=`).
+
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::auth::Caller;
+use super::error::ApiError;
+use crate::app::statistics::{compute, to_csv, to_xlsx, Scope, Statistics};
+use crate::domain::Provinces;
+use crate::server::AppState;
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/statistics", get(statistics))
+}
+
+/// The query of `GET /statistics` (and of the statistics page).
+#[derive(Debug, Default, Deserialize)]
+pub struct StatisticsQuery {
+    /// A province's code or name.
+    pub province: Option<String>,
+    /// A year, e.g. 2026.
+    pub year: Option<String>,
+    /// `json` (default), `csv` or `xlsx`.
+    pub format: Option<String>,
+}
+
+impl StatisticsQuery {
+    /// The scope asked for, checked.
+    ///
+    /// # Errors
+    /// [`ApiError::Invalid`] on `province` or `year`.
+    pub fn scope(&self) -> Result<Scope, ApiError> {
+        let province = match self.province.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(p) => Some(
+                Provinces::get()
+                    .resolve(p)
+                    .map_err(|e| ApiError::invalid("province", e.to_string()))?
+                    .code
+                    .clone(),
+            ),
+        };
+        let year = match self.year.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(y) => Some(
+                y.parse::<i32>()
+                    .ok()
+                    .filter(|y| (1900..=2200).contains(y))
+                    .ok_or_else(|| ApiError::invalid("year", format!("{y:?} is not a year")))?,
+            ),
+        };
+        Ok(Scope { province, year })
+    }
+}
+
+/// Computes the statistics of `scope` off the async threads.
+pub(crate) async fn statistics_of(state: &AppState, scope: Scope) -> Result<Statistics, ApiError> {
+    let index = state.index.clone();
+    Ok(state.run(move |ex| compute(ex, &index, &scope)).await?)
+}
+
+async fn statistics(
+    State(state): State<AppState>,
+    // Extracted so that a wrong bearer token is refused here as everywhere.
+    _caller: Caller,
+    Query(query): Query<StatisticsQuery>,
+) -> Result<Response, ApiError> {
+    let format = query.format.as_deref().map(str::trim).unwrap_or("json");
+    if !matches!(format, "" | "json" | "csv" | "xlsx") {
+        return Err(ApiError::invalid(
+            "format",
+            format!("{format:?} is not one of json, csv, xlsx"),
+        ));
+    }
+    let stats = statistics_of(&state, query.scope()?).await?;
+    Ok(match format {
+        "csv" => (
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            to_csv(&stats)?,
+        )
+            .into_response(),
+        "xlsx" => (
+            [(
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )],
+            to_xlsx(&stats)?,
+        )
+            .into_response(),
+        _ => Json(stats).into_response(),
+    })
+}
