@@ -368,6 +368,11 @@ fn the_whole_exchange_in_a_real_browser_with_real_mail() {
     assert_vietnamese(&b, "the desk after the deal");
     assert_english(&b, &base, "/desk");
     assert_english(&b, &base, "/listings/ro-tom");
+    b.goto(&format!("{base}/listings/ro-tom"));
+    assert!(
+        b.text("#comparables").contains("chưa đủ 3"),
+        "the broker sees comparable deals, withheld when fewer than three"
+    );
     assert_english(&b, &base, "/search?q=nuoi+tom");
     assert_english(&b, &base, "/orgs");
     b.screenshot(&shots, "walk-desktop-desk");
@@ -389,7 +394,11 @@ fn the_whole_exchange_in_a_real_browser_with_real_mail() {
     // 9. The public statistics: one agreed deal is too few to publish its value.
     b.goto(&format!("{base}/statistics"));
     assert_vietnamese(&b, "the statistics");
-    assert!(b.text("#market-value").contains("ẩn"), "{}", b.text("#headline"));
+    assert!(
+        b.text("#market-value").contains("ẩn"),
+        "{}",
+        b.text("#headline")
+    );
     assert_english(&b, &base, "/statistics?province=92");
     b.screenshot(&shots, "walk-desktop-statistics");
 

@@ -150,6 +150,9 @@ fn table() -> Vec<Row> {
         row(M::POST, "/api/v1/leads/{id}/reply", "/api/v1/leads/{lead}/reply", Some(json!({"message": "Xin mời trao đổi"})), [200, 200, 403, 200, 403, 401, 401]),
         row(M::POST, "/api/v1/leads/{id}/reply", "/api/v1/leads/ld-nothing/reply", Some(json!({"message": "x"})), [404, 404, 404, 404, 404, 401, 401]),
         row(M::GET, "/api/v1/reports/provinces/{code}", "/api/v1/reports/provinces/79?format=xlsx", None, [200, 200, 200, 403, 403, 401, 401]),
+        // Comparable deals value a technology for brokers, admins and its own organisation.
+        row(M::GET, "/api/v1/listings/{id}/comparables", "/api/v1/listings/ro-1/comparables", None, [200, 200, 200, 200, 403, 401, 401]),
+        row(M::GET, "/api/v1/listings/{id}/comparables", "/api/v1/listings/ro-draft/comparables", None, [200, 200, 200, 200, 404, 401, 401]),
         // The market's statistics are public.
         row(M::GET, "/api/v1/statistics", "/api/v1/statistics?province=79", None,             [200, 200, 200, 200, 200, 200, 401]),
         // History is append-only: no method changes or removes it.

@@ -188,3 +188,81 @@ async fn the_csv_leaves_withheld_figures_empty_and_the_workbook_reads_back() {
         "a number, not text"
     );
 }
+
+#[tokio::test]
+async fn comparable_deals_value_a_technology_for_brokers_and_its_owner_only() {
+    let world = world_of_deals().await;
+    let (status, only_two) = world
+        .call(
+            Who::Broker,
+            Method::GET,
+            "/api/v1/listings/ro-1/comparables",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{only_two}");
+    // pt-1's two deals are alike (same sub-field 2.8); ro-1's own are left out: too few.
+    assert_eq!(only_two["count"], 2);
+    assert_eq!(only_two["suppressed"], true);
+    assert!(only_two.get("median_vnd").is_none());
+    world
+        .app
+        .post_listing(crate::world::listing(
+            "ro-2",
+            "research_output",
+            crate::world::INSTITUTE,
+            "79",
+            "2.8",
+        ))
+        .await;
+    agreed(&world, "nd-1", "ro-2", 700 * M, "2026-04-01").await;
+    let (_, three) = world
+        .call(
+            Who::Institute,
+            Method::GET,
+            "/api/v1/listings/ro-1/comparables",
+            None,
+        )
+        .await;
+    assert_eq!(three["count"], 3, "{three}");
+    assert_eq!(three["median_vnd"], 400 * M);
+    assert_eq!(three["min_vnd"], 200 * M);
+    assert_eq!(three["max_vnd"], 700 * M);
+    // Not for another enterprise, not anonymous, not on a need.
+    let (status, _) = world
+        .call(
+            Who::Enterprise,
+            Method::GET,
+            "/api/v1/listings/ro-1/comparables",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = world
+        .call(
+            Who::Anonymous,
+            Method::GET,
+            "/api/v1/listings/ro-1/comparables",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = world
+        .call(
+            Who::Broker,
+            Method::GET,
+            "/api/v1/listings/nd-1/comparables",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Anonymous readers of the listing's page see no valuation.
+    let (status, page, _) = world
+        .app
+        .send(Method::GET, "/listings/ro-1", None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let page = page.as_str().unwrap_or_default().to_string();
+    assert!(page.contains("ro-1") || page.contains("Tin ro-1"), "{page}");
+    assert!(!page.contains("id=\"comparables\""), "{page}");
+}

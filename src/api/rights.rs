@@ -256,6 +256,14 @@ impl Caller {
         }
     }
 
+    /// Whether the caller may see what deals on similar technologies were worth, to value this
+    /// one: administrators, brokers and the technology's own organisation.
+    pub fn may_value(&self, listing: &Listing) -> bool {
+        self.is_admin()
+            || self.role() == Some(Role::Broker)
+            || (self.org().is_some() && listing.owner.as_deref() == self.org())
+    }
+
     /// Refuses a report on `province` unless the caller is an administrator or its broker.
     pub fn may_report(&self, province: &ProvinceCode) -> Result<(), ApiError> {
         self.require_signed_in()?;

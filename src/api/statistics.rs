@@ -1,7 +1,7 @@
 //! `GET /statistics`: the market's public statistics (`app::statistics`), national or for one
 //! province (`?province=`), for one year (`?year=`), as JSON, CSV or XLSX (`?format=`).
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -10,13 +10,15 @@ use serde::Deserialize;
 
 use super::auth::Caller;
 use super::error::ApiError;
-use crate::app::statistics::{compute, to_csv, to_xlsx, Scope, Statistics};
+use crate::app::statistics::{compute, to_csv, to_xlsx, Comparables, Scope, Statistics};
 use crate::domain::Provinces;
 use crate::server::AppState;
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/statistics", get(statistics))
+    Router::new()
+        .route("/statistics", get(statistics))
+        .route("/listings/{id}/comparables", get(comparables))
 }
 
 /// The query of `GET /statistics` (and of the statistics page).
@@ -95,4 +97,44 @@ async fn statistics(
             .into_response(),
         _ => Json(stats).into_response(),
     })
+}
+
+/// The agreed deals' values on technologies like `id`, for brokers, administrators and the
+/// technology's organisation (which see it in full); a need or a listing the caller may not see
+/// answers 404.
+pub(crate) async fn comparables_of(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+) -> Result<Comparables, ApiError> {
+    caller.require_signed_in()?;
+    let caller = caller.clone();
+    let found = state
+        .run(move |ex| {
+            let Some(listing) = caller.visible(ex.listings.get(&id)?) else {
+                return Ok(Err(ApiError::NotFound(format!("listing {id:?}"))));
+            };
+            if listing.kind == crate::domain::Kind::Need {
+                return Ok(Err(ApiError::invalid(
+                    "id",
+                    "comparable deals are found for research outputs and patents",
+                )));
+            }
+            if !caller.may_value(&listing) {
+                return Ok(Err(ApiError::Forbidden(
+                    "comparable deals are for brokers, administrators and the technology's organisation".into(),
+                )));
+            }
+            Ok(Ok(crate::app::statistics::comparables(ex, &listing)?))
+        })
+        .await??;
+    Ok(found)
+}
+
+async fn comparables(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Comparables>, ApiError> {
+    Ok(Json(comparables_of(&state, &caller, id).await?))
 }

@@ -405,3 +405,98 @@ pub fn to_csv(s: &Statistics) -> Result<String, AppError> {
 pub fn to_xlsx(s: &Statistics) -> Result<Vec<u8>, AppError> {
     super::reports::rows_to_xlsx(to_csv(s)?.trim_start_matches('\u{feff}'))
 }
+
+/// Contract values of agreed deals on technologies like one, for valuing it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Comparables {
+    /// Agreed deals on similar technologies (same sub-field of science, or an IPC subclass in
+    /// common), this technology's own excluded.
+    pub count: usize,
+    /// Their median contract value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub median_vnd: Option<u64>,
+    /// The lowest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_vnd: Option<u64>,
+    /// The highest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_vnd: Option<u64>,
+    /// Whether the values are withheld (fewer than [`MIN_DEALS`] deals).
+    pub suppressed: bool,
+}
+
+/// An IPC code's subclass (`A01K 61/00` → `A01K`).
+fn ipc_subclass(code: &str) -> String {
+    code.chars()
+        .filter(|c| !c.is_whitespace())
+        .take(4)
+        .collect::<String>()
+        .to_uppercase()
+}
+
+/// Whether two technologies are alike enough to compare their deals.
+fn similar(a: &Listing, b: &Listing) -> bool {
+    let same_field = a.field.is_some() && a.field == b.field;
+    let shared_ipc = a
+        .ipc
+        .iter()
+        .map(|c| ipc_subclass(c))
+        .any(|s| s.len() == 4 && b.ipc.iter().any(|c| ipc_subclass(c) == s));
+    same_field || shared_ipc
+}
+
+/// The agreed deals on technologies like `technology` (its own left out), as median and range,
+/// withheld below [`MIN_DEALS`].
+///
+/// # Errors
+/// Store failures.
+pub fn comparables(ex: Exchange<'_>, technology: &Listing) -> Result<Comparables, AppError> {
+    let agreed: Vec<Deal> = ex
+        .deals
+        .deals()?
+        .into_iter()
+        .filter(|d| d.stage == Stage::Agreed && d.listing_id != technology.id)
+        .collect();
+    let ids: Vec<&str> = agreed
+        .iter()
+        .map(|d| d.listing_id.as_str())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let alike: BTreeSet<String> = ex
+        .listings
+        .get_many(&ids)?
+        .into_iter()
+        .flatten()
+        .filter(|l| similar(technology, l))
+        .map(|l| l.id)
+        .collect();
+    let mut values: Vec<u64> = agreed
+        .iter()
+        .filter(|d| alike.contains(&d.listing_id))
+        .filter_map(|d| d.contract_value_vnd)
+        .collect();
+    values.sort_unstable();
+    let count = values.len();
+    if count < MIN_DEALS {
+        return Ok(Comparables {
+            count,
+            median_vnd: None,
+            min_vnd: None,
+            max_vnd: None,
+            suppressed: true,
+        });
+    }
+    let median = if count % 2 == 1 {
+        values[count / 2]
+    } else {
+        (values[count / 2 - 1] + values[count / 2]) / 2
+    };
+    Ok(Comparables {
+        count,
+        median_vnd: Some(median),
+        min_vnd: values.first().copied(),
+        max_vnd: values.last().copied(),
+        suppressed: false,
+    })
+}

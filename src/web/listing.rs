@@ -18,7 +18,9 @@ use super::reasons::field_reason;
 use super::session::CSRF_FIELD;
 use super::{blocking, html_response, Failure, Lang, PageResult, Visitor};
 use crate::api::leads::mark_interest;
+use crate::api::statistics::comparables_of;
 use crate::api::ApiError;
+use crate::app::statistics::{Comparables, MIN_DEALS};
 use crate::domain::account::Role;
 use crate::domain::field::field_by_code;
 use crate::domain::listing::format_vnd;
@@ -175,8 +177,14 @@ fn interest_form(v: &Visitor, x: &Listing, typed: &str, error: Option<&str>) -> 
     }
 }
 
-/// A listing as the visitor may see it, its matches, and its organisation's record.
-type Loaded = (Listing, Vec<Value>, Option<Organisation>);
+/// A listing as the visitor may see it, its matches, its organisation's record, and (for those
+/// who value it) what deals on similar technologies were worth.
+type Loaded = (
+    Listing,
+    Vec<Value>,
+    Option<Organisation>,
+    Option<Comparables>,
+);
 
 /// Loads the listing as the visitor may see it, its matches and its organisation.
 async fn load(state: &AppState, visitor: &Visitor, id: &str) -> Result<Loaded, Failure> {
@@ -226,10 +234,45 @@ async fn load(state: &AppState, visitor: &Visitor, id: &str) -> Result<Loaded, F
             .map_err(|e| Failure::from_app(e, visitor))?,
         None => None,
     };
-    Ok((view, found, org))
+    let comparables = if view.kind != Kind::Need && visitor.caller.may_value(&view) {
+        let id = view.id.clone();
+        Some(
+            comparables_of(state, &visitor.caller, id)
+                .await
+                .map_err(|e| Failure::from_api(e, visitor))?,
+        )
+    } else {
+        None
+    };
+    Ok((view, found, org, comparables))
 }
 
-fn render(v: &Visitor, (x, found, org): &Loaded, form: Markup, sent: bool) -> Markup {
+/// What agreed deals on similar technologies were worth (withheld below three deals).
+fn valuation(l: Lang, c: &Comparables) -> Markup {
+    html! {
+        section.panel id="comparables" {
+            h2 { (l.t("Giá trị tham chiếu", "Comparable deals")) }
+            @if c.suppressed {
+                p.meta { (match l {
+                    Lang::Vi => format!("{} giao dịch đã ký về công nghệ tương tự: chưa đủ {MIN_DEALS} để công bố giá trị.", c.count),
+                    Lang::En => format!("{} agreed deals on similar technologies: fewer than {MIN_DEALS}, so no values are shown.", c.count),
+                }) }
+            } @else {
+                dl.facts {
+                    dt { (l.t("Số giao dịch", "Deals")) } dd { (c.count) }
+                    dt { (l.t("Trung vị", "Median")) } dd { (c.median_vnd.map(format_vnd).unwrap_or_default()) }
+                    dt { (l.t("Khoảng", "Range")) } dd { (c.min_vnd.map(format_vnd).unwrap_or_default()) " – " (c.max_vnd.map(format_vnd).unwrap_or_default()) }
+                }
+                p.hint { (l.t(
+                    "Giao dịch đã ký về công nghệ cùng phân ngành khoa học hoặc cùng phân lớp IPC.",
+                    "Agreed deals on technologies of the same sub-field of science or IPC subclass.",
+                )) }
+            }
+        }
+    }
+}
+
+fn render(v: &Visitor, (x, found, org, comparables): &Loaded, form: Markup, sent: bool) -> Markup {
     let org = org.as_ref();
     let l = v.lang;
     let body = html! {
@@ -244,6 +287,7 @@ fn render(v: &Visitor, (x, found, org): &Loaded, form: Markup, sent: bool) -> Ma
             (facts(l, x, org))
         }
         (contact(l, x))
+        @if let Some(c) = comparables { (valuation(l, c)) }
         (form)
         (matches(v, x, found))
     };
