@@ -1,72 +1,146 @@
 //! Counters and latency histograms of one node, exposed at `GET /metrics` in Prometheus' text
-//! format: requests by route and status, request and store latencies, index size and lag.
+//! format (0.0.4): requests by route and status, request and store latencies, search cache
+//! and query vectors, index size and lag. Kept with `prometheus-client`.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::Mutex;
 use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 
 /// Upper bounds (seconds) of the latency buckets: 1 ms to 10 s.
 const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
 
-/// A cumulative latency histogram.
-#[derive(Debug, Default, Clone)]
-struct Histogram {
-    /// Observations at or below each bound of [`BUCKETS`] (not yet cumulative).
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
+/// The `Content-Type` of what [`Metrics::render`] writes.
+pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: u16,
 }
 
-impl Histogram {
-    fn observe(&mut self, seconds: f64) {
-        if let Some(i) = BUCKETS.iter().position(|b| seconds <= *b) {
-            self.counts[i] += 1;
-        }
-        self.count += 1;
-        self.sum += seconds;
-    }
-
-    fn write(&self, out: &mut String, name: &str, labels: &str) {
-        let sep = if labels.is_empty() { "" } else { "," };
-        let mut running = 0;
-        for (bound, n) in BUCKETS.iter().zip(self.counts) {
-            running += n;
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {running}"
-            );
-        }
-        let _ = writeln!(
-            out,
-            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
-            self.count
-        );
-        let _ = writeln!(out, "{name}_sum{{{labels}}} {}", self.sum);
-        let _ = writeln!(out, "{name}_count{{{labels}}} {}", self.count);
-    }
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
 }
 
-#[derive(Debug, Default)]
-struct Inner {
-    /// Requests by (method, route, status).
-    requests: BTreeMap<(String, String, u16), u64>,
-    /// Request latency by route.
-    latency: BTreeMap<String, Histogram>,
-    /// Store call latency by operation.
-    store: BTreeMap<&'static str, Histogram>,
-    /// Searches answered from the search cache, and searches run.
-    search_cache: [u64; 2],
-    /// Searches and matches run with their query's vector, and without (it came too late).
-    query_vectors: [u64; 2],
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabels {
+    operation: &'static str,
 }
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: &'static str,
+}
+
+/// A histogram over [`BUCKETS`], for families to make one per label set.
+fn latency_histogram() -> Histogram {
+    Histogram::new(BUCKETS)
+}
+
+type Latencies<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// The node's metrics; shared by every request.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Metrics {
-    inner: Mutex<Inner>,
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Latencies<RouteLabels>,
+    store: Latencies<OperationLabels>,
+    search_cache: Family<ResultLabels, Counter>,
+    query_vectors: Family<ResultLabels, Counter>,
+    documents: Gauge,
+    store_seq: Gauge,
+    index_seq: Gauge,
+    index_lag: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "techmatch_http_requests",
+            "HTTP requests answered",
+            requests.clone(),
+        );
+        let latency: Latencies<RouteLabels> = Family::new_with_constructor(latency_histogram);
+        registry.register(
+            "techmatch_http_request_duration_seconds",
+            "Time to answer a request",
+            latency.clone(),
+        );
+        let store: Latencies<OperationLabels> = Family::new_with_constructor(latency_histogram);
+        registry.register(
+            "techmatch_store_duration_seconds",
+            "Time of a call to the store",
+            store.clone(),
+        );
+        let search_cache = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "techmatch_search_cache",
+            "Searches answered from the cache (hit) or run (miss)",
+            search_cache.clone(),
+        );
+        let query_vectors = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "techmatch_query_vectors",
+            "Searches and matches run with their query's vector (in_time) or lexically because it came after the deadline (late)",
+            query_vectors.clone(),
+        );
+        // Both results show from the start, so a rate over them never starts from nothing.
+        for result in ["hit", "miss"] {
+            drop(search_cache.get_or_create(&ResultLabels { result }));
+        }
+        for result in ["in_time", "late"] {
+            drop(query_vectors.get_or_create(&ResultLabels { result }));
+        }
+        let gauge = |registry: &mut Registry, name: &str, help: &str| {
+            let g = Gauge::default();
+            registry.register(name, help, g.clone());
+            g
+        };
+        let documents = gauge(
+            &mut registry,
+            "techmatch_index_documents",
+            "Listings in this node's index",
+        );
+        let store_seq = gauge(
+            &mut registry,
+            "techmatch_store_seq",
+            "Newest change in the store",
+        );
+        let index_seq = gauge(
+            &mut registry,
+            "techmatch_index_seq",
+            "Newest change this node's index has applied",
+        );
+        let index_lag = gauge(
+            &mut registry,
+            "techmatch_index_lag",
+            "Changes in the store not yet in this node's index",
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            store,
+            search_cache,
+            query_vectors,
+            documents,
+            store_seq,
+            index_seq,
+            index_lag,
+        }
+    }
 }
 
 /// Gauges read when the metrics are scraped.
@@ -80,131 +154,64 @@ pub struct Gauges {
     pub index_seq: u64,
 }
 
+fn as_gauge(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 impl Metrics {
     /// Records one answered request; `route` is the matched route template, not the raw path,
     /// so that ids do not make a series each.
     pub fn request(&self, method: &str, route: &str, status: u16, took: Duration) {
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        *inner
-            .requests
-            .entry((method.to_string(), route.to_string(), status))
-            .or_default() += 1;
-        inner
-            .latency
-            .entry(route.to_string())
-            .or_default()
+        self.requests
+            .get_or_create(&RequestLabels {
+                method: method.to_string(),
+                route: route.to_string(),
+                status,
+            })
+            .inc();
+        self.latency
+            .get_or_create(&RouteLabels {
+                route: route.to_string(),
+            })
             .observe(took.as_secs_f64());
     }
 
     /// Records one call to the store.
     pub fn store_call(&self, operation: &'static str, took: Duration) {
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        inner
-            .store
-            .entry(operation)
-            .or_default()
+        self.store
+            .get_or_create(&OperationLabels { operation })
             .observe(took.as_secs_f64());
     }
 
     /// Records one search the cache answered (`hit`) or did not.
     pub fn search_cache(&self, hit: bool) {
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        inner.search_cache[usize::from(!hit)] += 1;
+        let result = if hit { "hit" } else { "miss" };
+        self.search_cache
+            .get_or_create(&ResultLabels { result })
+            .inc();
     }
 
     /// Records one search or match run with semantic ranking wanted: with its query's vector
     /// (`in_time`) or lexically, the vector late.
     pub fn query_vector(&self, in_time: bool) {
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        inner.query_vectors[usize::from(!in_time)] += 1;
+        let result = if in_time { "in_time" } else { "late" };
+        self.query_vectors
+            .get_or_create(&ResultLabels { result })
+            .inc();
     }
 
-    /// Everything in Prometheus' text exposition format (version 0.0.4).
+    /// Everything in Prometheus' text exposition format (version 0.0.4), the gauges as given.
     pub fn render(&self, gauges: Gauges) -> String {
-        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        self.documents.set(as_gauge(gauges.documents));
+        self.store_seq.set(as_gauge(gauges.store_seq));
+        self.index_seq.set(as_gauge(gauges.index_seq));
+        self.index_lag
+            .set(as_gauge(gauges.store_seq.saturating_sub(gauges.index_seq)));
         let mut out = String::new();
-        out.push_str("# HELP techmatch_http_requests_total HTTP requests answered.\n");
-        out.push_str("# TYPE techmatch_http_requests_total counter\n");
-        for ((method, route, status), n) in &inner.requests {
-            let _ = writeln!(
-                out,
-                "techmatch_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}",
-                escape(route)
-            );
-        }
-        out.push_str("# HELP techmatch_http_request_duration_seconds Time to answer a request.\n");
-        out.push_str("# TYPE techmatch_http_request_duration_seconds histogram\n");
-        for (route, h) in &inner.latency {
-            let labels = format!("route=\"{}\"", escape(route));
-            h.write(&mut out, "techmatch_http_request_duration_seconds", &labels);
-        }
-        out.push_str("# HELP techmatch_store_duration_seconds Time of a call to the store.\n");
-        out.push_str("# TYPE techmatch_store_duration_seconds histogram\n");
-        for (operation, h) in &inner.store {
-            let labels = format!("operation=\"{operation}\"");
-            h.write(&mut out, "techmatch_store_duration_seconds", &labels);
-        }
-        out.push_str(
-            "# HELP techmatch_search_cache_total Searches answered from the cache (hit) or run (miss).\n",
-        );
-        out.push_str("# TYPE techmatch_search_cache_total counter\n");
-        let [hits, misses] = inner.search_cache;
-        let _ = writeln!(out, "techmatch_search_cache_total{{result=\"hit\"}} {hits}");
-        let _ = writeln!(
-            out,
-            "techmatch_search_cache_total{{result=\"miss\"}} {misses}"
-        );
-        out.push_str(
-            "# HELP techmatch_query_vectors_total Searches and matches run with their query's vector (in_time) or lexically because it came after the deadline (late).\n",
-        );
-        out.push_str("# TYPE techmatch_query_vectors_total counter\n");
-        let [in_time, late] = inner.query_vectors;
-        let _ = writeln!(
-            out,
-            "techmatch_query_vectors_total{{result=\"in_time\"}} {in_time}"
-        );
-        let _ = writeln!(
-            out,
-            "techmatch_query_vectors_total{{result=\"late\"}} {late}"
-        );
-        let gauges = [
-            (
-                "techmatch_index_documents",
-                "Listings in this node's index.",
-                gauges.documents,
-            ),
-            (
-                "techmatch_store_seq",
-                "Newest change in the store.",
-                gauges.store_seq,
-            ),
-            (
-                "techmatch_index_seq",
-                "Newest change this node's index has applied.",
-                gauges.index_seq,
-            ),
-            (
-                "techmatch_index_lag",
-                "Changes in the store not yet in this node's index.",
-                gauges.store_seq.saturating_sub(gauges.index_seq),
-            ),
-        ];
-        for (name, help, value) in gauges {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
-            );
-        }
+        // Writing into a String cannot fail; an error would leave what was written.
+        let _ = prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry);
         out
     }
-}
-
-/// A label value with `\`, `"` and newlines escaped as the format requires.
-fn escape(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -253,10 +260,18 @@ mod tests {
         );
         assert_eq!(line("techmatch_index_lag "), "3");
         assert_eq!(line("techmatch_index_documents "), "7");
+        assert_eq!(line("techmatch_search_cache_total{result=\"miss\"}"), "0");
     }
 
     #[test]
     fn label_values_are_escaped() {
-        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+        let m = Metrics::default();
+        m.request("GET", "a\"b\\c\nd", 404, Duration::from_millis(1));
+        let text = m.render(Gauges {
+            documents: 0,
+            store_seq: 0,
+            index_seq: 0,
+        });
+        assert!(text.contains("route=\"a\\\"b\\\\c\\nd\""), "{text}");
     }
 }

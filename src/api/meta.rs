@@ -107,13 +107,7 @@ async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, Api
         store_seq,
         index_seq: *state.applied.borrow(),
     });
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        text,
-    ))
+    Ok(([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text))
 }
 
 async fn openapi() -> impl IntoResponse {
