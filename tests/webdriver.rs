@@ -1,17 +1,14 @@
-//! A tiny WebDriver client for the browser tests: chromedriver on loopback, spoken to with
-//! plain HTTP/1.1 over a `TcpStream` and JSON, so the tests need no TLS stack or async client.
+//! The browser tests' driver: chromedriver on loopback, spoken to with `fantoccini` (a
+//! maintained WebDriver client), behind a small blocking API so the tests read as steps.
 
-use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
-
-/// The key under which WebDriver returns an element reference.
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// Where chromedriver is, if installed: `$CHROMEDRIVER`, else `chromedriver` on the `PATH`.
 pub fn chromedriver() -> Option<PathBuf> {
@@ -40,93 +37,48 @@ fn chromium() -> String {
     })
 }
 
-/// A chromedriver process and one headless chromium session, both ended on drop.
-pub struct Browser {
-    driver: Child,
-    port: u16,
-    session: String,
-    _profile: tempfile::TempDir,
-}
-
-/// One HTTP exchange with chromedriver: status and JSON body.
-fn exchange(port: u16, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to chromedriver");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .expect("timeout");
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream
-        .write_all(request.as_bytes())
-        .expect("send to chromedriver");
-    // chromedriver keeps the connection open whatever the request says: read the head, then
-    // exactly the body it announces.
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 64 * 1024];
-    let head_end = loop {
-        if let Some(at) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at + 4;
-        }
-        let n = stream.read(&mut buf).expect("read from chromedriver");
-        assert!(n > 0, "chromedriver closed the connection");
-        raw.extend_from_slice(&buf[..n]);
-    };
-    let head = String::from_utf8_lossy(&raw[..head_end]).to_ascii_lowercase();
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let length = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse::<usize>().ok());
-    let chunked = head.contains("transfer-encoding: chunked");
-    loop {
-        let body = &raw[head_end..];
-        let done = match length {
-            Some(n) => body.len() >= n,
-            None if chunked => body.ends_with(b"0\r\n\r\n"),
-            None => false,
-        };
-        if done {
-            break;
-        }
-        let n = stream.read(&mut buf).expect("read from chromedriver");
-        if n == 0 {
-            break;
-        }
-        raw.extend_from_slice(&buf[..n]);
-    }
-    let text = String::from_utf8_lossy(&raw[head_end..]).into_owned();
-    let payload = if chunked { dechunk(&text) } else { text };
-    (
-        status,
-        serde_json::from_str(&payload).unwrap_or(Value::Null),
-    )
-}
-
-fn dechunk(mut rest: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 || after.len() < n {
-            break;
-        }
-        out.push_str(&after[..n]);
-        rest = after[n..].trim_start_matches("\r\n");
-    }
-    out
-}
-
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
+}
+
+/// Chromium's own command to emulate a device's screen (`/goog/cdp/execute`), which the
+/// WebDriver standard has no word for.
+#[derive(Debug)]
+struct DeviceMetrics {
+    width: u32,
+    height: u32,
+    mobile: bool,
+}
+
+impl WebDriverCompatibleCommand for DeviceMetrics {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
+            "width": self.width, "height": self.height, "deviceScaleFactor": 1, "mobile": self.mobile,
+        }});
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// A chromedriver process and one headless chromium session, both ended on drop.
+pub struct Browser {
+    runtime: tokio::runtime::Runtime,
+    client: Option<Client>,
+    driver: Child,
+    _profile: tempfile::TempDir,
 }
 
 impl Browser {
@@ -159,73 +111,80 @@ impl Browser {
             "--hide-scrollbars",
             &format!("--user-data-dir={}", profile.path().display()),
         ];
-        let capabilities = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {"binary": chromium(), "args": args},
-        }}});
-        let mut browser = Browser {
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".into(), json!("chrome"));
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({"binary": chromium(), "args": args}),
+        );
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime for the WebDriver client");
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = runtime
+            .block_on(
+                ClientBuilder::new(connector)
+                    .capabilities(capabilities)
+                    .connect(&format!("http://127.0.0.1:{port}")),
+            )
+            .expect("new WebDriver session");
+        Browser {
+            runtime,
+            client: Some(client),
             driver: child,
-            port,
-            session: String::new(),
             _profile: profile,
-        };
-        let (status, answer) = exchange(port, "POST", "/session", Some(&capabilities));
-        assert_eq!(status, 200, "new WebDriver session: {answer}");
-        browser.session = answer["value"]["sessionId"]
-            .as_str()
-            .expect("session id")
-            .to_string();
-        browser
+        }
     }
 
-    fn command(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let path = format!("/session/{}{path}", self.session);
-        let (status, answer) = exchange(self.port, method, &path, body.as_ref());
-        assert_eq!(status, 200, "{method} {path}: {answer}");
-        answer["value"].clone()
+    fn client(&self) -> &Client {
+        self.client.as_ref().expect("the session is open")
     }
 
     /// Opens a URL and waits for the page to load.
     pub fn goto(&self, url: &str) {
-        self.command("POST", "/url", Some(json!({ "url": url })));
+        self.runtime
+            .block_on(self.client().goto(url))
+            .unwrap_or_else(|e| panic!("goto {url}: {e}"));
     }
 
     /// The current URL.
     pub fn url(&self) -> String {
-        self.command("GET", "/url", None)
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
+        self.runtime
+            .block_on(self.client().current_url())
+            .map(|u| u.to_string())
+            .expect("current URL")
     }
 
     /// The page's HTML as the browser now has it.
     pub fn source(&self) -> String {
-        self.command("GET", "/source", None)
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
+        self.runtime
+            .block_on(self.client().source())
+            .expect("page source")
     }
 
-    /// The first element matching a CSS selector, if any.
+    /// The first element matching a CSS selector, if any (its WebDriver reference).
     pub fn try_find(&self, css: &str) -> Option<String> {
-        let path = format!("/session/{}/element", self.session);
-        let body = json!({"using": "css selector", "value": css});
-        let (status, answer) = exchange(self.port, "POST", &path, Some(&body));
-        (status == 200)
-            .then(|| answer["value"][ELEMENT].as_str().map(str::to_string))
-            .flatten()
+        self.runtime
+            .block_on(self.client().find(Locator::Css(css)))
+            .ok()
+            .map(|e| e.element_id().to_string())
     }
 
     /// The first element matching a CSS selector; panics with the page when there is none.
-    pub fn find(&self, css: &str) -> String {
-        self.try_find(css)
-            .unwrap_or_else(|| panic!("no element {css:?} on {}:\n{}", self.url(), self.source()))
+    fn element(&self, css: &str) -> fantoccini::elements::Element {
+        match self.runtime.block_on(self.client().find(Locator::Css(css))) {
+            Ok(e) => e,
+            Err(_) => panic!("no element {css:?} on {}:\n{}", self.url(), self.source()),
+        }
     }
 
     /// Clicks an element (following a link or submitting a form waits for the next page).
     pub fn click(&self, css: &str) {
-        let id = self.find(css);
-        self.command("POST", &format!("/element/{id}/click"), Some(json!({})));
+        let element = self.element(css);
+        self.runtime
+            .block_on(element.click())
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
     /// Waits (up to 10 s) until the URL contains `fragment`: a click that submits a form or
@@ -256,15 +215,17 @@ impl Browser {
         }
     }
 
+    fn execute(&self, script: &str, args: Vec<Value>) -> Value {
+        self.runtime
+            .block_on(self.client().execute(script, args))
+            .unwrap_or_else(|e| panic!("script {script}: {e}"))
+    }
+
     /// Waits until the current document has loaded.
     fn wait_for_load(&self) {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let state = self.command(
-                "POST",
-                "/execute/sync",
-                Some(json!({"script": "return document.readyState", "args": []})),
-            );
+            let state = self.execute("return document.readyState", Vec::new());
             if state == "complete" || Instant::now() > deadline {
                 return;
             }
@@ -274,80 +235,69 @@ impl Browser {
 
     /// Replaces the text of an input.
     pub fn fill(&self, css: &str, text: &str) {
-        let id = self.find(css);
-        self.command("POST", &format!("/element/{id}/clear"), Some(json!({})));
-        self.command(
-            "POST",
-            &format!("/element/{id}/value"),
-            Some(json!({ "text": text })),
-        );
+        let element = self.element(css);
+        self.runtime
+            .block_on(async {
+                element.clear().await?;
+                element.send_keys(text).await
+            })
+            .unwrap_or_else(|e| panic!("fill {css}: {e}"));
     }
 
     /// An element's visible text.
     pub fn text(&self, css: &str) -> String {
-        let id = self.find(css);
-        self.command("GET", &format!("/element/{id}/text"), None)
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    }
-
-    /// Sets a form control's value directly (date inputs take typed keys in the browser's
-    /// locale, which a test should not depend on).
-    pub fn set_value(&self, css: &str, value: &str) {
-        self.command(
-            "POST",
-            "/execute/sync",
-            Some(json!({
-                "script": "document.querySelector(arguments[0]).value = arguments[1];",
-                "args": [css, value],
-            })),
-        );
+        let element = self.element(css);
+        self.runtime
+            .block_on(element.text())
+            .unwrap_or_else(|e| panic!("text of {css}: {e}"))
     }
 
     /// The visible text of every element matching a CSS selector, one per line.
     pub fn texts(&self, css: &str) -> String {
-        self.command(
-            "POST",
-            "/execute/sync",
-            Some(json!({
-                "script": "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.innerText).join('\\n');",
-                "args": [css],
-            })),
+        self.execute(
+            "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.innerText).join('\\n');",
+            vec![json!(css)],
         )
         .as_str()
         .unwrap_or_default()
         .to_string()
     }
 
+    /// Sets a form control's value directly (date inputs take typed keys in the browser's
+    /// locale, which a test should not depend on).
+    pub fn set_value(&self, css: &str, value: &str) {
+        self.execute(
+            "document.querySelector(arguments[0]).value = arguments[1];",
+            vec![json!(css), json!(value)],
+        );
+    }
+
     /// The value of the cookie `name`, if the browser holds one for the page's site.
     pub fn cookie(&self, name: &str) -> Option<String> {
-        let path = format!("/session/{}/cookie/{name}", self.session);
-        let (status, answer) = exchange(self.port, "GET", &path, None);
-        (status == 200)
-            .then(|| answer["value"]["value"].as_str().map(str::to_string))
-            .flatten()
+        self.runtime
+            .block_on(self.client().get_named_cookie(name))
+            .ok()
+            .map(|c| c.value().to_string())
     }
 
     /// Emulates a viewport of this size (a phone is 390×844, with touch and mobile layout).
     pub fn viewport(&self, width: u32, height: u32, mobile: bool) {
-        self.command(
-            "POST",
-            "/goog/cdp/execute",
-            Some(
-                json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
-                    "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile,
-                }}),
-            ),
-        );
+        let command = DeviceMetrics {
+            width,
+            height,
+            mobile,
+        };
+        self.runtime
+            .block_on(self.client().issue_cmd(command))
+            .expect("emulate the viewport");
     }
 
     /// Saves a PNG of the viewport to `dir/name.png`.
     pub fn screenshot(&self, dir: &Path, name: &str) {
-        let data = self.command("GET", "/screenshot", None);
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(data.as_str().unwrap_or_default())
-            .expect("screenshot is base64");
+        let png = self
+            .runtime
+            .block_on(self.client().screenshot())
+            .expect("screenshot");
         std::fs::create_dir_all(dir).expect("screenshot dir");
         std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
     }
@@ -355,13 +305,8 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        if !self.session.is_empty() {
-            let _ = exchange(
-                self.port,
-                "DELETE",
-                &format!("/session/{}", self.session),
-                None,
-            );
+        if let Some(client) = self.client.take() {
+            let _ = self.runtime.block_on(client.close());
         }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
