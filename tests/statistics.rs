@@ -179,7 +179,7 @@ async fn the_csv_leaves_withheld_figures_empty_and_the_workbook_reads_back() {
     let sheet = xlsx.worksheet_range("techmatch").unwrap();
     let value = sheet
         .rows()
-        .find(|r| r.len() == 4 && r[0].to_string() == "market" && r[2].to_string() == "value_vnd")
+        .find(|r| r.len() == 4 && r[0] == "market" && r[2] == "value_vnd")
         .map(|r| r[3].clone())
         .expect("the market's value row");
     assert_eq!(

@@ -93,7 +93,7 @@ pub fn overview(ex: Exchange<'_>, user: &User) -> Result<Overview, AppError> {
     let (mut sent, mut inbox) = (Vec::new(), Vec::new());
     if let Some(name) = user.org.as_deref().filter(|_| user.role.is_member()) {
         listings = ex.listings.owned_by(name)?;
-        listings.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+        listings.sort_by_key(|l| std::cmp::Reverse(l.updated_at));
         for lead in ex.deals.leads()? {
             if lead.from_org == name {
                 sent.push(lead);

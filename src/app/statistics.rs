@@ -152,11 +152,14 @@ fn cell<'a>(deals: impl Iterator<Item = &'a Agreed>) -> Cell {
     }
 }
 
+/// Published (supply, demand) by major field, and in all.
+type MarketCounts = (BTreeMap<String, (u64, u64)>, u64, u64);
+
 /// Published supply and demand counts by major field, from the index's facets.
 fn market_counts(
     index: &SearchIndex,
     province: Option<&ProvinceCode>,
-) -> Result<(BTreeMap<String, (u64, u64)>, u64, u64), AppError> {
+) -> Result<MarketCounts, AppError> {
     let mut by_field: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     let (mut supply, mut demand) = (0, 0);
     for (kinds, is_supply) in [
