@@ -28,6 +28,27 @@ fn demo_data_covers_the_country_and_answers_shrimp_queries() {
     assert!(provinces >= 20, "{provinces} provinces");
     let vi = server.get_json("/api/v1/search?limit=0&province=01,79,92,48,31");
     assert!(vi["total"].as_u64().unwrap() > 0);
+    // Every organisation the demo names has a record (unverified, no members yet), and its
+    // profile lists its published listings.
+    let orgs = server.get_json("/api/v1/orgs");
+    let list = orgs["orgs"].as_array().unwrap();
+    assert!(list.len() >= 20, "{} organisations", list.len());
+    assert!(list.iter().all(|o| o["verified"] == false));
+    for kind in ["institute", "university", "enterprise"] {
+        assert!(
+            list.iter().any(|o| o["kind"] == kind),
+            "no {kind} among the demo's organisations"
+        );
+    }
+    let first = list[0]["id"].as_str().unwrap();
+    let profile = server.get_json(&format!("/api/v1/orgs/{first}"));
+    assert!(
+        !profile["listings"].as_array().unwrap().is_empty(),
+        "{profile}"
+    );
+    let (status, page) = server.request("GET", &format!("/orgs/{first}"), None, None);
+    assert_eq!(status, 200);
+    assert!(page.contains(profile["name"].as_str().unwrap()), "{page}");
     let fields = server.get_json("/api/v1/search?limit=0&q=");
     let majors: std::collections::BTreeSet<String> = fields["facets"]["field"]
         .as_array()

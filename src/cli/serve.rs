@@ -98,7 +98,9 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
     };
     if args.demo && read_only_copy.is_none() && store.count()? == 0 {
         let report = demo::load(store.as_store()).context("loading the demo data")?;
-        tracing::info!(listings = report.records, "demo data loaded");
+        let orgs = demo::organisations(store.as_store(), store.as_ref())
+            .context("making the demo's organisations")?;
+        tracing::info!(listings = report.records, orgs, "demo data loaded");
     }
     // The index may lag (crash, deleted index) or be ahead (restored store): settle it first.
     let started = std::time::Instant::now();
