@@ -130,7 +130,15 @@ pub struct AppState {
     /// The vectors' follower, once semantic matching is on: the change log is pruned only
     /// below what it has applied too.
     pub vector_follower: Arc<OnceLock<(Arc<VectorStore>, Arc<Semantic>)>>,
+    /// Changes kept in the log below what the followers applied, for the public change feed
+    /// (`GET /changes`): a reader of the feed that falls further behind starts from the
+    /// snapshot. [`FEED_RETENTION`] unless set (`serve --feed-retention`); 0 prunes up to the
+    /// index.
+    pub feed_retention: Arc<std::sync::atomic::AtomicU64>,
 }
+
+/// Changes `serve` keeps in the log for readers of the change feed, by default.
+pub const FEED_RETENTION: u64 = 100_000;
 
 impl AppState {
     /// Builds the state and starts the task that keeps the index following the store.
@@ -158,12 +166,14 @@ impl AppState {
         }
         let (tx, applied) = watch::channel(index.applied_seq());
         let vector_follower = Arc::new(OnceLock::new());
+        let feed_retention = Arc::new(std::sync::atomic::AtomicU64::new(FEED_RETENTION));
         tokio::spawn(follow(
             store.clone(),
             index.clone(),
             written.clone(),
             tx,
             vector_follower.clone(),
+            feed_retention.clone(),
         ));
         AppState {
             store,
@@ -185,6 +195,7 @@ impl AppState {
             passwords: Arc::new(crate::accounts::PasswordGate::per_core()),
             waiting: Arc::new(Waiting::default()),
             vector_follower,
+            feed_retention,
         }
     }
 
@@ -278,18 +289,22 @@ async fn follow(
     written: Arc<Notify>,
     applied: watch::Sender<u64>,
     vectors: Arc<OnceLock<(Arc<VectorStore>, Arc<Semantic>)>>,
+    retention: Arc<std::sync::atomic::AtomicU64>,
 ) {
     let mut pruned = 0;
     loop {
         let _ = tokio::time::timeout(Duration::from_secs(1), written.notified()).await;
         let (store, index) = (store.clone(), index.clone());
         let vectors = vectors.clone();
+        let retention = retention.clone();
         let caught_up = tokio::task::spawn_blocking(move || {
             let seq = indexer::catch_up(store.as_ref(), &index)?;
             let floor = match vectors.get() {
                 Some((v, s)) => v.applied(s.embedder.model()).map_or(0, |a| a.min(seq)),
                 None => seq,
             };
+            // Readers of the change feed follow the log too, at their own pace.
+            let floor = floor.saturating_sub(retention.load(std::sync::atomic::Ordering::Relaxed));
             if floor > pruned {
                 match store.prune_log(floor) {
                     Ok(0) => {}

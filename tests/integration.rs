@@ -10,6 +10,7 @@ mod backup;
 mod bench;
 mod browser;
 mod catch_up;
+mod changes;
 mod cli;
 mod cli_user;
 mod cluster_bench;

@@ -3,6 +3,7 @@
 
 mod auth;
 mod backup;
+mod changes;
 mod client;
 pub(crate) mod deals;
 mod error;
@@ -65,7 +66,8 @@ pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
         .merge(backup::router())
         .merge(signup::router())
         .merge(users::router())
-        .merge(outbox::router());
+        .merge(outbox::router())
+        .merge(changes::router());
     Router::new()
         .nest("/api/v1", api)
         .merge(meta::root_router())
