@@ -6,7 +6,10 @@
 //! before its signature is computed. At start (and when the log was pruned past what they
 //! applied) they are built from a scan.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::watch;
 
 use techmatch_index::duplicates::{DuplicateIndex, Signature, DEFAULT_THRESHOLD};
 
@@ -135,6 +138,28 @@ impl Duplicates {
                 .index
                 .similar(&s, Some(&listing.id), DEFAULT_THRESHOLD),
             None => Vec::new(),
+        }
+    }
+}
+
+/// Keeps `duplicates` following the store: after each sequence the index applies (a write's
+/// signature is computed after it was acknowledged and indexed), and every second.
+pub async fn follow(
+    store: Arc<dyn Store>,
+    duplicates: Arc<Duplicates>,
+    mut indexed: watch::Receiver<u64>,
+) {
+    loop {
+        let (store, d) = (store.clone(), duplicates.clone());
+        match tokio::task::spawn_blocking(move || d.catch_up(store.as_ref())).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "near-duplicate signatures: will retry"),
+            Err(e) => tracing::error!(error = %e, "near-duplicate task panicked; will retry"),
+        }
+        match tokio::time::timeout(Duration::from_secs(1), indexed.changed()).await {
+            // The state (and its sender) is gone: stop.
+            Ok(Err(_)) => return,
+            _ => {}
         }
     }
 }

@@ -18,6 +18,7 @@ mod crash;
 mod deals;
 mod demo;
 mod disk_full;
+mod duplicates;
 mod embedder_slow;
 mod failover;
 mod fuzz_replay;

@@ -73,6 +73,8 @@ fn table() -> Vec<Row> {
         // The public change feed and its snapshot: anonymous readers' view, for everyone.
         row(M::GET, "/api/v1/changes", "/api/v1/changes?after=0", None,                          [200, 200, 200, 200, 200, 200, 401]),
         row(M::GET, "/api/v1/changes/snapshot", "/api/v1/changes/snapshot", None,                [200, 200, 200, 200, 200, 200, 401]),
+        row(M::GET, "/api/v1/listings/{id}/duplicates", "/api/v1/listings/ro-1/duplicates", None, [200, 200, 200, 200, 200, 200, 401]),
+        row(M::GET, "/api/v1/listings/{id}/duplicates", "/api/v1/listings/ro-draft/duplicates", None, [200, 200, 200, 200, 404, 404, 401]),
         // Listings: members write their own organisation's, of their kinds.
         row(M::POST, "/api/v1/listings", "/api/v1/listings", Some(new_listing("research_output", None)), [201, 201, 403, 201, 403, 401, 401]),
         row(M::POST, "/api/v1/listings", "/api/v1/listings", Some(new_listing("need", None)),   [201, 201, 403, 403, 201, 401, 401]),

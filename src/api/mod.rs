@@ -6,6 +6,7 @@ mod backup;
 mod changes;
 mod client;
 pub(crate) mod deals;
+pub(crate) mod duplicates;
 mod error;
 mod fields;
 mod json;
@@ -67,7 +68,8 @@ pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
         .merge(signup::router())
         .merge(users::router())
         .merge(outbox::router())
-        .merge(changes::router());
+        .merge(changes::router())
+        .merge(duplicates::router());
     Router::new()
         .nest("/api/v1", api)
         .merge(meta::root_router())

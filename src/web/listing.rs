@@ -198,7 +198,14 @@ async fn load(
     Ok((view, found))
 }
 
-fn render(v: &Visitor, x: &Listing, found: &[Value], form: Markup, sent: bool) -> Markup {
+fn render(
+    v: &Visitor,
+    x: &Listing,
+    found: &[Value],
+    form: Markup,
+    sent: bool,
+    duplicates: Markup,
+) -> Markup {
     let l = v.lang;
     let body = html! {
         article.panel {
@@ -213,6 +220,7 @@ fn render(v: &Visitor, x: &Listing, found: &[Value], form: Markup, sent: bool) -
         }
         (contact(l, x))
         (form)
+        (duplicates)
         (matches(l, x, found))
     };
     page(v, &x.title, body)
@@ -236,8 +244,9 @@ async fn show(
         html! {}
     };
     let sent = shown.sent.is_some();
+    let duplicates = super::duplicates::panel(&state, &visitor, &listing).await;
     Ok(html_response(render(
-        &visitor, &listing, &found, form, sent,
+        &visitor, &listing, &found, form, sent, duplicates,
     )))
 }
 
@@ -258,7 +267,9 @@ async fn interest(
             let (listing, found) = load(&state, &visitor, &id).await?;
             let reason = field_reason(visitor.lang, &e.reason);
             let form = interest_form(&visitor, &listing, &message, Some(&reason));
-            let mut response = html_response(render(&visitor, &listing, &found, form, false));
+            let duplicates = super::duplicates::panel(&state, &visitor, &listing).await;
+            let mut response =
+                html_response(render(&visitor, &listing, &found, form, false, duplicates));
             *response.status_mut() = StatusCode::BAD_REQUEST;
             Ok(response)
         }

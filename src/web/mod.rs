@@ -13,6 +13,7 @@
 
 mod charts;
 mod desk;
+mod duplicates;
 mod forms;
 mod i18n;
 mod join;
