@@ -156,10 +156,10 @@ pub async fn follow(
             Ok(Err(e)) => tracing::warn!(error = %e, "near-duplicate signatures: will retry"),
             Err(e) => tracing::error!(error = %e, "near-duplicate task panicked; will retry"),
         }
-        match tokio::time::timeout(Duration::from_secs(1), indexed.changed()).await {
-            // The state (and its sender) is gone: stop.
-            Ok(Err(_)) => return,
-            _ => {}
+        let woken = tokio::time::timeout(Duration::from_secs(1), indexed.changed()).await;
+        // The state (and its sender) is gone: stop.
+        if let Ok(Err(_)) = woken {
+            return;
         }
     }
 }
