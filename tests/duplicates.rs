@@ -192,3 +192,39 @@ async fn a_listing_entered_again_is_found_and_shown_to_brokers() {
     settled(&world, seq).await;
     assert!(found(&world, None, "tom-a").await.is_empty());
 }
+
+#[test]
+fn an_import_names_the_listings_it_brings_in_again() {
+    let ws = crate::common::Workspace::new();
+    let first = ws.file(
+        "a.jsonl",
+        &crate::common::line(body("tom-a", TITLE, TEXT, "published")),
+    );
+    let out = ws.cli(&["import", first.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", crate::common::stderr(&out));
+    assert!(!crate::common::stdout(&out).contains('~'));
+    // From another exchange: re-typed without diacritics, cut after two sentences.
+    let cut: String = techmatch_index::analysis::fold_text(TEXT)
+        .split_inclusive(". ")
+        .take(2)
+        .collect();
+    let second = ws.file(
+        "b.jsonl",
+        &crate::common::line(body("other-7", TITLE, &cut, "published")),
+    );
+    let out = ws.cli(&["import", second.to_str().unwrap()]);
+    let stdout = crate::common::stdout(&out);
+    assert!(stdout.contains("other-7 ~ tom-a"), "{stdout}");
+}
+
+#[test]
+fn bench_duplicates_prints_precision_and_recall_of_at_least_nine_tenths() {
+    let ws = crate::common::Workspace::new();
+    let report = ws.cli_json(&["bench-duplicates", "--copies", "300"]);
+    for figure in ["precision", "recall"] {
+        let value = report[figure].as_f64().unwrap();
+        assert!(value >= 0.9, "{figure} {value}: {report}");
+    }
+    assert_eq!(report["positives"], 300);
+    assert!(report["hard_negatives"].as_u64().unwrap() > 250, "{report}");
+}
