@@ -37,6 +37,7 @@ mod search;
 mod security;
 mod semantic;
 mod sign_in;
+mod sources;
 mod store_conformance;
 mod web;
 mod webdriver;

@@ -217,6 +217,7 @@ fn render(
             @if sent { p.notice id="sent" { (l.t("Đã gửi quan tâm của bạn.", "Your interest was sent.")) } }
             p { (x.description) }
             (facts(l, x))
+            (super::source::source(l, x))
         }
         (contact(l, x))
         (form)

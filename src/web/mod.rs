@@ -25,6 +25,7 @@ mod reasons;
 mod search;
 mod session;
 mod signin;
+mod source;
 
 pub use i18n::Lang;
 pub use session::{Visitor, LANG_COOKIE, SESSION_COOKIE};
