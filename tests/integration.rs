@@ -20,6 +20,7 @@ mod demo;
 mod disk_full;
 mod duplicates;
 mod embedder_slow;
+mod exports;
 mod failover;
 mod fuzz_replay;
 mod import;

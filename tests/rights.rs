@@ -75,6 +75,9 @@ fn table() -> Vec<Row> {
         row(M::GET, "/api/v1/changes/snapshot", "/api/v1/changes/snapshot", None,                [200, 200, 200, 200, 200, 200, 401]),
         row(M::GET, "/api/v1/listings/{id}/duplicates", "/api/v1/listings/ro-1/duplicates", None, [200, 200, 200, 200, 200, 200, 401]),
         row(M::GET, "/api/v1/listings/{id}/duplicates", "/api/v1/listings/ro-draft/duplicates", None, [200, 200, 200, 200, 404, 404, 401]),
+        row(M::GET, "/api/v1/schema/listing.json", "/api/v1/schema/listing.json", None,          [200, 200, 200, 200, 200, 200, 200]),
+        row(M::GET, "/api/v1/schema/listing-template.csv", "/api/v1/schema/listing-template.csv", None, [200, 200, 200, 200, 200, 200, 200]),
+        row(M::GET, "/api/v1/search", "/api/v1/search?q=nuoc+thai&format=csv", None,            [200, 200, 200, 200, 200, 200, 401]),
         // Listings: members write their own organisation's, of their kinds.
         row(M::POST, "/api/v1/listings", "/api/v1/listings", Some(new_listing("research_output", None)), [201, 201, 403, 201, 403, 401, 401]),
         row(M::POST, "/api/v1/listings", "/api/v1/listings", Some(new_listing("need", None)),   [201, 201, 403, 403, 201, 401, 401]),

@@ -8,6 +8,7 @@ mod client;
 pub(crate) mod deals;
 pub(crate) mod duplicates;
 mod error;
+mod export;
 mod fields;
 mod json;
 pub(crate) mod leads;
@@ -18,6 +19,7 @@ mod meta;
 mod outbox;
 pub(crate) mod reports;
 mod rights;
+mod schema;
 mod search;
 pub(crate) mod search_answer;
 mod signup;
@@ -69,7 +71,8 @@ pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
         .merge(users::router())
         .merge(outbox::router())
         .merge(changes::router())
-        .merge(duplicates::router());
+        .merge(duplicates::router())
+        .merge(schema::router());
     Router::new()
         .nest("/api/v1", api)
         .merge(meta::root_router())

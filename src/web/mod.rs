@@ -13,6 +13,7 @@
 
 mod charts;
 mod desk;
+mod downloads;
 mod duplicates;
 mod forms;
 mod i18n;

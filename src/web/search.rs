@@ -278,6 +278,7 @@ async fn search(
                     // On a phone the filters follow the results; this jumps to them.
                     a.to-filters href="#filters" { (l.t("Bộ lọc ↓", "Filters ↓")) }
                     span id="total" { (answer.total) " " (l.t("kết quả", "results")) }
+                    @if answer.total > 0 { (super::downloads::links(l, &params.0)) }
                 }
                 @if skipped {
                     p.meta id="semantic-skipped" { (l.t(
