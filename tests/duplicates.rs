@@ -126,15 +126,14 @@ async fn a_listing_entered_again_is_found_and_shown_to_brokers() {
     // Typed again elsewhere: no diacritics, a sentence added.
     let folded = techmatch_index::analysis::fold_text(TEXT);
     let again = format!("{folded} Lien he de duoc tap huan ky thuat vien tai cho.");
-    world
-        .app
-        .post_listing(body(
-            "tom-b",
-            &techmatch_index::analysis::fold_text(TITLE),
-            &again,
-            "published",
-        ))
-        .await;
+    let mut b = body(
+        "tom-b",
+        &techmatch_index::analysis::fold_text(TITLE),
+        &again,
+        "published",
+    );
+    b["source_exchange"] = json!("Techmart Cần Thơ");
+    world.app.post_listing(b).await;
     // The same topic, another technology.
     world.app.post_listing(body("tom-c", "Công nghệ biofloc nuôi tôm thẻ chân trắng mật độ cao",
         "Kỹ thuật tạo và duy trì hạt biofloc trong ao nuôi tôm thẻ chân trắng bằng bổ sung rỉ đường \
@@ -177,6 +176,27 @@ async fn a_listing_entered_again_is_found_and_shown_to_brokers() {
     );
     let (_, _, anonymous) = page(&world, "/listings/tom-a", None, None).await;
     assert!(!anonymous.contains("id=\"duplicates\""));
+
+    // Search shows them as one hit, the other named under it ("also listed at").
+    for (lang, words) in [("vi", "Cũng đăng tại: "), ("en", "Also listed at: ")] {
+        let (_, _, found) = page(
+            &world,
+            &format!("/search?q=ao+lot+bat&lang={lang}"),
+            None,
+            None,
+        )
+        .await;
+        assert!(found.contains(words), "{lang}: {found}");
+        let as_hits = found.matches("<h2><a href=\"/listings/tom-a\"").count()
+            + found.matches("<h2><a href=\"/listings/tom-b\"").count();
+        assert_eq!(as_hits, 1, "one hit for the two: {found}");
+        let at = found.find("class=\"meta also\"").unwrap();
+        let line = &found[at..at + found[at..].find("</p>").unwrap()];
+        assert!(
+            line.contains(">Techmart Cần Thơ</a>") || line.contains("href=\"/listings/tom-a\""),
+            "{line}"
+        );
+    }
 
     // Deleted: no longer a duplicate.
     let (status, _, headers) = world

@@ -12,6 +12,7 @@
 //! `/reset/{secret}`, `/admin/outbox`.
 
 mod charts;
+mod collapse;
 mod desk;
 mod downloads;
 mod duplicates;
