@@ -29,6 +29,7 @@ pub mod config;
 pub mod data_dir;
 pub mod demo;
 pub mod domain;
+pub mod duplicates;
 pub mod embed;
 pub mod import;
 pub mod indexer;

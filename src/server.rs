@@ -132,7 +132,17 @@ pub struct AppState {
     /// The vectors' follower, once semantic matching is on: the change log is pruned only
     /// below what it has applied too.
     pub vector_follower: Arc<OnceLock<(Arc<VectorStore>, Arc<Semantic>)>>,
+    /// Changes kept in the log below what the followers applied, for the public change feed
+    /// (`GET /changes`): a reader of the feed that falls further behind starts from the
+    /// snapshot. [`FEED_RETENTION`] unless set (`serve --feed-retention`); 0 prunes up to the
+    /// index.
+    pub feed_retention: Arc<std::sync::atomic::AtomicU64>,
+    /// Every listing's near-duplicate signature, following the store after the index.
+    pub duplicates: Arc<crate::duplicates::Duplicates>,
 }
+
+/// Changes `serve` keeps in the log for readers of the change feed, by default.
+pub const FEED_RETENTION: u64 = 100_000;
 
 impl AppState {
     /// Runs a use case over the stores and the outbox on a blocking thread (the stores block).
@@ -182,12 +192,23 @@ impl AppState {
         }
         let (tx, applied) = watch::channel(index.applied_seq());
         let vector_follower = Arc::new(OnceLock::new());
+        let feed_retention = Arc::new(std::sync::atomic::AtomicU64::new(FEED_RETENTION));
+        let duplicates = Arc::new(crate::duplicates::Duplicates::new());
+        tokio::spawn(crate::duplicates::follow(
+            store.clone(),
+            duplicates.clone(),
+            applied.clone(),
+        ));
         tokio::spawn(follow(
             store.clone(),
             index.clone(),
             written.clone(),
             tx,
-            vector_follower.clone(),
+            Followers {
+                vectors: vector_follower.clone(),
+                duplicates: duplicates.clone(),
+                retention: feed_retention.clone(),
+            },
         ));
         AppState {
             store,
@@ -210,6 +231,8 @@ impl AppState {
             passwords: Arc::new(crate::accounts::PasswordGate::per_core()),
             waiting: Arc::new(Waiting::default()),
             vector_follower,
+            feed_retention,
+            duplicates,
         }
     }
 
@@ -294,6 +317,13 @@ impl AppState {
     }
 }
 
+/// What else follows the change log, so that it is not pruned below them.
+struct Followers {
+    vectors: Arc<OnceLock<(Arc<VectorStore>, Arc<Semantic>)>>,
+    duplicates: Arc<crate::duplicates::Duplicates>,
+    retention: Arc<std::sync::atomic::AtomicU64>,
+}
+
 /// Applies new store changes to the index whenever a write signals, and every second in case
 /// a signal was missed or a change came from elsewhere; then prunes the change log below what
 /// every follower has applied.
@@ -302,19 +332,29 @@ async fn follow(
     index: Arc<SearchIndex>,
     written: Arc<Notify>,
     applied: watch::Sender<u64>,
-    vectors: Arc<OnceLock<(Arc<VectorStore>, Arc<Semantic>)>>,
+    followers: Followers,
 ) {
+    let Followers {
+        vectors,
+        duplicates,
+        retention,
+    } = followers;
     let mut pruned = 0;
     loop {
         let _ = tokio::time::timeout(Duration::from_secs(1), written.notified()).await;
         let (store, index) = (store.clone(), index.clone());
         let vectors = vectors.clone();
+        let retention = retention.clone();
+        let duplicates = duplicates.clone();
         let caught_up = tokio::task::spawn_blocking(move || {
             let seq = indexer::catch_up(store.as_ref(), &index)?;
             let floor = match vectors.get() {
                 Some((v, s)) => v.applied(s.embedder.model()).map_or(0, |a| a.min(seq)),
                 None => seq,
             };
+            let floor = floor.min(duplicates.applied());
+            // Readers of the change feed follow the log too, at their own pace.
+            let floor = floor.saturating_sub(retention.load(std::sync::atomic::Ordering::Relaxed));
             if floor > pruned {
                 match store.prune_log(floor) {
                     Ok(0) => {}

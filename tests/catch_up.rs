@@ -87,6 +87,10 @@ fn stored(id: &str, title: &str) -> techmatch::domain::Listing {
 #[tokio::test]
 async fn the_server_prunes_the_change_log_below_what_its_index_applied() {
     let app = crate::common::TestApp::new().await;
+    // No changes kept for readers of the change feed (`serve --feed-retention 0`).
+    app.state
+        .feed_retention
+        .store(0, std::sync::atomic::Ordering::Relaxed);
     let mut last = 0;
     for i in 0..20 {
         last = app

@@ -70,6 +70,14 @@ fn table() -> Vec<Row> {
         row(M::GET, "/metrics", "/metrics", None,                                               [200, 200, 403, 403, 403, 401, 401]),
         row(M::GET, "/api/v1/search", "/api/v1/search?q=nuoc+thai", None,                       [200, 200, 200, 200, 200, 200, 401]),
         row(M::GET, "/api/v1/search", "/api/v1/search?status=draft", None,                      [200, 200, 400, 400, 400, 400, 401]),
+        // The public change feed and its snapshot: anonymous readers' view, for everyone.
+        row(M::GET, "/api/v1/changes", "/api/v1/changes?after=0", None,                          [200, 200, 200, 200, 200, 200, 401]),
+        row(M::GET, "/api/v1/changes/snapshot", "/api/v1/changes/snapshot", None,                [200, 200, 200, 200, 200, 200, 401]),
+        row(M::GET, "/api/v1/listings/{id}/duplicates", "/api/v1/listings/ro-1/duplicates", None, [200, 200, 200, 200, 200, 200, 401]),
+        row(M::GET, "/api/v1/listings/{id}/duplicates", "/api/v1/listings/ro-draft/duplicates", None, [200, 200, 200, 200, 404, 404, 401]),
+        row(M::GET, "/api/v1/schema/listing.json", "/api/v1/schema/listing.json", None,          [200, 200, 200, 200, 200, 200, 200]),
+        row(M::GET, "/api/v1/schema/listing-template.csv", "/api/v1/schema/listing-template.csv", None, [200, 200, 200, 200, 200, 200, 200]),
+        row(M::GET, "/api/v1/search", "/api/v1/search?q=nuoc+thai&format=csv", None,            [200, 200, 200, 200, 200, 200, 401]),
         // Listings: members write their own organisation's, of their kinds.
         row(M::POST, "/api/v1/listings", "/api/v1/listings", Some(new_listing("research_output", None)), [201, 201, 403, 201, 403, 401, 401]),
         row(M::POST, "/api/v1/listings", "/api/v1/listings", Some(new_listing("need", None)),   [201, 201, 403, 403, 201, 401, 401]),

@@ -11,6 +11,7 @@
 //!   need (or a technology), rescored by structured [`MatchProfile`] facts, every score explained.
 //! - [`vector::VectorSet`] and [`fuse`]: semantic neighbours (int8 vectors, exact or sketch-first
 //!   search with filters) and their fusion with the lexical ranking.
+//! - [`duplicates`]: near-duplicate detection (MinHash over shingles of folded words).
 //! - [`Weights`], [`MatchWeights`]: how text groups, chains and match components are weighted.
 #![warn(missing_docs)]
 
@@ -18,6 +19,7 @@ pub mod analysis;
 mod bm25f;
 mod count;
 mod doc;
+pub mod duplicates;
 mod error;
 pub mod eval;
 mod facets;

@@ -58,6 +58,10 @@ pub enum ApiError {
     Clash(String),
     #[error("{0}")]
     Unavailable(String),
+    /// The change feed no longer keeps the changes after `after` (the log was pruned to this
+    /// sequence): the follower starts again from the snapshot.
+    #[error("the change log now begins after sequence {0}; read /api/v1/changes/snapshot, then follow from its seq")]
+    Pruned(u64),
     /// Our failure; details go to the log, not to the client.
     #[error("internal error")]
     Internal(String),
@@ -84,6 +88,7 @@ impl ApiError {
             ApiError::Unavailable(_) | ApiError::StoreUnavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
+            ApiError::Pruned(_) => StatusCode::GONE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -102,6 +107,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) | ApiError::Clash(_) => "conflict",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Pruned(_) => "log_pruned",
             ApiError::Internal(_) => "internal",
             ApiError::StoreUnavailable(_) => "store_unavailable",
         }
@@ -129,6 +135,11 @@ impl IntoResponse for ApiError {
             }
             ApiError::InvalidTransition(_) => {
                 error["field"] = json!("stage");
+            }
+            ApiError::Pruned(floor) => {
+                error["field"] = json!("after");
+                error["floor"] = json!(floor);
+                error["snapshot"] = json!("/api/v1/changes/snapshot");
             }
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");

@@ -3,9 +3,12 @@
 
 mod auth;
 mod backup;
+mod changes;
 mod client;
 pub(crate) mod deals;
+pub(crate) mod duplicates;
 mod error;
+mod export;
 mod fields;
 mod json;
 pub(crate) mod leads;
@@ -17,6 +20,7 @@ mod orgs;
 mod outbox;
 pub(crate) mod reports;
 mod rights;
+mod schema;
 mod search;
 pub(crate) mod search_answer;
 mod signup;
@@ -69,7 +73,10 @@ pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
         .merge(users::router())
         .merge(outbox::router())
         .merge(orgs::router())
-        .merge(statistics::router());
+        .merge(statistics::router())
+        .merge(changes::router())
+        .merge(duplicates::router())
+        .merge(schema::router());
     Router::new()
         .nest("/api/v1", api)
         .merge(meta::root_router())

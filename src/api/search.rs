@@ -24,6 +24,8 @@ struct Consistency {
     min_seq: Option<String>,
     /// `on` (default) or `off`: fuse semantic neighbours when an embedder is configured.
     semantic: Option<String>,
+    /// `json` (default), or a download: `csv`, `xlsx`, `jsonl`.
+    format: Option<String>,
 }
 
 async fn search(
@@ -49,6 +51,9 @@ async fn search(
             .parse()
             .map_err(|_| ApiError::invalid("min_seq", "must be a whole number"))?;
         state.wait_for_seq(min, client).await?;
+    }
+    if let Some(format) = super::export::Format::parse(consistency.format.as_deref())? {
+        return super::export::search_download(&state, &caller, request, semantic, format).await;
     }
     let body = super::search_answer::answer(&state, request, semantic).await?;
     Ok(json_bytes(body))

@@ -2,6 +2,7 @@
 //! corpus of N listings, printed as a table and JSON so that runs can be compared.
 
 mod corpus;
+pub mod duplicates;
 mod http;
 mod postgres;
 mod semantic;

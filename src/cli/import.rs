@@ -33,6 +33,7 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
         println!("{} record(s) checked; no problems found", drafts.len());
         return Ok(ExitCode::SUCCESS);
     }
+    let ids: Vec<String> = drafts.iter().map(|d| d.id().to_string()).collect();
     if data.store_url().is_some() {
         // A shared store: write it, and every node's index follows its change log; this
         // data dir's index (maybe held by a running node) is not touched.
@@ -55,6 +56,7 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
             report.updated,
             store.last_seq()?
         );
+        report_duplicates(store.as_store(), &ids)?;
         return Ok(ExitCode::SUCCESS);
     }
     let (store, index) = super::open_current(data)?;
@@ -76,5 +78,44 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
         "imported {} record(s): {} new, {} updated",
         report.records, report.created, report.updated
     );
+    report_duplicates(store.as_store(), &ids)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Near-duplicates shown after an import.
+const SHOWN_DUPLICATES: usize = 20;
+
+/// Says which imported listings look like another listing (stored before, or in the same
+/// import): the same technology from another exchange, re-typed or shortened. Nothing is
+/// merged; brokers see them on the listing pages.
+fn report_duplicates(store: &dyn crate::store::Store, ids: &[String]) -> anyhow::Result<()> {
+    let duplicates = crate::duplicates::Duplicates::new();
+    duplicates.catch_up(store)?;
+    let mut pairs = Vec::new();
+    let imported: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
+    for id in ids {
+        for (other, similarity) in duplicates.of(id) {
+            // A pair within the import once.
+            if !imported.contains(other.as_str()) || id.as_str() < other.as_str() {
+                pairs.push((id.as_str(), other, similarity));
+            }
+        }
+    }
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    println!(
+        "{} possible near-duplicate pair(s) (same technology listed again?):",
+        pairs.len()
+    );
+    for (id, other, similarity) in pairs.iter().take(SHOWN_DUPLICATES) {
+        println!("  {id} ~ {other} (similarity {similarity:.2})");
+    }
+    if pairs.len() > SHOWN_DUPLICATES {
+        println!(
+            "  … and {} more (GET /api/v1/listings/ID/duplicates)",
+            pairs.len() - SHOWN_DUPLICATES
+        );
+    }
+    Ok(())
 }

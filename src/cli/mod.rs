@@ -3,6 +3,7 @@
 mod backup;
 mod bench;
 mod bench_cluster;
+mod bench_duplicates;
 mod embedder;
 mod eval;
 mod eval_postgres;
@@ -88,6 +89,8 @@ enum Command {
     /// Nodes on a throw-away PostgreSQL store behind haproxy, under load, one SIGKILLed and
     /// restarted: replication lag, failed requests, catch-up, lost writes.
     BenchCluster(bench_cluster::Args),
+    /// Precision and recall of near-duplicate detection on altered copies of the demo listings.
+    BenchDuplicates(bench_duplicates::Args),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -121,6 +124,7 @@ pub fn main() -> ExitCode {
         Command::Bench(args) => bench::run_cmd(args),
         Command::User(args) => user::run(&data, args),
         Command::BenchCluster(args) => bench_cluster::run_cmd(args),
+        Command::BenchDuplicates(args) => bench_duplicates::run_cmd(args),
         Command::Template => {
             println!("{}", crate::domain::input::all_columns().join(","));
             Ok(ExitCode::SUCCESS)

@@ -31,6 +31,10 @@ pub struct Args {
     /// the limit off (benchmarks, whose clients all share one loopback address).
     #[arg(long, default_value_t = server::MAX_WAITS_PER_CLIENT, env = "TECHMATCH_MAX_WAITS_PER_CLIENT")]
     max_waits_per_client: usize,
+    /// Changes the log keeps for readers of the public change feed (`GET /api/v1/changes`)
+    /// below what this node's index applied; a reader further behind starts from the snapshot.
+    #[arg(long, default_value_t = server::FEED_RETENTION, env = "TECHMATCH_FEED_RETENTION")]
+    feed_retention: u64,
     /// Reads (GET) per second one client address may sustain, bursts of five times as many;
     /// 0 turns the limit off (benchmarks).
     #[arg(long, default_value_t = 200.0, env = "TECHMATCH_MAX_READS_PER_SECOND")]
@@ -180,6 +184,9 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
         };
         let mut state = AppState::start(store.into_stores(), Arc::new(index), token);
         state.secure_cookies = args.secure_cookies;
+        state
+            .feed_retention
+            .store(args.feed_retention, std::sync::atomic::Ordering::Relaxed);
         state.search_cache = Arc::new(crate::search_cache::SearchCache::new(
             args.search_cache_mib.saturating_mul(1 << 20),
         ));

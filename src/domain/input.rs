@@ -58,13 +58,22 @@ const NEED: &[&str] = &[
     "deadline",
 ];
 
+/// Where a listing imported from another exchange comes from (every kind; last in the template,
+/// so that older templates keep their column positions).
+const SOURCE: &[&str] = &["source_exchange", "source_id", "source_url"];
+
 /// Every column a listing may have, in template order.
 pub fn all_columns() -> &'static [&'static str] {
     // Asked for every field of every record read: built once.
     static COLUMNS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
     COLUMNS.get_or_init(|| {
         let mut out: Vec<&str> = COMMON.to_vec();
-        for f in RESEARCH_OUTPUT.iter().chain(PATENT).chain(NEED) {
+        for f in RESEARCH_OUTPUT
+            .iter()
+            .chain(PATENT)
+            .chain(NEED)
+            .chain(SOURCE)
+        {
             if !out.contains(f) {
                 out.push(f);
             }
@@ -174,10 +183,16 @@ pub fn parse_listing(record: &RawRecord) -> Result<Draft, Vec<FieldError>> {
     let description = r
         .required("description")
         .and_then(|t| r.limit("description", t, MAX_TEXT));
-    let id = match r.text("id") {
-        Some(id) => r.convert("id", &id, check_id),
-        None => kind.map(new_id),
+    let source = read_source(&mut r);
+    let id = match (r.text("id"), &source) {
+        (Some(id), _) => r.convert("id", &id, check_id),
+        // The same listing of the same exchange gets the same id: importing it again updates it.
+        (None, (Some(exchange), Some(source_id), _)) => {
+            Some(source_listing_id(exchange, source_id))
+        }
+        (None, _) => kind.map(new_id),
     };
+    let (source_exchange, source_id, source_url) = source;
     if let Some(kind) = kind {
         let allowed = match kind {
             Kind::ResearchOutput => RESEARCH_OUTPUT,
@@ -188,6 +203,7 @@ pub fn parse_listing(record: &RawRecord) -> Result<Draft, Vec<FieldError>> {
             let known = all_columns().contains(&name.as_str());
             if known
                 && !COMMON.contains(&name.as_str())
+                && !SOURCE.contains(&name.as_str())
                 && !allowed.contains(&name.as_str())
                 && !is_blank(value)
             {
@@ -294,6 +310,9 @@ pub fn parse_listing(record: &RawRecord) -> Result<Draft, Vec<FieldError>> {
         budget_max_vnd,
         trl_min: r.trl("trl_min"),
         deadline: r.date("deadline"),
+        source_exchange,
+        source_id,
+        source_url,
     };
     let created_at = r.timestamp("created_at");
     let updated_at = r.timestamp("updated_at");
@@ -649,6 +668,66 @@ fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y"))
         .map_err(|_| format!("{s:?} is not a date (YYYY-MM-DD or DD/MM/YYYY)"))
+}
+
+/// The source fields: exchange name, the listing's id there, its address there. An id or an
+/// address needs the exchange; an address is `http://` or `https://`.
+fn read_source(r: &mut Reader<'_>) -> (Option<String>, Option<String>, Option<String>) {
+    let exchange = r.short("source_exchange");
+    let id = r.short("source_id");
+    let url = r.short("source_url");
+    if exchange.is_none() && (id.is_some() || url.is_some()) {
+        let named = if id.is_some() {
+            "source_id"
+        } else {
+            "source_url"
+        };
+        r.error(
+            "source_exchange",
+            format!("is required with {named} (the exchange the listing comes from)"),
+        );
+    }
+    if let Some(u) = &url {
+        let lower = u.to_ascii_lowercase();
+        if !(lower.starts_with("https://") || lower.starts_with("http://"))
+            || u.chars().any(char::is_whitespace)
+        {
+            r.error(
+                "source_url",
+                "is not a web address (http:// or https://)".into(),
+            );
+        }
+    }
+    (exchange, id, url)
+}
+
+/// The id of a listing imported from another exchange, derived from the exchange's name and
+/// its id there: `src-<exchange>-<id>` in letters, digits and dashes, or, when that would be
+/// longer than 64 characters, `src-` and a hash of both.
+pub fn source_listing_id(exchange: &str, id: &str) -> String {
+    fn slug(s: &str) -> String {
+        let mut out = String::new();
+        for c in fold_text(s).chars() {
+            if c.is_ascii_alphanumeric() {
+                out.push(c.to_ascii_lowercase());
+            } else if !out.ends_with('-') {
+                out.push('-');
+            }
+        }
+        out.trim_matches('-').to_string()
+    }
+    let (e, i) = (slug(exchange), slug(id));
+    let readable = format!("src-{e}-{i}");
+    // Distinct source ids must not meet in one slug (`A/1` and `a-1`): readable only when the
+    // id is already in slug form.
+    if !e.is_empty() && !i.is_empty() && i == id && readable.len() <= 64 {
+        return readable;
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("{exchange}\u{0}{id}").as_bytes());
+    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    let prefix: String = e.chars().take(30).collect();
+    format!("src-{prefix}-{hex}")
 }
 
 /// Ids are kept short and URL-safe because they appear in links and file names.

@@ -207,6 +207,15 @@ pub struct Listing {
     /// Wanted by (needs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<NaiveDate>,
+    /// The exchange a listing imported from elsewhere comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_exchange: Option<String>,
+    /// The listing's id on that exchange.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_id: Option<String>,
+    /// The listing's address on that exchange.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_url: Option<String>,
 }
 
 impl Listing {

@@ -141,6 +141,19 @@ pub trait Store: Send + Sync {
     /// Every listing, in id order.
     fn scan(&self) -> Box<dyn Iterator<Item = Result<Listing, StoreError>> + '_>;
 
+    /// The listings with an id above `after` (all with `None`), in id order: the pages of a
+    /// snapshot (`GET /changes/snapshot`) start where the last one ended.
+    fn scan_after(
+        &self,
+        after: Option<&str>,
+    ) -> Box<dyn Iterator<Item = Result<Listing, StoreError>> + '_> {
+        let after = after.map(str::to_string);
+        Box::new(self.scan().filter(move |l| match (&after, l) {
+            (Some(after), Ok(l)) => l.id.as_str() > after.as_str(),
+            _ => true,
+        }))
+    }
+
     /// Number of listings.
     fn count(&self) -> Result<usize, StoreError>;
 

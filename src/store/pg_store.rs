@@ -538,6 +538,18 @@ impl Store for PgStore {
         })
     }
 
+    fn scan_after(
+        &self,
+        after: Option<&str>,
+    ) -> Box<dyn Iterator<Item = Result<Listing, StoreError>> + '_> {
+        Box::new(Scan {
+            store: self,
+            after: after.map(str::to_string),
+            page: Vec::new().into_iter(),
+            done: false,
+        })
+    }
+
     fn count(&self) -> Result<usize, StoreError> {
         self.pool.run(|client| {
             let row = client

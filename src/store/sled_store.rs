@@ -407,6 +407,26 @@ impl Store for SledStore {
         }))
     }
 
+    fn scan_after(
+        &self,
+        after: Option<&str>,
+    ) -> Box<dyn Iterator<Item = Result<Listing, StoreError>> + '_> {
+        let Some(after) = after else {
+            return self.scan();
+        };
+        // Keys are the prefix and the id's bytes, so byte order is id order.
+        let start = std::ops::Bound::Excluded(listing_key(after));
+        Box::new(
+            self.tree
+                .range::<Vec<u8>, _>((start, std::ops::Bound::Unbounded))
+                .take_while(|entry| entry.as_ref().map_or(true, |(k, _)| k.starts_with(LISTING)))
+                .map(|entry| {
+                    let (key, bytes) = entry.map_err(backend)?;
+                    decode_listing(&key, &bytes)
+                }),
+        )
+    }
+
     fn count(&self) -> Result<usize, StoreError> {
         Ok(self.tree.scan_prefix(LISTING).keys().count())
     }

@@ -70,6 +70,13 @@ impl Store for TimedStore {
         self.inner.scan()
     }
 
+    fn scan_after(
+        &self,
+        after: Option<&str>,
+    ) -> Box<dyn Iterator<Item = Result<Listing, StoreError>> + '_> {
+        self.inner.scan_after(after)
+    }
+
     fn count(&self) -> Result<usize, StoreError> {
         self.timed("count", |s| s.count())
     }

@@ -272,7 +272,13 @@ fn valuation(l: Lang, c: &Comparables) -> Markup {
     }
 }
 
-fn render(v: &Visitor, (x, found, org, comparables): &Loaded, form: Markup, sent: bool) -> Markup {
+fn render(
+    v: &Visitor,
+    (x, found, org, comparables): &Loaded,
+    form: Markup,
+    sent: bool,
+    duplicates: Markup,
+) -> Markup {
     let org = org.as_ref();
     let l = v.lang;
     let body = html! {
@@ -285,10 +291,12 @@ fn render(v: &Visitor, (x, found, org, comparables): &Loaded, form: Markup, sent
             @if sent { p.notice id="sent" { (l.t("Đã gửi quan tâm của bạn.", "Your interest was sent.")) } }
             p { (x.description) }
             (facts(l, x, org))
+            (super::source::source(l, x))
         }
         (contact(l, x))
         @if let Some(c) = comparables { (valuation(l, c)) }
         (form)
+        (duplicates)
         (matches(v, x, found))
     };
     page(v, &x.title, body)
@@ -312,7 +320,10 @@ async fn show(
         html! {}
     };
     let sent = shown.sent.is_some();
-    Ok(html_response(render(&visitor, &loaded, form, sent)))
+    let duplicates = super::duplicates::panel(&state, &visitor, &loaded.0).await;
+    Ok(html_response(render(
+        &visitor, &loaded, form, sent, duplicates,
+    )))
 }
 
 async fn interest(
@@ -332,7 +343,8 @@ async fn interest(
             let loaded = load(&state, &visitor, &id).await?;
             let reason = field_reason(visitor.lang, &e.reason);
             let form = interest_form(&visitor, &loaded.0, &message, Some(&reason));
-            let mut response = html_response(render(&visitor, &loaded, form, false));
+            let duplicates = super::duplicates::panel(&state, &visitor, &loaded.0).await;
+            let mut response = html_response(render(&visitor, &loaded, form, false, duplicates));
             *response.status_mut() = StatusCode::BAD_REQUEST;
             Ok(response)
         }

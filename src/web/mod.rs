@@ -12,7 +12,10 @@
 //! `/reset/{secret}`, `/admin/outbox`, `/me`, `/orgs`, `/orgs/new`, `/orgs/{id}`, `/invite/{secret}`, `/statistics`.
 
 mod charts;
+mod collapse;
 mod desk;
+mod downloads;
+mod duplicates;
 mod forms;
 mod i18n;
 mod invite;
@@ -27,6 +30,7 @@ mod reasons;
 mod search;
 mod session;
 mod signin;
+mod source;
 mod statistics;
 
 pub use i18n::Lang;

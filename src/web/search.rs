@@ -283,6 +283,7 @@ async fn search(
         .await
         .map_err(|e| Failure::from_app(e, &visitor))?;
     let skipped = answer.semantic.as_deref() == Some(crate::embed::SKIPPED);
+    let collapsed = super::collapse::collapse(&state, answer.hits.clone()).await;
     let pages = answer.total.div_ceil(PAGE_SIZE).max(1);
     // A page past the end (an old link, a typed number) says so rather than "page 25 of 8".
     let past_end = page_no > pages;
@@ -295,6 +296,7 @@ async fn search(
                     // On a phone the filters follow the results; this jumps to them.
                     a.to-filters href="#filters" { (l.t("Bộ lọc ↓", "Filters ↓")) }
                     span id="total" { (answer.total) " " (l.t("kết quả", "results")) }
+                    @if answer.total > 0 { (super::downloads::links(l, &params.0)) }
                 }
                 @if skipped {
                     p.meta id="semantic-skipped" { (l.t(
@@ -310,7 +312,7 @@ async fn search(
                 } @else if answer.hits.is_empty() {
                     p { (l.t("Không tìm thấy kết quả. Thử bớt từ hoặc bỏ bộ lọc.", "Nothing found. Try fewer words or clear a filter.")) }
                 }
-                @for h in &answer.hits { (hit(l, h, &verified)) }
+                @for (h, also) in &collapsed { (hit(l, h, &verified)) (super::collapse::also(l, also)) }
                 @if pages > 1 && !past_end {
                     nav.pager aria-label=(l.t("Trang", "Pages")) {
                         @if page_no > 1 { a rel="prev" href=(params.page_link(page_no - 1)) { "← " (l.t("Trước", "Previous")) } }
