@@ -16,7 +16,7 @@ use crate::embed::{Semantic, SharedSemantic};
 use crate::indexer;
 use crate::mail::{DeliveryConfig, Smtp};
 use crate::search_cache::SearchCache;
-use crate::store::{AccountStore, DealStore, Store, Stores};
+use crate::store::{AccountStore, AlertStore, DealStore, Store, Stores};
 
 /// Longest a search waits for the index to reach a requested sequence.
 pub const MIN_SEQ_WAIT: Duration = Duration::from_secs(5);
@@ -130,6 +130,10 @@ pub struct AppState {
     /// The vectors' follower, once semantic matching is on: the change log is pruned only
     /// below what it has applied too.
     pub vector_follower: Arc<OnceLock<(Arc<VectorStore>, Arc<Semantic>)>>,
+    /// Standing searches and their alerts.
+    pub alerts: Arc<dyn AlertStore>,
+    /// Computes alerts after the index (its own follower task).
+    pub alerter: Arc<crate::alerts::Alerter>,
 }
 
 impl AppState {
@@ -158,12 +162,29 @@ impl AppState {
         }
         let (tx, applied) = watch::channel(index.applied_seq());
         let vector_follower = Arc::new(OnceLock::new());
+        let outbox = Outbox::new(stores.mail, Links::new(DEFAULT_PUBLIC_URL));
+        let alerter = Arc::new(crate::alerts::Alerter::new(
+            store.clone(),
+            stores.alerts.clone(),
+            stores.accounts.clone(),
+            index.clone(),
+            outbox.clone(),
+        ));
+        // Before the first request: listings written from now on are the ones that alert.
+        if let Err(e) = alerter.start_position() {
+            tracing::warn!(error = %e, "reading the alerts' position failed; will retry");
+        }
         tokio::spawn(follow(
             store.clone(),
             index.clone(),
             written.clone(),
             tx,
             vector_follower.clone(),
+            stores.alerts.clone(),
+        ));
+        tokio::spawn(crate::alerts::follower::follow(
+            alerter.clone(),
+            applied.clone(),
         ));
         AppState {
             store,
@@ -181,16 +202,19 @@ impl AppState {
             cpu: Arc::new(Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
-            outbox: Outbox::new(stores.mail, Links::new(DEFAULT_PUBLIC_URL)),
+            outbox,
             passwords: Arc::new(crate::accounts::PasswordGate::per_core()),
             waiting: Arc::new(Waiting::default()),
             vector_follower,
+            alerts: stores.alerts,
+            alerter,
         }
     }
 
     /// Links in mail point to `public_url` (the address people reach the service at).
     pub fn set_public_url(&mut self, public_url: &str) {
         self.outbox = Outbox::new(self.outbox.store().clone(), Links::new(public_url));
+        self.alerter.set_outbox(self.outbox.clone());
     }
 
     /// Starts the task that sends the outbox's mail through `smtp`; without it, mail stays in
@@ -278,17 +302,23 @@ async fn follow(
     written: Arc<Notify>,
     applied: watch::Sender<u64>,
     vectors: Arc<OnceLock<(Arc<VectorStore>, Arc<Semantic>)>>,
+    alerts: Arc<dyn AlertStore>,
 ) {
     let mut pruned = 0;
     loop {
         let _ = tokio::time::timeout(Duration::from_secs(1), written.notified()).await;
         let (store, index) = (store.clone(), index.clone());
-        let vectors = vectors.clone();
+        let (vectors, alerts) = (vectors.clone(), alerts.clone());
         let caught_up = tokio::task::spawn_blocking(move || {
             let seq = indexer::catch_up(store.as_ref(), &index)?;
             let floor = match vectors.get() {
                 Some((v, s)) => v.applied(s.embedder.model()).map_or(0, |a| a.min(seq)),
                 None => seq,
+            };
+            // Nor below what alerts have been computed for (they follow the index).
+            let floor = match alerts.alert_position() {
+                Ok(at) => floor.min(at),
+                Err(_) => pruned,
             };
             if floor > pruned {
                 match store.prune_log(floor) {

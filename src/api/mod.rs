@@ -16,6 +16,7 @@ mod meta;
 mod outbox;
 pub(crate) mod reports;
 mod rights;
+mod saved_searches;
 mod search;
 pub(crate) mod search_answer;
 mod signup;
@@ -65,11 +66,13 @@ pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
         .merge(backup::router())
         .merge(signup::router())
         .merge(users::router())
-        .merge(outbox::router());
+        .merge(outbox::router())
+        .merge(saved_searches::router());
     Router::new()
         .nest("/api/v1", api)
         .merge(meta::root_router())
         .merge(crate::web::router())
+        .merge(saved_searches::links_router())
         .fallback(unknown_route)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -5,6 +5,7 @@
 //! with membership: signing up with a confirmed e-mail address, resetting a forgotten password,
 //! and the outbox that carries their mail.
 
+pub mod alert_mails;
 mod error;
 pub mod mails;
 mod outbox;

@@ -11,15 +11,18 @@
 //! service.
 
 mod accounts;
+mod alerts;
 pub mod backup;
 mod deals;
 mod mail;
 mod pg_accounts;
+mod pg_alerts;
 mod pg_deals;
 mod pg_mail;
 mod pg_pool;
 pub mod pg_store;
 mod sled_accounts;
+mod sled_alerts;
 mod sled_deals;
 mod sled_mail;
 mod sled_store;
@@ -27,6 +30,7 @@ mod stores;
 mod timed;
 
 pub use accounts::{AccountStore, FailureChange, WriteToken};
+pub use alerts::AlertStore;
 pub use deals::{DealDecide, DealStore};
 pub use mail::MailStore;
 pub use pg_store::PgStore;
@@ -158,7 +162,7 @@ pub trait Store: Send + Sync {
 }
 
 /// A backend holding listings, accounts, deals and mail: what a data dir or a store URL opens.
-pub trait Backend: Store + AccountStore + DealStore + MailStore {
+pub trait Backend: Store + AccountStore + DealStore + MailStore + AlertStore {
     /// The listings side of it.
     fn as_store(&self) -> &dyn Store;
     /// The accounts side of it.
@@ -167,7 +171,7 @@ pub trait Backend: Store + AccountStore + DealStore + MailStore {
     fn into_stores(self: std::sync::Arc<Self>) -> Stores;
 }
 
-impl<T: Store + AccountStore + DealStore + MailStore + 'static> Backend for T {
+impl<T: Store + AccountStore + DealStore + MailStore + AlertStore + 'static> Backend for T {
     fn as_store(&self) -> &dyn Store {
         self
     }

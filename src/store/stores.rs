@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{AccountStore, DealStore, MailStore, Store};
+use super::{AccountStore, AlertStore, DealStore, MailStore, Store};
 
 /// The service's stores; one backend (sled or PostgreSQL) is all four.
 #[derive(Clone)]
@@ -15,18 +15,21 @@ pub struct Stores {
     pub deals: Arc<dyn DealStore>,
     /// Mail to send and one-time tickets.
     pub mail: Arc<dyn MailStore>,
+    /// Standing searches and their alerts.
+    pub alerts: Arc<dyn AlertStore>,
 }
 
 impl Stores {
     /// All four from one backend.
-    pub fn shared<S: Store + AccountStore + DealStore + MailStore + 'static>(
+    pub fn shared<S: Store + AccountStore + DealStore + MailStore + AlertStore + 'static>(
         backend: Arc<S>,
     ) -> Self {
         Stores {
             listings: backend.clone(),
             accounts: backend.clone(),
             deals: backend.clone(),
-            mail: backend,
+            mail: backend.clone(),
+            alerts: backend,
         }
     }
 }

@@ -1,0 +1,27 @@
+//! The alerts' follower task: after the index applies changes, compute their alerts.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::Alerter;
+
+/// Computes alerts up to what the index has applied whenever it advances, and every few
+/// seconds (daily digests; another node's new saved searches), until the index's follower
+/// stops. Failures are retried from the stored position.
+pub async fn follow(alerter: Arc<Alerter>, mut applied: watch::Receiver<u64>) {
+    loop {
+        let upto = *applied.borrow_and_update();
+        let a = alerter.clone();
+        match tokio::task::spawn_blocking(move || a.catch_up(upto)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "computing alerts failed; will retry"),
+            Err(e) => tracing::error!(error = %e, "alerts task panicked; will retry"),
+        }
+        match tokio::time::timeout(Duration::from_secs(5), applied.changed()).await {
+            Ok(Err(_)) => return,
+            Ok(Ok(())) | Err(_) => {}
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! The reverse search: saved searches indexed by their words, so that a changed listing is
+//! checked against the few searches it could fit rather than against all of them.
+//!
+//! Each search is filed under one of its words — the one fewest searches share. A listing's
+//! candidates are the searches filed under any of its words (and those without words); a
+//! candidate fits when the listing has every word of its query and passes its filters, and
+//! then only if the real search, with the real ranking, puts the listing in its
+//! [`FIRST_RESULTS`]. Requests shared by several searches are run once.
+
+use std::collections::{HashMap, HashSet};
+
+use techmatch_index::analysis::{is_english_stopword, tokens, Chain};
+use techmatch_index::{IndexDoc, IndexError, SearchIndex, SearchRequest};
+
+use crate::domain::alert::{StandingSearch, FIRST_RESULTS};
+use crate::search::SearchParams;
+
+/// One saved search, ready to be checked.
+struct Entry {
+    search: StandingSearch,
+    /// The query's folded words: a listing must have them all.
+    words: Vec<String>,
+    /// The real search, first page only, no facets.
+    request: SearchRequest,
+}
+
+/// Saved searches indexed by word.
+#[derive(Default)]
+pub struct Percolator {
+    entries: Vec<Entry>,
+    by_word: HashMap<String, Vec<u32>>,
+    /// Searches without words (filters only): candidates for every listing.
+    no_words: Vec<u32>,
+}
+
+/// The folded words of `text` a listing must contain (English function words dropped: the
+/// query drops them too when it reads as English, and they say nothing of a fit).
+fn words(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = tokens(Chain::Folded, text)
+        .into_iter()
+        .filter(|w| !is_english_stopword(w))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The request a saved search runs: its parameters, checked as the search route checks them.
+pub fn request_of(search: &StandingSearch) -> Result<SearchRequest, crate::domain::FieldError> {
+    let q = &search.query;
+    let params = SearchParams {
+        q: q.q.clone(),
+        kind: q.kind.clone(),
+        province: q.province.clone(),
+        field: q.field.clone(),
+        trl_min: q.trl_min.clone(),
+        transfer_mode: q.transfer_mode.clone(),
+        limit: Some(FIRST_RESULTS.to_string()),
+        ..SearchParams::default()
+    };
+    let mut request = params.to_request(false)?;
+    request.facets.clear();
+    Ok(request)
+}
+
+/// Whether `doc` passes the request's filters (every entry: one of its values).
+fn passes(request: &SearchRequest, doc: &IndexDoc) -> bool {
+    let facets_pass = request.filters.iter().all(|(facet, values)| {
+        doc.facets
+            .iter()
+            .any(|(f, v)| f == facet && values.iter().any(|w| w == v))
+    });
+    facets_pass
+        && request
+            .trl_min
+            .is_none_or(|min| doc.trl.is_some_and(|t| t >= min))
+}
+
+impl Percolator {
+    /// Indexes `searches` (saved ones; a search whose parameters no longer check is skipped).
+    pub fn new(searches: Vec<StandingSearch>) -> Percolator {
+        let mut entries = Vec::with_capacity(searches.len());
+        let mut shared: HashMap<String, u32> = HashMap::new();
+        for search in searches {
+            let Ok(request) = request_of(&search) else {
+                tracing::warn!(search = %search.id, "saved search no longer checks; skipped");
+                continue;
+            };
+            let words = words(&request.text);
+            for w in &words {
+                *shared.entry(w.clone()).or_default() += 1;
+            }
+            entries.push(Entry {
+                search,
+                words,
+                request,
+            });
+        }
+        let mut by_word: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut no_words = Vec::new();
+        for (i, entry) in entries.iter().enumerate() {
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            match entry.words.iter().min_by_key(|w| (shared.get(*w), *w)) {
+                Some(key) => by_word.entry(key.clone()).or_default().push(i),
+                None => no_words.push(i),
+            }
+        }
+        Percolator {
+            entries,
+            by_word,
+            no_words,
+        }
+    }
+
+    /// Searches indexed.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no search is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The searches `doc` has every word of and passes the filters of (no ranking yet).
+    fn candidates(&self, doc: &IndexDoc) -> Vec<u32> {
+        let mut text = String::new();
+        for (_, t) in &doc.text {
+            text.push_str(t);
+            text.push('\n');
+        }
+        let have: HashSet<String> = tokens(Chain::Folded, &text).into_iter().collect();
+        let mut out: Vec<u32> = have
+            .iter()
+            .filter_map(|w| self.by_word.get(w))
+            .flatten()
+            .chain(&self.no_words)
+            .copied()
+            .filter(|&i| {
+                let entry = &self.entries[i as usize];
+                entry.words.iter().all(|w| have.contains(w)) && passes(&entry.request, doc)
+            })
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// The saved searches whose first results `doc`'s listing is in now, by the real search
+    /// on `index` (which must have applied the listing).
+    ///
+    /// # Errors
+    /// When a search fails on the index.
+    pub fn fits(
+        &self,
+        index: &SearchIndex,
+        doc: &IndexDoc,
+    ) -> Result<Vec<&StandingSearch>, IndexError> {
+        let mut answers: HashMap<String, bool> = HashMap::new();
+        let mut out = Vec::new();
+        for i in self.candidates(doc) {
+            let entry = &self.entries[i as usize];
+            let key = format!(
+                "{:?}|{:?}|{:?}",
+                entry.request.text, entry.request.filters, entry.request.trl_min
+            );
+            let fits = match answers.get(&key) {
+                Some(&f) => f,
+                None => {
+                    let result = index.search(&entry.request)?;
+                    let f = result.hits.iter().any(|h| h.id == doc.id);
+                    answers.insert(key, f);
+                    f
+                }
+            };
+            if fits {
+                out.push(&entry.search);
+            }
+        }
+        Ok(out)
+    }
+}
