@@ -13,7 +13,7 @@ use crate::cli::Server;
 use crate::common::Workspace;
 
 /// A real SMTP server on loopback, writing what it receives into a maildir.
-struct SmtpReceiver {
+pub(crate) struct SmtpReceiver {
     child: Child,
     maildir: PathBuf,
     port: u16,
@@ -21,7 +21,7 @@ struct SmtpReceiver {
 
 impl SmtpReceiver {
     /// Whether aiosmtpd can run; without it the tests are skipped, unless `CI` is set.
-    fn available(test: &str) -> bool {
+    pub(crate) fn available(test: &str) -> bool {
         let ok = Command::new("python3")
             .args(["-c", "import aiosmtpd"])
             .status()
@@ -38,7 +38,7 @@ impl SmtpReceiver {
         false
     }
 
-    fn start(dir: &Path, port: u16) -> SmtpReceiver {
+    pub(crate) fn start(dir: &Path, port: u16) -> SmtpReceiver {
         let maildir = dir.join(format!("maildir-{port}"));
         let child = Command::new("python3")
             .args(["-m", "aiosmtpd", "-n", "-l"])
@@ -62,12 +62,12 @@ impl SmtpReceiver {
         receiver
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
     /// The decoded messages received so far: (recipient, subject, text body).
-    fn received(&self) -> Vec<(String, String, String)> {
+    pub(crate) fn received(&self) -> Vec<(String, String, String)> {
         let new = self.maildir.join("new");
         let Ok(entries) = std::fs::read_dir(&new) else {
             return Vec::new();
@@ -86,7 +86,7 @@ impl SmtpReceiver {
     }
 
     /// Waits until `count` messages have arrived.
-    fn wait_for(&self, count: usize) -> Vec<(String, String, String)> {
+    pub(crate) fn wait_for(&self, count: usize) -> Vec<(String, String, String)> {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let got = self.received();
@@ -133,7 +133,7 @@ fn decode(file: &Path) -> (String, String, String) {
 }
 
 /// A loopback port nobody listens on (for now).
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

@@ -174,7 +174,8 @@ impl Alerter {
     /// # Errors
     /// When the store or the index fails; the position stays where the last batch ended.
     pub fn catch_up(&self, upto: u64) -> Result<u64, AlertError> {
-        let mut at = self.start_position()?;
+        // Not `start_position`: a position still 0 here means alerts started on an empty log.
+        let mut at = self.alerts.alert_position()?;
         let floor = self.store.log_floor()?;
         if at < floor {
             tracing::warn!(
