@@ -317,7 +317,7 @@ async fn follow(
             };
             // Nor below what alerts have been computed for (they follow the index).
             let floor = match alerts.alert_position() {
-                Ok(at) => floor.min(at),
+                Ok(at) => floor.min(at.unwrap_or(0)),
                 Err(_) => pruned,
             };
             if floor > pruned {

@@ -128,15 +128,11 @@ impl Alerter {
     /// # Errors
     /// When the store fails.
     pub fn start_position(&self) -> Result<u64, StoreError> {
-        let at = self.alerts.alert_position()?;
-        if at == 0 {
-            let last = self.store.last_seq()?;
-            if last > 0 {
-                self.alerts.set_alert_position(last)?;
-            }
-            return self.alerts.alert_position();
+        if let Some(at) = self.alerts.alert_position()? {
+            return Ok(at);
         }
-        Ok(at)
+        self.alerts.set_alert_position(self.store.last_seq()?)?;
+        Ok(self.alerts.alert_position()?.unwrap_or(0))
     }
 
     /// The saved searches indexed, rebuilt when they changed in the store.
@@ -174,8 +170,7 @@ impl Alerter {
     /// # Errors
     /// When the store or the index fails; the position stays where the last batch ended.
     pub fn catch_up(&self, upto: u64) -> Result<u64, AlertError> {
-        // Not `start_position`: a position still 0 here means alerts started on an empty log.
-        let mut at = self.alerts.alert_position()?;
+        let mut at = self.start_position()?;
         let floor = self.store.log_floor()?;
         if at < floor {
             tracing::warn!(

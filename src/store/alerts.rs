@@ -57,10 +57,11 @@ pub trait AlertStore: Send + Sync {
     /// Marks these notifications mailed and queues their digest, in one atomic write.
     fn record_digest(&self, notes: &[Notification], mail: &Mail) -> Result<(), StoreError>;
 
-    /// The change sequence up to which alerts have been computed (shared by every node).
-    fn alert_position(&self) -> Result<u64, StoreError>;
+    /// The change sequence up to which alerts have been computed (shared by every node);
+    /// `None` until first set (alerts start at the log's end, not at its beginning).
+    fn alert_position(&self) -> Result<Option<u64>, StoreError>;
 
-    /// Moves the position forward to `seq` (never back).
+    /// Moves the position forward to `seq` (never back), setting it the first time.
     fn set_alert_position(&self, seq: u64) -> Result<(), StoreError>;
 
     /// The members of organisation `org` (users whose `org` is exactly it).

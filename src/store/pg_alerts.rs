@@ -37,10 +37,10 @@ CREATE TABLE IF NOT EXISTS notifications (
 CREATE INDEX IF NOT EXISTS notifications_undigested ON notifications (id) WHERE undigested;
 CREATE TABLE IF NOT EXISTS alert_position (
     one boolean PRIMARY KEY DEFAULT true CHECK (one),
-    seq bigint NOT NULL,
+    seq bigint,
     searches bigint NOT NULL
 );
-INSERT INTO alert_position (one, seq, searches) VALUES (true, 0, 0) ON CONFLICT DO NOTHING;
+INSERT INTO alert_position (one, seq, searches) VALUES (true, NULL, 0) ON CONFLICT DO NOTHING;
 "#;
 
 fn to_u64(n: i64) -> u64 {
@@ -282,20 +282,23 @@ impl AlertStore for PgStore {
         })
     }
 
-    fn alert_position(&self) -> Result<u64, StoreError> {
+    fn alert_position(&self) -> Result<Option<u64>, StoreError> {
         self.pool.run(|c| {
             let row = c
                 .query_one("SELECT seq FROM alert_position", &[])
                 .map_err(pg_error)?;
-            Ok(to_u64(row.get::<_, i64>(0)))
+            Ok(row.get::<_, Option<i64>>(0).map(to_u64))
         })
     }
 
     fn set_alert_position(&self, seq: u64) -> Result<(), StoreError> {
         let seq = i64::try_from(seq).unwrap_or(i64::MAX);
         self.pool.run(move |c| {
-            c.execute("UPDATE alert_position SET seq = greatest(seq, $1)", &[&seq])
-                .map_err(pg_error)?;
+            c.execute(
+                "UPDATE alert_position SET seq = greatest(coalesce(seq, 0), $1)",
+                &[&seq],
+            )
+            .map_err(pg_error)?;
             Ok(())
         })
     }

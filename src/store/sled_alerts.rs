@@ -220,13 +220,17 @@ impl AlertStore for SledStore {
         self.write_durably(&self.accounts, batch)
     }
 
-    fn alert_position(&self) -> Result<u64, StoreError> {
-        counter(&self.accounts, b"ap")
+    fn alert_position(&self) -> Result<Option<u64>, StoreError> {
+        if self.accounts.contains_key(b"ap").map_err(backend)? {
+            counter(&self.accounts, b"ap").map(Some)
+        } else {
+            Ok(None)
+        }
     }
 
     fn set_alert_position(&self, seq: u64) -> Result<(), StoreError> {
         let _desk = self.lock_desk();
-        if counter(&self.accounts, b"ap")? >= seq {
+        if self.alert_position()?.is_some_and(|at| at >= seq) {
             return Ok(());
         }
         let mut batch = sled::Batch::default();
