@@ -19,7 +19,7 @@ use crate::index::SearchIndex;
 use crate::query::QueryTerms;
 use crate::ranking::Weights;
 use crate::snippet::snippet;
-use crate::topk::{top_docs, Kept};
+use crate::topk::{top_docs, top_docs_above, Kept};
 
 /// Shortest word (in characters) that may be a typo of a longer one; shorter words have too
 /// many neighbours one edit away.
@@ -123,6 +123,47 @@ impl SearchIndex {
             hits,
             facets,
         })
+    }
+
+    /// Whether the document `id` is among the first `k` hits of `request` — its filters and
+    /// text, ranked exactly as [`SearchIndex::search`] ranks them without semantic neighbours —
+    /// found without counting, facets or snippets, and ranking only the documents that score
+    /// at least as high as this one (the percolator's check of a standing search).
+    pub fn in_first(
+        &self,
+        request: &SearchRequest,
+        id: &str,
+        k: usize,
+    ) -> Result<bool, IndexError> {
+        let searcher = self.searcher();
+        let Some(address) = self.address_of(&searcher, id)? else {
+            return Ok(false);
+        };
+        let kept = self.kept(&searcher, request)?;
+        if kept
+            .segment(address.segment_ord as usize)
+            .is_some_and(|bits| !bits.contains(address.doc_id))
+        {
+            return Ok(false);
+        }
+        let mut terms = QueryTerms::analyse(&request.text, &request.weights);
+        for phrase in &request.expansions {
+            terms.add_phrase(phrase, &request.weights, request.weights.synonym);
+        }
+        let typos = self.typo_query(&searcher, &request.text, &request.weights)?;
+        let scoring = with_typos(self.text_query(&terms, &request.weights), &typos);
+        let weight = scoring.weight(tantivy::query::EnableScoring::enabled_from_searcher(
+            &searcher,
+        ))?;
+        let mut scorer = weight.scorer(searcher.segment_reader(address.segment_ord), 1.0)?;
+        if scorer.seek(address.doc_id) != address.doc_id {
+            return Ok(false);
+        }
+        // Just below its own score, so that documents tied with it are ranked too (a tie goes
+        // to the earlier document, as in `search`).
+        let floor = scorer.score().next_down();
+        let top = top_docs_above(&searcher, scoring.as_ref(), &kept, k, None, floor)?;
+        Ok(top.iter().any(|(_, a)| *a == address))
     }
 
     /// A search whose lexical ranking (`top`, deep enough for fusion) is fused with the
@@ -484,6 +525,54 @@ mod tests {
             out.insert(*facet, counts);
         }
         out
+    }
+
+    #[test]
+    fn in_first_agrees_with_the_first_page_of_search() {
+        let index = world();
+        let mut rng = Rng(23);
+        let searcher = index.searcher();
+        let ids: Vec<String> = (0..1_200).map(|i| format!("d{i}")).collect();
+        let mut inside = 0;
+        for round in 0..40 {
+            let filters = if round % 2 == 0 {
+                vec![(Facet::Status, vec!["published".into()])]
+            } else {
+                vec![(Facet::Kind, vec!["need".into(), "patent".into()])]
+            };
+            let words = 1 + rng.below(3);
+            let request = SearchRequest {
+                text: rng.text(words),
+                filters,
+                limit: 10,
+                weights: Weights::default(),
+                ..SearchRequest::default()
+            };
+            let first: Vec<String> = index
+                .search(&request)
+                .unwrap()
+                .hits
+                .into_iter()
+                .map(|h| h.id)
+                .collect();
+            for id in ids.iter().step_by(7) {
+                if index.address_of(&searcher, id).unwrap().is_none() {
+                    continue;
+                }
+                let expected = first.contains(id);
+                inside += usize::from(expected);
+                assert_eq!(
+                    index.in_first(&request, id, 10).unwrap(),
+                    expected,
+                    "{id} for {:?}",
+                    request.text
+                );
+            }
+        }
+        assert!(
+            inside > 20,
+            "the check met documents inside the first page: {inside}"
+        );
     }
 
     #[test]

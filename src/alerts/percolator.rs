@@ -5,7 +5,8 @@
 //! candidates are the searches filed under any of its words (and those without words); a
 //! candidate fits when the listing has every word of its query and passes its filters, and
 //! then only if the real search, with the real ranking, puts the listing in its
-//! [`FIRST_RESULTS`]. Requests shared by several searches are run once.
+//! [`FIRST_RESULTS`] (`SearchIndex::in_first`: only documents scoring at least the listing's
+//! own score are ranked, nothing is counted). Requests shared by several searches run once.
 
 use std::collections::{HashMap, HashSet};
 
@@ -155,9 +156,23 @@ impl Percolator {
         index: &SearchIndex,
         doc: &IndexDoc,
     ) -> Result<Vec<&StandingSearch>, IndexError> {
+        self.fits_counted(index, doc).map(|(fits, _, _)| fits)
+    }
+
+    /// [`Percolator::fits`], with the number of candidates and of real searches run.
+    ///
+    /// # Errors
+    /// When a search fails on the index.
+    pub fn fits_counted(
+        &self,
+        index: &SearchIndex,
+        doc: &IndexDoc,
+    ) -> Result<(Vec<&StandingSearch>, usize, usize), IndexError> {
         let mut answers: HashMap<String, bool> = HashMap::new();
         let mut out = Vec::new();
-        for i in self.candidates(doc) {
+        let candidates = self.candidates(doc);
+        let count = candidates.len();
+        for i in candidates {
             let entry = &self.entries[i as usize];
             let key = format!(
                 "{:?}|{:?}|{:?}",
@@ -166,8 +181,7 @@ impl Percolator {
             let fits = match answers.get(&key) {
                 Some(&f) => f,
                 None => {
-                    let result = index.search(&entry.request)?;
-                    let f = result.hits.iter().any(|h| h.id == doc.id);
+                    let f = index.in_first(&entry.request, &doc.id, FIRST_RESULTS)?;
                     answers.insert(key, f);
                     f
                 }
@@ -176,6 +190,6 @@ impl Percolator {
                 out.push(&entry.search);
             }
         }
-        Ok(out)
+        Ok((out, count, answers.len()))
     }
 }
