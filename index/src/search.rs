@@ -161,7 +161,7 @@ impl SearchIndex {
         }
         // Just below its own score, so that documents tied with it are ranked too (a tie goes
         // to the earlier document, as in `search`).
-        let floor = scorer.score().next_down();
+        let floor = just_below(scorer.score());
         let top = top_docs_above(&searcher, scoring.as_ref(), &kept, k, None, floor)?;
         Ok(top.iter().any(|(_, a)| *a == address))
     }
@@ -365,6 +365,18 @@ impl SearchIndex {
 }
 
 /// `text` widened by the near spellings of unknown words, if any.
+/// The largest float below `x` (`f32::next_down`, stable only after this crate's MSRV).
+fn just_below(x: f32) -> f32 {
+    if x.is_nan() || x == f32::NEG_INFINITY {
+        return x;
+    }
+    if x == 0.0 {
+        return -f32::from_bits(1);
+    }
+    let bits = x.to_bits();
+    f32::from_bits(if x > 0.0 { bits - 1 } else { bits + 1 })
+}
+
 fn with_typos(text: Box<dyn Query>, typos: &Option<Box<dyn Query>>) -> Box<dyn Query> {
     match typos {
         Some(fuzzy) => Box::new(BooleanQuery::new(vec![

@@ -19,9 +19,10 @@ pub async fn follow(alerter: Arc<Alerter>, mut applied: watch::Receiver<u64>) {
             Ok(Err(e)) => tracing::error!(error = %e, "computing alerts failed; will retry"),
             Err(e) => tracing::error!(error = %e, "alerts task panicked; will retry"),
         }
-        match tokio::time::timeout(Duration::from_secs(5), applied.changed()).await {
-            Ok(Err(_)) => return,
-            Ok(Ok(())) | Err(_) => {}
+        // A closed channel: the index's follower, and with it the server, has stopped.
+        let waited = tokio::time::timeout(Duration::from_secs(5), applied.changed()).await;
+        if let Ok(Err(_)) = waited {
+            return;
         }
     }
 }
