@@ -54,6 +54,17 @@ pub struct SearchRequest {
     pub fusion: Fusion,
 }
 
+/// Where one document stands in a request's first hits ([`SearchIndex::rank_in_first`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FirstRank {
+    /// Among the first `k` hits.
+    pub inside: bool,
+    /// Its own score; `None` when the request does not match it or filters it out.
+    pub own: Option<f32>,
+    /// When it is outside and the first hits were ranked: the `k`-th hit's score.
+    pub bar: Option<f32>,
+}
+
 /// One ranked hit.
 #[derive(Debug, Clone)]
 pub struct Hit {
@@ -135,16 +146,35 @@ impl SearchIndex {
         id: &str,
         k: usize,
     ) -> Result<bool, IndexError> {
+        Ok(self.rank_in_first(request, id, k, None)?.inside)
+    }
+
+    /// [`SearchIndex::in_first`], told a score the `k`-th hit had (`bar`, from an earlier
+    /// ranking): a document scoring below it is answered outside without ranking anything.
+    /// The answer carries the document's own score and, when it is outside and was ranked,
+    /// the `k`-th hit's score, for the next time.
+    pub fn rank_in_first(
+        &self,
+        request: &SearchRequest,
+        id: &str,
+        k: usize,
+        bar: Option<f32>,
+    ) -> Result<FirstRank, IndexError> {
+        let outside = FirstRank {
+            inside: false,
+            own: None,
+            bar: None,
+        };
         let searcher = self.searcher();
         let Some(address) = self.address_of(&searcher, id)? else {
-            return Ok(false);
+            return Ok(outside);
         };
         let kept = self.kept(&searcher, request)?;
         if kept
             .segment(address.segment_ord as usize)
             .is_some_and(|bits| !bits.contains(address.doc_id))
         {
-            return Ok(false);
+            return Ok(outside);
         }
         let mut terms = QueryTerms::analyse(&request.text, &request.weights);
         for phrase in &request.expansions {
@@ -157,13 +187,29 @@ impl SearchIndex {
         ))?;
         let mut scorer = weight.scorer(searcher.segment_reader(address.segment_ord), 1.0)?;
         if scorer.seek(address.doc_id) != address.doc_id {
-            return Ok(false);
+            return Ok(outside);
+        }
+        let own = scorer.score();
+        if bar.is_some_and(|b| own < b) {
+            return Ok(FirstRank {
+                inside: false,
+                own: Some(own),
+                bar: None,
+            });
         }
         // Just below its own score, so that documents tied with it are ranked too (a tie goes
         // to the earlier document, as in `search`).
-        let floor = just_below(scorer.score());
-        let top = top_docs_above(&searcher, scoring.as_ref(), &kept, k, None, floor)?;
-        Ok(top.iter().any(|(_, a)| *a == address))
+        let top = top_docs_above(&searcher, scoring.as_ref(), &kept, k, None, just_below(own))?;
+        let inside = top.iter().any(|(_, a)| *a == address);
+        let bar = match top.last() {
+            Some((score, _)) if !inside && top.len() == k => Some(*score),
+            _ => None,
+        };
+        Ok(FirstRank {
+            inside,
+            own: Some(own),
+            bar,
+        })
     }
 
     /// A search whose lexical ranking (`top`, deep enough for fusion) is fused with the
@@ -573,12 +619,16 @@ mod tests {
                 }
                 let expected = first.contains(id);
                 inside += usize::from(expected);
-                assert_eq!(
-                    index.in_first(&request, id, 10).unwrap(),
-                    expected,
-                    "{id} for {:?}",
-                    request.text
-                );
+                let rank = index.rank_in_first(&request, id, 10, None).unwrap();
+                assert_eq!(rank.inside, expected, "{id} for {:?}", request.text);
+                // The bar it reports is what the first page's last hit scored, and with it the
+                // same answer comes without ranking.
+                if let Some(bar) = rank.bar {
+                    let last = index.search(&request).unwrap().hits.last().unwrap().score;
+                    assert_eq!(bar, last);
+                    let again = index.rank_in_first(&request, id, 10, Some(bar)).unwrap();
+                    assert!(!again.inside);
+                }
             }
         }
         assert!(

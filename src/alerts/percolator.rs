@@ -9,12 +9,22 @@
 //! own score are ranked, nothing is counted). Requests shared by several searches run once.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use techmatch_index::analysis::{is_english_stopword, tokens, Chain};
 use techmatch_index::{IndexDoc, IndexError, SearchIndex, SearchRequest};
 
 use crate::domain::alert::{StandingSearch, FIRST_RESULTS};
 use crate::search::SearchParams;
+
+/// How long a request's bar (its last first hit's score) is trusted: a listing scoring below
+/// it is outside without ranking. It only rises while listings are added; it can fall when
+/// one of its first hits is deleted or changed, so it is ranked again after this long.
+const BAR_TTL: Duration = Duration::from_secs(60);
+/// A listing is compared with this share of the bar, leaving room for the small drift of
+/// scores as the index's statistics change.
+const BAR_MARGIN: f32 = 0.98;
 
 /// One saved search, ready to be checked.
 struct Entry {
@@ -32,6 +42,8 @@ pub struct Percolator {
     by_word: HashMap<String, Vec<u32>>,
     /// Searches without words (filters only): candidates for every listing.
     no_words: Vec<u32>,
+    /// Per request: its last first hit's score, and when it was ranked ([`BAR_TTL`]).
+    bars: Mutex<HashMap<String, (f32, Instant)>>,
 }
 
 /// The folded words of `text` a listing must contain (English function words dropped: the
@@ -110,6 +122,7 @@ impl Percolator {
             entries,
             by_word,
             no_words,
+            bars: Mutex::default(),
         }
     }
 
@@ -169,6 +182,7 @@ impl Percolator {
         doc: &IndexDoc,
     ) -> Result<(Vec<&StandingSearch>, usize, usize), IndexError> {
         let mut answers: HashMap<String, bool> = HashMap::new();
+        let mut ranked = 0;
         let mut out = Vec::new();
         let candidates = self.candidates(doc);
         let count = candidates.len();
@@ -181,7 +195,8 @@ impl Percolator {
             let fits = match answers.get(&key) {
                 Some(&f) => f,
                 None => {
-                    let f = index.in_first(&entry.request, &doc.id, FIRST_RESULTS)?;
+                    let f =
+                        self.in_first(index, &entry.request, key.clone(), &doc.id, &mut ranked)?;
                     answers.insert(key, f);
                     f
                 }
@@ -190,6 +205,41 @@ impl Percolator {
                 out.push(&entry.search);
             }
         }
-        Ok((out, count, answers.len()))
+        Ok((out, count, ranked))
+    }
+
+    /// Whether listing `id` is in the request's first results: outside at once when it scores
+    /// below the request's recent bar, else ranked (counted in `ranked`) and the bar kept.
+    fn in_first(
+        &self,
+        index: &SearchIndex,
+        request: &SearchRequest,
+        key: String,
+        id: &str,
+        ranked: &mut usize,
+    ) -> Result<bool, IndexError> {
+        let bar = {
+            let bars = self.bars.lock().unwrap_or_else(|e| e.into_inner());
+            bars.get(&key)
+                .filter(|(_, at)| at.elapsed() < BAR_TTL)
+                .map(|(bar, _)| bar * BAR_MARGIN)
+        };
+        let rank = index.rank_in_first(request, id, FIRST_RESULTS, bar)?;
+        let was_ranked =
+            rank.own.is_some() && !(bar.is_some() && !rank.inside && rank.bar.is_none());
+        if was_ranked {
+            *ranked += 1;
+            let mut bars = self.bars.lock().unwrap_or_else(|e| e.into_inner());
+            match rank.bar {
+                Some(b) => {
+                    bars.insert(key, (b, Instant::now()));
+                }
+                // It entered: the bar has moved.
+                None => {
+                    bars.remove(&key);
+                }
+            }
+        }
+        Ok(rank.inside)
     }
 }
