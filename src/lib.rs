@@ -20,6 +20,7 @@
 //!   behind haproxy under load (`bench-cluster`).
 
 pub mod accounts;
+pub mod alerts;
 pub mod api;
 pub mod app;
 pub mod bench;

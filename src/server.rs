@@ -16,7 +16,7 @@ use crate::embed::{Semantic, SharedSemantic};
 use crate::indexer;
 use crate::mail::{DeliveryConfig, Smtp};
 use crate::search_cache::SearchCache;
-use crate::store::{AccountStore, DealStore, Store, Stores};
+use crate::store::{AccountStore, AlertStore, DealStore, Store, Stores};
 
 /// Longest a search waits for the index to reach a requested sequence.
 pub const MIN_SEQ_WAIT: Duration = Duration::from_secs(5);
@@ -139,6 +139,10 @@ pub struct AppState {
     pub feed_retention: Arc<std::sync::atomic::AtomicU64>,
     /// Every listing's near-duplicate signature, following the store after the index.
     pub duplicates: Arc<crate::duplicates::Duplicates>,
+    /// Standing searches and their alerts.
+    pub alerts: Arc<dyn AlertStore>,
+    /// Computes alerts after the index (its own follower task).
+    pub alerter: Arc<crate::alerts::Alerter>,
 }
 
 /// Changes `serve` keeps in the log for readers of the change feed, by default.
@@ -199,6 +203,18 @@ impl AppState {
             duplicates.clone(),
             applied.clone(),
         ));
+        let outbox = Outbox::new(stores.mail, Links::new(DEFAULT_PUBLIC_URL));
+        let alerter = Arc::new(crate::alerts::Alerter::new(
+            store.clone(),
+            stores.alerts.clone(),
+            stores.accounts.clone(),
+            index.clone(),
+            outbox.clone(),
+        ));
+        // Before the first request: listings written from now on are the ones that alert.
+        if let Err(e) = alerter.start_position() {
+            tracing::warn!(error = %e, "reading the alerts' position failed; will retry");
+        }
         tokio::spawn(follow(
             store.clone(),
             index.clone(),
@@ -208,7 +224,12 @@ impl AppState {
                 vectors: vector_follower.clone(),
                 duplicates: duplicates.clone(),
                 retention: feed_retention.clone(),
+                alerts: stores.alerts.clone(),
             },
+        ));
+        tokio::spawn(crate::alerts::follower::follow(
+            alerter.clone(),
+            applied.clone(),
         ));
         AppState {
             store,
@@ -227,18 +248,21 @@ impl AppState {
             cpu: Arc::new(Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
-            outbox: Outbox::new(stores.mail, Links::new(DEFAULT_PUBLIC_URL)),
+            outbox,
             passwords: Arc::new(crate::accounts::PasswordGate::per_core()),
             waiting: Arc::new(Waiting::default()),
             vector_follower,
             feed_retention,
             duplicates,
+            alerts: stores.alerts,
+            alerter,
         }
     }
 
     /// Links in mail point to `public_url` (the address people reach the service at).
     pub fn set_public_url(&mut self, public_url: &str) {
         self.outbox = Outbox::new(self.outbox.store().clone(), Links::new(public_url));
+        self.alerter.set_outbox(self.outbox.clone());
     }
 
     /// Starts the task that sends the outbox's mail through `smtp`; without it, mail stays in
@@ -322,6 +346,7 @@ struct Followers {
     vectors: Arc<OnceLock<(Arc<VectorStore>, Arc<Semantic>)>>,
     duplicates: Arc<crate::duplicates::Duplicates>,
     retention: Arc<std::sync::atomic::AtomicU64>,
+    alerts: Arc<dyn AlertStore>,
 }
 
 /// Applies new store changes to the index whenever a write signals, and every second in case
@@ -338,6 +363,7 @@ async fn follow(
         vectors,
         duplicates,
         retention,
+        alerts,
     } = followers;
     let mut pruned = 0;
     loop {
@@ -346,6 +372,7 @@ async fn follow(
         let vectors = vectors.clone();
         let retention = retention.clone();
         let duplicates = duplicates.clone();
+        let alerts = alerts.clone();
         let caught_up = tokio::task::spawn_blocking(move || {
             let seq = indexer::catch_up(store.as_ref(), &index)?;
             let floor = match vectors.get() {
@@ -353,6 +380,11 @@ async fn follow(
                 None => seq,
             };
             let floor = floor.min(duplicates.applied());
+            // Nor below what alerts have been computed for (they follow the index).
+            let floor = match alerts.alert_position() {
+                Ok(at) => floor.min(at.unwrap_or(0)),
+                Err(_) => pruned,
+            };
             // Readers of the change feed follow the log too, at their own pace.
             let floor = floor.saturating_sub(retention.load(std::sync::atomic::Ordering::Relaxed));
             if floor > pruned {

@@ -5,6 +5,7 @@
 
 mod common;
 
+mod alerts;
 mod api;
 mod backup;
 mod bench;

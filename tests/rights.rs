@@ -163,6 +163,13 @@ fn table() -> Vec<Row> {
         row(M::GET, "/api/v1/listings/{id}/comparables", "/api/v1/listings/ro-draft/comparables", None, [200, 200, 200, 200, 404, 401, 401]),
         // The market's statistics are public.
         row(M::GET, "/api/v1/statistics", "/api/v1/statistics?province=79", None,             [200, 200, 200, 200, 200, 200, 401]),
+        // Standing searches and alerts belong to user accounts (the admin token has none).
+        row(M::POST, "/api/v1/saved-searches", "/api/v1/saved-searches", Some(json!({"q": "nước thải", "province": "79"})), [403, 201, 201, 201, 201, 401, 401]),
+        row(M::POST, "/api/v1/saved-searches", "/api/v1/saved-searches", Some(json!({"q": "x", "trl_min": 12})), [403, 400, 400, 400, 400, 401, 401]),
+        row(M::GET, "/api/v1/saved-searches", "/api/v1/saved-searches", None,                   [403, 200, 200, 200, 200, 401, 401]),
+        row(M::DELETE, "/api/v1/saved-searches/{id}", "/api/v1/saved-searches/ss-nothing", None, [403, 404, 404, 404, 404, 401, 401]),
+        row(M::GET, "/api/v1/notifications", "/api/v1/notifications", None,                     [403, 200, 200, 200, 200, 401, 401]),
+        row(M::POST, "/api/v1/notifications/{id}/read", "/api/v1/notifications/n-nothing/read", None, [403, 404, 404, 404, 404, 401, 401]),
         // History is append-only: no method changes or removes it.
         row(M::DELETE, "-", "/api/v1/deals/{deal}/history", None,                               [405; 7]),
         row(M::PUT, "-", "/api/v1/deals/{deal}/history", Some(json!({"events": []})),           [405; 7]),

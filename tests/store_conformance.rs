@@ -12,6 +12,7 @@ use chrono::Utc;
 use serde_json::json;
 
 use techmatch::domain::account::{ApiToken, Failures, Role, Session, User, MAX_FAILURES};
+use techmatch::domain::alert::{Delivery, Notification, SavedQuery, StandingSearch};
 use techmatch::domain::deal::{Deal, DealEvent, EventKind, Stage};
 use techmatch::domain::mail::{Mail, Purpose, Ticket};
 use techmatch::domain::Listing;
@@ -776,4 +777,164 @@ fn store_organisations_names_merges_owners_and_addresses() {
         "store_organisations",
         organisations_names_merges_owners_and_addresses,
     );
+
+fn standing_search(id: &str, user_id: &str, listing_id: Option<&str>) -> StandingSearch {
+    StandingSearch {
+        id: id.into(),
+        user_id: user_id.into(),
+        query: SavedQuery {
+            q: Some("máy sấy".into()),
+            ..SavedQuery::default()
+        },
+        listing_id: listing_id.map(Into::into),
+        secret: format!("secret-{id}"),
+        delivery: Delivery::Immediate,
+        created_at: Utc::now(),
+        active: true,
+    }
+}
+
+fn note(seq: u64, search: &StandingSearch, listing_id: &str, mailed: bool) -> Notification {
+    Notification {
+        id: Notification::id_for(seq, &search.id),
+        user_id: search.user_id.clone(),
+        search_id: search.id.clone(),
+        listing_id: listing_id.into(),
+        title: "Máy sấy lạnh".into(),
+        reason: "vì / because".into(),
+        created_at: Utc::now(),
+        read: false,
+        mailed,
+    }
+}
+
+/// Standing searches, alerts recorded once per (search, listing) however many nodes try at
+/// once, with their mail in the same write; marks cleared and set again; the position only
+/// moves forward.
+fn alerts_are_recorded_once(a: &Handle, b: &Handle) {
+    let mut owner = user("u-alert", "alert@x.vn");
+    owner.org = Some("Công ty A".into());
+    assert!(a.add_user(&owner).unwrap());
+    assert!(a.add_user(&user("u-other", "other@x.vn")).unwrap());
+    assert_eq!(b.users_of_org("Công ty A").unwrap().len(), 1);
+    assert!(b.users_of_org("Công ty B").unwrap().is_empty());
+    assert!(b.any_member().unwrap());
+
+    let v0 = b.searches_version().unwrap();
+    let saved = standing_search("ss-1", "u-alert", None);
+    assert_eq!(a.add_search(&saved).unwrap(), saved);
+    let mut other = standing_search("ss-1", "u-alert", None);
+    other.secret = "another".into();
+    assert_eq!(
+        b.add_search(&other).unwrap().secret,
+        saved.secret,
+        "first one stays"
+    );
+    assert_ne!(
+        b.searches_version().unwrap(),
+        v0,
+        "percolators see the change"
+    );
+    let derived = standing_search("sl-u-alert-nd-1", "u-alert", Some("nd-1"));
+    b.add_search(&derived).unwrap();
+    assert_eq!(a.searches_of("u-alert").unwrap().len(), 2);
+    let saved_ids: Vec<String> = a
+        .saved_searches()
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(saved_ids, ["ss-1"], "only saved searches are percolated");
+
+    // Four threads on two handles record the same alert: one wins, with one mail.
+    let now = Utc::now();
+    let recorded: usize = std::thread::scope(|s| {
+        let tasks: Vec<_> = (0..4)
+            .map(|i| {
+                let h = if i % 2 == 0 { a } else { b };
+                let saved = &saved;
+                s.spawn(move || {
+                    let mail =
+                        Mail::new(format!("m-alert-{i}"), "alert@x.vn", "s", "b".into(), now);
+                    usize::from(
+                        h.record_alert(&note(7, saved, "ro-1", true), Some(&mail))
+                            .unwrap(),
+                    )
+                })
+            })
+            .collect();
+        tasks.into_iter().map(|t| t.join().unwrap()).sum()
+    });
+    assert_eq!(recorded, 1);
+    let mails = b
+        .recent_mail(10)
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.id.starts_with("m-alert-"))
+        .count();
+    assert_eq!(mails, 1, "the alert's mail is written with it, once");
+    assert_eq!(a.alerted_searches("ro-1").unwrap(), ["ss-1"]);
+    let notes = b.notifications("u-alert", 10).unwrap();
+    assert_eq!(notes.len(), 1);
+    assert!(!notes[0].read);
+    assert!(a.mark_read("u-alert", &notes[0].id).unwrap());
+    assert!(
+        !a.mark_read("u-other", &notes[0].id).unwrap(),
+        "not another user's"
+    );
+    assert!(b.notifications("u-alert", 10).unwrap()[0].read);
+
+    // Leaving the results clears the mark; coming back (a new version) alerts again.
+    b.clear_alert("ss-1", "ro-1").unwrap();
+    assert!(a.alerted_searches("ro-1").unwrap().is_empty());
+    assert!(a
+        .record_alert(&note(9, &saved, "ro-1", true), None)
+        .unwrap());
+    let ids: Vec<String> = b
+        .notifications("u-alert", 10)
+        .unwrap()
+        .into_iter()
+        .map(|n| n.id)
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            Notification::id_for(9, "ss-1"),
+            Notification::id_for(7, "ss-1")
+        ],
+        "newest first"
+    );
+
+    // Daily delivery: waits for the digest, then is mailed once.
+    assert!(b
+        .record_alert(&note(10, &derived, "ro-2", false), None)
+        .unwrap());
+    let waiting = a.undigested().unwrap();
+    assert_eq!(waiting.len(), 1);
+    let digest = Mail::new("m-digest".into(), "alert@x.vn", "s", "b".into(), now);
+    b.record_digest(&waiting, &digest).unwrap();
+    assert!(a.undigested().unwrap().is_empty());
+    assert!(a.mail("m-digest").unwrap().is_some());
+
+    // Unsubscribing a need's search keeps it, switched off; a saved one is removed.
+    let mut off = derived.clone();
+    off.active = false;
+    a.replace_search(&off).unwrap();
+    assert!(!b.add_search(&derived).unwrap().active, "not made again");
+    assert!(b.remove_search("ss-1").unwrap());
+    assert!(!a.remove_search("ss-1").unwrap());
+    assert!(a.search("ss-1").unwrap().is_none());
+
+    // The position moves forward only.
+    assert_eq!(a.alert_position().unwrap(), None, "not set yet");
+    b.set_alert_position(0).unwrap();
+    assert_eq!(a.alert_position().unwrap(), Some(0));
+    b.set_alert_position(5).unwrap();
+    a.set_alert_position(2).unwrap();
+    assert_eq!(b.alert_position().unwrap(), Some(5));
+}
+
+#[test]
+fn store_alerts_are_recorded_once() {
+    on_both("store_alerts", alerts_are_recorded_once);
 }

@@ -229,6 +229,19 @@ pub(crate) fn top_docs(
     k: usize,
     exclude: Option<DocAddress>,
 ) -> Result<Vec<(Score, DocAddress)>, IndexError> {
+    top_docs_above(searcher, scoring, kept, k, exclude, Score::MIN)
+}
+
+/// [`top_docs`] among the documents scoring above `floor` only: with a high floor, MaxScore
+/// skips nearly everything (the percolator asks whether one document is in the first `k`).
+pub(crate) fn top_docs_above(
+    searcher: &Searcher,
+    scoring: &dyn Query,
+    kept: &Kept,
+    k: usize,
+    exclude: Option<DocAddress>,
+    floor: Score,
+) -> Result<Vec<(Score, DocAddress)>, IndexError> {
     if k == 0 {
         return Ok(Vec::new());
     }
@@ -244,7 +257,7 @@ pub(crate) fn top_docs(
         let start = heap
             .peek()
             .filter(|_| heap.len() == k)
-            .map_or(Score::MIN, |r| r.0 .0);
+            .map_or(floor, |r| r.0 .0.max(floor));
         // Offers a hit; returns the score the next one must beat.
         let mut offer = |doc: DocId, score: Score| {
             let address = DocAddress::new(ord as u32, doc);
@@ -256,7 +269,7 @@ pub(crate) fn top_docs(
             }
             heap.peek()
                 .filter(|_| heap.len() == k)
-                .map_or(Score::MIN, |r| r.0 .0)
+                .map_or(floor, |r| r.0 .0.max(floor))
         };
         let mut beat = start;
         match bits {

@@ -20,6 +20,7 @@ mod orgs;
 mod outbox;
 pub(crate) mod reports;
 mod rights;
+mod saved_searches;
 mod schema;
 mod search;
 pub(crate) mod search_answer;
@@ -76,11 +77,13 @@ pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
         .merge(statistics::router())
         .merge(changes::router())
         .merge(duplicates::router())
-        .merge(schema::router());
+        .merge(schema::router())
+        .merge(saved_searches::router());
     Router::new()
         .nest("/api/v1", api)
         .merge(meta::root_router())
         .merge(crate::web::router())
+        .merge(saved_searches::links_router())
         .fallback(unknown_route)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

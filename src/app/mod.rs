@@ -6,6 +6,7 @@
 //! organisations (records, invitations, requests to join, verification, merges), interest and
 //! its answers, each user's own overview (`me`), and the outbox that carries their mail.
 
+pub mod alert_mails;
 mod error;
 mod exchange;
 pub mod leads;

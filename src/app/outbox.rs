@@ -70,6 +70,29 @@ impl Outbox {
         Arc::downgrade(&self.wake)
     }
 
+    /// Rings the sender: mail was queued directly in the store (with an alert, in one write).
+    pub fn ring(&self) {
+        self.wake.notify_one();
+    }
+
+    /// A new message to `to`, due `now`, with an id that sorts by time.
+    ///
+    /// # Errors
+    /// [`AppError`] when no random id can be drawn.
+    pub fn compose(
+        &self,
+        to: &str,
+        (subject, body): (String, String),
+        now: DateTime<Utc>,
+    ) -> Result<Mail, AppError> {
+        let id = format!(
+            "m-{:016x}-{}",
+            now.timestamp_micros().max(0),
+            random_hex(4)?
+        );
+        Ok(Mail::new(id, to, &subject, body, now))
+    }
+
     /// Queues a message durably and rings the sender.
     ///
     /// # Errors

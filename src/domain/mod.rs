@@ -2,6 +2,7 @@
 //! broker's desk (accounts, leads, deals).
 
 pub mod account;
+pub mod alert;
 pub mod deal;
 pub mod field;
 pub mod input;

@@ -11,17 +11,20 @@
 //! service.
 
 mod accounts;
+mod alerts;
 pub mod backup;
 mod deals;
 mod mail;
 mod orgs;
 mod pg_accounts;
+mod pg_alerts;
 mod pg_deals;
 mod pg_mail;
 mod pg_orgs;
 mod pg_pool;
 pub mod pg_store;
 mod sled_accounts;
+mod sled_alerts;
 mod sled_deals;
 mod sled_mail;
 mod sled_orgs;
@@ -30,6 +33,7 @@ mod stores;
 mod timed;
 
 pub use accounts::{AccountStore, FailureChange, WriteToken};
+pub use alerts::AlertStore;
 pub use deals::{DealDecide, DealStore};
 pub use mail::MailStore;
 pub use orgs::{OrgDecide, OrgStore};
@@ -187,8 +191,8 @@ pub trait Store: Send + Sync {
     }
 }
 
-/// A backend holding listings, accounts, deals, mail and organisations: what a data dir or a store URL opens.
-pub trait Backend: Store + AccountStore + DealStore + MailStore + OrgStore {
+/// A backend holding listings, accounts, deals, mail, organisations and alerts: what a data dir or a store URL opens.
+pub trait Backend: Store + AccountStore + DealStore + MailStore + OrgStore + AlertStore {
     /// The listings side of it.
     fn as_store(&self) -> &dyn Store;
     /// The accounts side of it.
@@ -197,7 +201,9 @@ pub trait Backend: Store + AccountStore + DealStore + MailStore + OrgStore {
     fn into_stores(self: std::sync::Arc<Self>) -> Stores;
 }
 
-impl<T: Store + AccountStore + DealStore + MailStore + OrgStore + 'static> Backend for T {
+impl<T: Store + AccountStore + DealStore + MailStore + OrgStore + AlertStore + 'static> Backend
+    for T
+{
     fn as_store(&self) -> &dyn Store {
         self
     }

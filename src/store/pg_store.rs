@@ -239,6 +239,8 @@ impl PgStore {
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
                 .map_err(pg_error)?;
             tx.batch_execute(SCHEMA).map_err(pg_error)?;
+            tx.batch_execute(super::pg_alerts::SCHEMA)
+                .map_err(pg_error)?;
             let found = tx
                 .query_opt("SELECT max(version) FROM techmatch_schema", &[])
                 .map_err(pg_error)?

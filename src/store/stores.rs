@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{AccountStore, DealStore, MailStore, OrgStore, Store};
+use super::{AccountStore, AlertStore, DealStore, MailStore, OrgStore, Store};
 
 /// The service's stores; one backend (sled or PostgreSQL) is all of them.
 #[derive(Clone)]
@@ -17,11 +17,15 @@ pub struct Stores {
     pub mail: Arc<dyn MailStore>,
     /// Organisations' records.
     pub orgs: Arc<dyn OrgStore>,
+    /// Standing searches and their alerts.
+    pub alerts: Arc<dyn AlertStore>,
 }
 
 impl Stores {
     /// All of them from one backend.
-    pub fn shared<S: Store + AccountStore + DealStore + MailStore + OrgStore + 'static>(
+    pub fn shared<
+        S: Store + AccountStore + DealStore + MailStore + OrgStore + AlertStore + 'static,
+    >(
         backend: Arc<S>,
     ) -> Self {
         Stores {
@@ -29,7 +33,8 @@ impl Stores {
             accounts: backend.clone(),
             deals: backend.clone(),
             mail: backend.clone(),
-            orgs: backend,
+            orgs: backend.clone(),
+            alerts: backend,
         }
     }
 }

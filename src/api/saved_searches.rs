@@ -1,0 +1,292 @@
+//! Standing searches and alerts: `POST/GET /saved-searches`, `DELETE /saved-searches/{id}`,
+//! `GET /notifications`, `POST /notifications/{id}/read`; and, outside the API, each standing
+//! search's private Atom feed (`/feeds/{id}/{secret}`) and one-click unsubscribe link
+//! (`/alerts/{id}/unsubscribe/{secret}`), both opened by the secret they carry.
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use serde_json::{json, Value};
+
+use super::auth::{same, Caller};
+use super::error::ApiError;
+use super::fields::Fields;
+use super::json::JsonObject;
+use crate::alerts::{feed, feed_url, new_secret, percolator::request_of};
+use crate::app::Links;
+use crate::domain::account::User;
+use crate::domain::alert::{Delivery, SavedQuery, StandingSearch};
+use crate::server::AppState;
+
+/// Most saved searches one user may keep.
+pub const MAX_SAVED_SEARCHES: usize = 100;
+/// Notifications listed, newest first.
+const NOTIFICATIONS: usize = 200;
+/// Entries in a feed.
+const FEED_ENTRIES: usize = 50;
+
+/// The routes under `/api/v1`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/saved-searches", post(create).get(list))
+        .route("/saved-searches/{id}", delete(remove))
+        .route("/notifications", get(notifications))
+        .route("/notifications/{id}/read", post(mark_read))
+}
+
+/// The feed and unsubscribe links, outside the API (people and feed readers open them).
+pub fn links_router() -> Router<AppState> {
+    Router::new()
+        .route("/feeds/{id}/{secret}", get(atom))
+        .route("/alerts/{id}/unsubscribe/{secret}", get(unsubscribe))
+}
+
+/// The signed-in user; the admin token has no account to alert (403).
+fn user(caller: &Caller) -> Result<&User, ApiError> {
+    caller.require_signed_in()?;
+    caller.user().ok_or_else(|| {
+        ApiError::Forbidden("standing searches belong to a user account; sign in as one".into())
+    })
+}
+
+fn view(links: &Links, s: &StandingSearch) -> Value {
+    let mut v = json!({
+        "id": s.id,
+        "delivery": s.delivery,
+        "feed_url": feed_url(links, s),
+        "created_at": s.created_at,
+        "active": s.active,
+    });
+    if let Value::Object(map) = &mut v {
+        if let Ok(Value::Object(q)) = serde_json::to_value(&s.query) {
+            map.extend(q);
+        }
+        if let Some(id) = &s.listing_id {
+            map.insert("listing_id".into(), json!(id));
+        }
+    }
+    v
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonObject(mut body): JsonObject,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let user = user(&caller)?.clone();
+    // A readiness level may come as a number or as the text the search route takes.
+    if let Some(Value::Number(n)) = body.get("trl_min") {
+        let text = n.to_string();
+        body.insert("trl_min".into(), Value::String(text));
+    }
+    let known = [
+        "q",
+        "kind",
+        "province",
+        "field",
+        "trl_min",
+        "transfer_mode",
+        "delivery",
+    ];
+    let body = Fields::new(body, &known)?;
+    let delivery = match body.text("delivery")?.as_deref().map(str::trim) {
+        None | Some("immediate") => Delivery::Immediate,
+        Some("daily") => Delivery::Daily,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "delivery",
+                format!("{other:?} is not one of immediate, daily"),
+            ))
+        }
+    };
+    let query = SavedQuery {
+        q: body.text("q")?,
+        kind: body.text("kind")?,
+        province: body.text("province")?,
+        field: body.text("field")?,
+        trl_min: body.text("trl_min")?,
+        transfer_mode: body.text("transfer_mode")?,
+    };
+    let search = StandingSearch {
+        id: format!("ss-{}", new_secret()?.get(..20).unwrap_or_default()),
+        user_id: user.id.clone(),
+        query,
+        listing_id: None,
+        secret: new_secret()?,
+        delivery,
+        created_at: Utc::now(),
+        active: true,
+    };
+    // Checked as the search route checks it: a saved search that cannot run is refused now.
+    request_of(&search).map_err(ApiError::Invalid)?;
+    let alerts = state.alerts.clone();
+    let stored = tokio::task::spawn_blocking(move || {
+        let saved = alerts
+            .searches_of(&search.user_id)?
+            .iter()
+            .filter(|s| s.listing_id.is_none())
+            .count();
+        if saved >= MAX_SAVED_SEARCHES {
+            return Ok(Err(ApiError::Conflict(format!(
+                "at most {MAX_SAVED_SEARCHES} saved searches per user; delete one first"
+            ))));
+        }
+        alerts.add_search(&search).map(Ok)
+    })
+    .await???;
+    Ok((
+        StatusCode::CREATED,
+        Json(view(&state.outbox.links, &stored)),
+    ))
+}
+
+async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    let user_id = user(&caller)?.id.clone();
+    let alerts = state.alerts.clone();
+    let searches = tokio::task::spawn_blocking(move || alerts.searches_of(&user_id)).await??;
+    let views: Vec<Value> = searches
+        .iter()
+        .map(|s| view(&state.outbox.links, s))
+        .collect();
+    Ok(Json(json!({ "saved_searches": views })))
+}
+
+/// Unsubscribes: a saved search is removed; a need's (technology's) is kept switched off, so
+/// that its next match does not make it again.
+fn stop(alerts: &dyn crate::store::AlertStore, search: &StandingSearch) -> Result<(), ApiError> {
+    if search.listing_id.is_some() {
+        let mut off = search.clone();
+        off.active = false;
+        alerts.replace_search(&off)?;
+    } else {
+        alerts.remove_search(&search.id)?;
+    }
+    Ok(())
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let user_id = user(&caller)?.id.clone();
+    let alerts = state.alerts.clone();
+    tokio::task::spawn_blocking(move || {
+        match alerts.search(&id)? {
+            Some(s) if s.user_id == user_id => stop(alerts.as_ref(), &s)?,
+            _ => return Err(ApiError::NotFound(format!("saved search {id:?}"))),
+        }
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await?
+}
+
+async fn notifications(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    let user_id = user(&caller)?.id.clone();
+    let alerts = state.alerts.clone();
+    let notes = tokio::task::spawn_blocking(move || alerts.notifications(&user_id, NOTIFICATIONS))
+        .await??;
+    let unread = notes.iter().filter(|n| !n.read).count();
+    let views: Vec<Value> = notes
+        .iter()
+        .map(|n| {
+            json!({
+                "id": n.id,
+                "listing_id": n.listing_id,
+                "reason": n.reason,
+                "created_at": n.created_at,
+                "read": n.read,
+                "title": n.title,
+                "search_id": n.search_id,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "notifications": views, "unread": unread })))
+}
+
+async fn mark_read(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let user_id = user(&caller)?.id.clone();
+    let alerts = state.alerts.clone();
+    let lookup = id.clone();
+    let found = tokio::task::spawn_blocking(move || alerts.mark_read(&user_id, &lookup)).await??;
+    if found {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound(format!("notification {id:?}")))
+    }
+}
+
+/// The standing search `id` if `secret` is its own.
+async fn by_secret(
+    state: &AppState,
+    id: String,
+    secret: String,
+) -> Result<Option<StandingSearch>, ApiError> {
+    let alerts = state.alerts.clone();
+    let found = tokio::task::spawn_blocking(move || alerts.search(&id)).await??;
+    Ok(found.filter(|s| same(s.secret.as_bytes(), secret.as_bytes())))
+}
+
+const GONE: &str = "Liên kết không đúng hoặc tìm kiếm đã bị xoá. / This link is wrong, or the \
+                    search was deleted.";
+
+async fn atom(
+    State(state): State<AppState>,
+    Path((id, secret)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let Some(search) = by_secret(&state, id, secret).await? else {
+        return Ok((StatusCode::NOT_FOUND, GONE).into_response());
+    };
+    let alerts = state.alerts.clone();
+    let (user_id, search_id) = (search.user_id.clone(), search.id.clone());
+    let notes = tokio::task::spawn_blocking(move || {
+        alerts
+            .notifications(&user_id, 10 * FEED_ENTRIES)
+            .map(|all| {
+                all.into_iter()
+                    .filter(|n| n.search_id == search_id)
+                    .take(FEED_ENTRIES)
+                    .collect::<Vec<_>>()
+            })
+    })
+    .await??;
+    let xml = feed::render(&state.outbox.links, &search, &notes, Utc::now());
+    Ok((
+        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+        xml,
+    )
+        .into_response())
+}
+
+async fn unsubscribe(
+    State(state): State<AppState>,
+    Path((id, secret)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let Some(search) = by_secret(&state, id, secret).await? else {
+        return Ok((StatusCode::NOT_FOUND, Html(page(GONE))).into_response());
+    };
+    let alerts = state.alerts.clone();
+    tokio::task::spawn_blocking(move || stop(alerts.as_ref(), &search)).await??;
+    Ok(Html(page(
+        "Bạn sẽ không nhận thông báo của tìm kiếm này nữa. / You will get no more alerts from \
+         this search.",
+    ))
+    .into_response())
+}
+
+fn page(message: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>techmatch</title>\
+         </head><body><p>{message}</p></body></html>"
+    )
+}

@@ -1,0 +1,97 @@
+//! `bench --standing N`: percolating new listings against N saved searches.
+//!
+//! N saved searches are drawn like the search mix (one to three title words; a third filtered
+//! by province, a fifth by kind and readiness), indexed by the percolator; then new listings
+//! are written to the store and the index one at a time, as the alert follower sees them, and
+//! each one's percolation — candidates by its words, filters, and the real search of every
+//! candidate whose words it has — is timed.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use serde_json::{json, Value};
+use techmatch_index::SearchIndex;
+
+use super::{percentile, round, Corpus};
+use crate::alerts::percolator::Percolator;
+use crate::domain::alert::{Delivery, SavedQuery, StandingSearch};
+use crate::domain::{parse_listing, RawRecord};
+use crate::import::store_drafts;
+use crate::indexer::{self, to_index_doc};
+use crate::store::Store;
+
+/// New listings percolated.
+const NEW_LISTINGS: usize = 200;
+
+/// The figures of percolating [`NEW_LISTINGS`] against `standing` saved searches.
+pub fn measure(
+    store: &dyn Store,
+    index: &SearchIndex,
+    corpus: &mut Corpus,
+    listings: usize,
+    standing: usize,
+) -> anyhow::Result<Value> {
+    let now = Utc::now();
+    let searches: Vec<StandingSearch> = (0..standing)
+        .map(|i| {
+            let mut query = SavedQuery {
+                q: Some(corpus.query()),
+                ..SavedQuery::default()
+            };
+            if i % 3 == 1 {
+                query.province = Some(corpus.province());
+            }
+            if i % 5 == 2 {
+                query.kind = Some("research_output,patent".into());
+                query.trl_min = Some("5".into());
+            }
+            StandingSearch {
+                id: format!("ss-{i}"),
+                user_id: format!("u-{}", i % 10_000),
+                query,
+                listing_id: None,
+                secret: String::new(),
+                delivery: Delivery::Immediate,
+                created_at: now,
+                active: true,
+            }
+        })
+        .collect();
+    let started = Instant::now();
+    let percolator = Percolator::new(searches);
+    let build_s = started.elapsed().as_secs_f64();
+
+    let mut times: Vec<Duration> = Vec::with_capacity(NEW_LISTINGS);
+    let (mut fits, mut stats) = (0usize, (0usize, 0usize));
+    for n in listings..listings + NEW_LISTINGS {
+        let Value::Object(map) = corpus.listing(n) else {
+            continue;
+        };
+        let draft = parse_listing(&RawRecord::from_json(map))
+            .map_err(|e| anyhow::anyhow!("generated record invalid: {e:?}"))?;
+        store_drafts(store, vec![draft])?;
+        indexer::catch_up(store, index)?;
+        let Some(listing) = store.get(&format!("b{n}"))? else {
+            continue;
+        };
+        let doc = to_index_doc(&listing);
+        let started = Instant::now();
+        let (found, candidates, searched) = percolator.fits_counted(index, &doc)?;
+        times.push(started.elapsed());
+        fits += found.len();
+        stats.0 += candidates;
+        stats.1 += searched;
+    }
+    times.sort();
+    let n = times.len().max(1) as f64;
+    Ok(json!({
+        "standing_searches": standing,
+        "percolate_listings": times.len(),
+        "percolate_build_s": round(build_s, 2),
+        "percolate_p50_ms": round(percentile(&times, 0.50), 2),
+        "percolate_p99_ms": round(percentile(&times, 0.99), 2),
+        "percolate_candidates_mean": round(stats.0 as f64 / n, 1),
+        "percolate_real_searches_mean": round(stats.1 as f64 / n, 1),
+        "percolate_alerts_mean": round(fits as f64 / n, 2),
+    }))
+}
