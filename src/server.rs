@@ -165,6 +165,7 @@ impl AppState {
                 listings: state.store.as_ref(),
                 deals: state.deals.as_ref(),
                 outbox: &state.outbox,
+                alerts: state.alerts.as_ref(),
             })
         })
         .await

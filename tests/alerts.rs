@@ -316,6 +316,16 @@ fn a_saved_search_and_a_need_each_get_one_alert_by_app_mail_and_feed() {
         "the secret opens the feed"
     );
 
+    // The user's own page shows them too.
+    let (_, me) = call(&server, "GET", "/api/v1/me", Some(&an), None);
+    assert!(
+        !me["notifications"]
+            .as_array()
+            .expect("notifications on /me")
+            .is_empty(),
+        "{me}"
+    );
+
     // Marked read; one click in the mail unsubscribes; nothing more arrives.
     let (_, notes) = call(&server, "GET", "/api/v1/notifications", Some(&an), None);
     let first = notes["notifications"][0]["id"]

@@ -777,6 +777,7 @@ fn store_organisations_names_merges_owners_and_addresses() {
         "store_organisations",
         organisations_names_merges_owners_and_addresses,
     );
+}
 
 fn standing_search(id: &str, user_id: &str, listing_id: Option<&str>) -> StandingSearch {
     StandingSearch {

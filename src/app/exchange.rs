@@ -1,7 +1,7 @@
 //! [`Exchange`]: the stores and the outbox a use case works with, borrowed for one call.
 
 use super::Outbox;
-use crate::store::{AccountStore, DealStore, OrgStore, Store};
+use crate::store::{AccountStore, AlertStore, DealStore, OrgStore, Store};
 
 /// The stores and the outbox, as one argument for the use cases that need several.
 #[derive(Clone, Copy)]
@@ -16,4 +16,6 @@ pub struct Exchange<'a> {
     pub deals: &'a dyn DealStore,
     /// Where mail goes.
     pub outbox: &'a Outbox,
+    /// Standing searches and their alerts.
+    pub alerts: &'a dyn AlertStore,
 }

@@ -1,11 +1,13 @@
 //! A user's own overview (`/me`): their organisation, its listings and needs with drafts, the
 //! interest they sent with its answers, their organisation's leads inbox, and for brokers the
-//! organisations of their province waiting for verification.
+//! organisations of their province waiting for verification; and the newest alerts of their
+//! standing searches.
 
 use serde::Serialize;
 
 use super::{AppError, Exchange};
 use crate::domain::account::{Role, User};
+use crate::domain::alert::Notification;
 use crate::domain::deal::Lead;
 use crate::domain::org::Organisation;
 use crate::domain::Listing;
@@ -67,7 +69,12 @@ pub struct Overview {
     pub leads_inbox: Vec<Lead>,
     /// For brokers: organisations of their province not verified yet.
     pub to_verify: Vec<Organisation>,
+    /// The newest alerts of their standing searches.
+    pub notifications: Vec<Notification>,
 }
+
+/// Alerts shown on the overview.
+pub const NOTIFICATIONS_SHOWN: usize = 20;
 
 /// The overview of `user`.
 ///
@@ -124,5 +131,6 @@ pub fn overview(ex: Exchange<'_>, user: &User) -> Result<Overview, AppError> {
         sent_interest: sent,
         leads_inbox: inbox,
         to_verify,
+        notifications: ex.alerts.notifications(&user.id, NOTIFICATIONS_SHOWN)?,
     })
 }

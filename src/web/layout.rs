@@ -119,7 +119,12 @@ pub fn page(visitor: &Visitor, title: &str, body: Markup) -> Markup {
                 a href="/admin/outbox" { (l.t("Thư đi", "Outbox")) }
             }
             @if let Some(user) = visitor.caller.user() {
-                a id="me" href="/me" title=(l.t("Trang của tôi", "My page")) { (user.email) }
+                a id="me" href="/me" title=(l.t("Trang của tôi", "My page")) {
+                    (user.email)
+                    @if visitor.unread > 0 {
+                        " " span.badge id="unread" title=(l.t("Thông báo chưa đọc", "Unread notifications")) { (visitor.unread) }
+                    }
+                }
                 form method="post" action="/signout" {
                     (csrf_field(visitor))
                     button type="submit" { (l.t("Đăng xuất", "Sign out")) }

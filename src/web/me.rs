@@ -189,6 +189,27 @@ fn org_section(v: &Visitor, me: &Overview, refused: &Refused) -> Markup {
     }
 }
 
+/// The newest alerts of the user's standing searches, unread ones first in bold.
+fn notifications(l: Lang, me: &Overview) -> Markup {
+    html! {
+        @if !me.notifications.is_empty() {
+            section.panel id="notifications" {
+                h2 { (l.t("Thông báo", "Notifications")) }
+                ul {
+                    @for n in &me.notifications {
+                        li class=[(!n.read).then_some("unread")] {
+                            a href=(format!("/listings/{}", encode(&n.listing_id))) {
+                                @if n.read { (n.title) } @else { strong { (n.title) } }
+                            }
+                            " " span.meta { (n.created_at.format("%Y-%m-%d")) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn email_form(v: &Visitor, refused: &Refused) -> Markup {
     let l = v.lang;
     let error = refused
@@ -221,6 +242,7 @@ fn render(v: &Visitor, me: &Overview, done: Option<&str>, refused: &Refused) -> 
         p.meta { (user.email) " · " (role_label(l, user.role)) }
         @if let Some(text) = done.and_then(|d| done_text(l, d)) { p.notice role="status" { (text) } }
         @if let Some((which, m)) = refused.as_ref().filter(|(w, _)| w.is_empty()) { p.error role="alert" data-form=(which) { (m) } }
+        (notifications(l, me))
         (org_section(v, me, refused))
         (email_form(v, refused))
         @if user.role == Role::Broker || user.role == Role::Admin {

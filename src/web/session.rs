@@ -41,7 +41,12 @@ pub struct Visitor {
     pub here: String,
     /// Whether cookies must be marked `Secure`.
     pub secure: bool,
+    /// Unread alerts of the signed-in user, for the header.
+    pub unread: usize,
 }
+
+/// Newest alerts the header's unread count looks at.
+const UNREAD_COUNTED: usize = 100;
 
 /// The value of cookie `name` in a `Cookie` header.
 fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
@@ -95,21 +100,30 @@ impl FromRequestParts<AppState> for Visitor {
             lang,
             here,
             secure,
+            unread: 0,
         };
         if let Some(id) = cookie(parts, SESSION_COOKIE).map(str::to_string) {
-            let accounts = state.accounts.clone();
+            let (accounts, alerts) = (state.accounts.clone(), state.alerts.clone());
             let lookup = id.clone();
-            let user = tokio::task::spawn_blocking(move || {
-                session_user(accounts.as_ref(), &lookup, Utc::now())
+            let found = tokio::task::spawn_blocking(move || {
+                let Some(user) = session_user(accounts.as_ref(), &lookup, Utc::now())? else {
+                    return Ok(None);
+                };
+                // A page's header counts unread alerts; a failing count shows none.
+                let unread = alerts
+                    .notifications(&user.id, UNREAD_COUNTED)
+                    .map_or(0, |n| n.iter().filter(|n| !n.read).count());
+                Ok::<_, crate::store::StoreError>(Some((user, unread)))
             })
             .await
             .map_err(ApiError::from)
             .and_then(|r| r.map_err(ApiError::from))
             .map_err(|e| Failure::from_api(e, &visitor))?;
             // An unknown or expired session reads as anonymous: the pages offer sign-in again.
-            if let Some(user) = user {
+            if let Some((user, unread)) = found {
                 visitor.caller = Caller::User(Box::new(user));
                 visitor.session = Some(id);
+                visitor.unread = unread;
             }
         }
         Ok(visitor)
