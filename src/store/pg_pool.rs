@@ -34,10 +34,17 @@ const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(30);
 /// What a connection's thread runs: a closure given the thread's connection slot.
 type Job = Box<dyn FnOnce(&mut Slot) + Send>;
 
+/// A connection idle for longer than this is checked before a lease's first job uses it.
+const PROBE_AFTER_IDLE: Duration = Duration::from_secs(1);
+/// How long that check may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// A connection thread's state.
 struct Slot {
     config: postgres::Config,
     client: Option<Client>,
+    /// When the connection last answered a job.
+    last_used: std::time::Instant,
 }
 
 impl Slot {
@@ -45,6 +52,16 @@ impl Slot {
     fn client(&mut self, connect: bool) -> Result<&mut Client, StoreError> {
         if self.client.as_ref().is_some_and(Client::is_closed) {
             self.client = None;
+        }
+        // The blocking client notices a connection the server closed (a restart, a failover)
+        // only when it next uses it, failing that call: a lease's first job checks a connection
+        // that sat idle, so that one failed call is the check's, not the caller's.
+        if connect && self.last_used.elapsed() > PROBE_AFTER_IDLE {
+            if let Some(client) = self.client.as_mut() {
+                if client.is_valid(PROBE_TIMEOUT).is_err() {
+                    self.client = None;
+                }
+            }
         }
         if self.client.is_none() {
             if !connect {
@@ -84,6 +101,7 @@ impl Worker {
                 let mut slot = Slot {
                     config,
                     client: None,
+                    last_used: std::time::Instant::now(),
                 };
                 // Ends when the pool (holding the sender) is dropped; the connection goes too.
                 while let Ok(job) = queue.recv() {
@@ -238,6 +256,7 @@ impl<'p> Lease<'p> {
         let (reply, answer) = mpsc::sync_channel(1);
         let job: Job = Box::new(move |slot: &mut Slot| {
             let out = slot.client(connect).and_then(f);
+            slot.last_used = std::time::Instant::now();
             // The caller may be gone (it panicked); nobody is left to tell.
             let _ = reply.send(out);
         });
