@@ -399,6 +399,22 @@ fn the_whole_exchange_in_a_real_browser_with_real_mail() {
         "{}",
         b.text("#headline")
     );
+    // The page's downloads, fetched as the browser would follow their links.
+    for (format, starts) in [
+        ("csv", "\u{feff}".as_bytes()),
+        ("xlsx", b"PK".as_slice()),
+        ("json", b"{".as_slice()),
+    ] {
+        assert!(
+            !b.texts(&format!("#headline a[href*='format={format}']"))
+                .is_empty(),
+            "no {format} download on the statistics page"
+        );
+        let path = format!("/api/v1/statistics?province=&year=&format={format}");
+        let (head, body) = get_with_cookie(&server, &path, &cookie);
+        assert!(head.starts_with("HTTP/1.1 200"), "{format}: {head}");
+        assert!(body.starts_with(starts), "{format} download");
+    }
     assert_english(&b, &base, "/statistics?province=92");
     b.screenshot(&shots, "walk-desktop-statistics");
 
