@@ -1,7 +1,7 @@
 //! `GET /statistics`: the market's public statistics (`app::statistics`), national or for one
 //! province (`?province=`), for one year (`?year=`), as JSON, CSV or XLSX (`?format=`).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::json::Query;
 use crate::app::statistics::{compute, to_csv, to_xlsx, Comparables, Scope, Statistics};
 use crate::domain::Provinces;
 use crate::server::AppState;
