@@ -108,8 +108,8 @@ pub fn mark_interest(
             &lead.message,
             &outbox.links.page("/me"),
         );
-        for member in ex.accounts.users()? {
-            if member.role.is_member() && member.org.as_deref() == Some(owner.as_str()) {
+        for member in ex.alerts.users_of_org(owner)? {
+            if member.role.is_member() {
                 outbox.queue(&member.email, text.clone(), now)?;
             }
         }

@@ -88,8 +88,8 @@ pub fn overview(ex: Exchange<'_>, user: &User) -> Result<Overview, AppError> {
     let org_admin = org.as_ref().is_some_and(|o| o.is_admin(&user.id));
     let members = match (&org, org_admin) {
         (Some(o), true) => ex
-            .accounts
-            .users()?
+            .alerts
+            .users_of_org(&o.name)?
             .iter()
             .filter(|u| u.org_id.as_deref() == Some(o.id.as_str()))
             .map(UserView::from)

@@ -586,14 +586,12 @@ pub fn merge(
         return Err(AppError::Conflict(Refusal::Merged));
     }
     let mut moved = Merged::default();
-    for user in ex.accounts.users()? {
-        if user.org_id.as_deref() == Some(from) || user.org.as_deref() == Some(old.name.as_str()) {
-            let mut user = user;
-            user.org = Some(target.name.clone());
-            user.org_id = Some(target.id.clone());
-            ex.accounts.replace_user(&user)?;
-            moved.members += 1;
-        }
+    // Members carry the organisation's name (and, once joined to the record, its id too).
+    for mut user in ex.alerts.users_of_org(&old.name)? {
+        user.org = Some(target.name.clone());
+        user.org_id = Some(target.id.clone());
+        ex.accounts.replace_user(&user)?;
+        moved.members += 1;
     }
     let renamed: Vec<Listing> = ex
         .listings
@@ -701,8 +699,8 @@ pub fn members(ex: Exchange<'_>, actor: Actor<'_>, id: &str) -> Result<Vec<User>
         return Err(AppError::Forbidden(Refusal::NotOrgAdmin));
     }
     Ok(ex
-        .accounts
-        .users()?
+        .alerts
+        .users_of_org(&org.name)?
         .into_iter()
         .filter(|u| u.org_id.as_deref() == Some(id))
         .collect())

@@ -371,6 +371,31 @@ fn refusal(v: &Visitor, which: &str, error: AppError) -> Result<Refused, Failure
     }
 }
 
+/// The organisation the signed-in user manages (its administrators' forms act on it).
+fn own_org(user: &User) -> Result<String, AppError> {
+    user.org_id
+        .clone()
+        .ok_or(AppError::Forbidden(Refusal::NotOrgAdmin))
+}
+
+/// After a form's use case: back to `/me` saying `done`, or the page again with the refusal
+/// beside the form `which`.
+async fn settle<T>(
+    state: &AppState,
+    v: &Visitor,
+    outcome: Result<T, AppError>,
+    done: &str,
+    which: &str,
+) -> PageResult {
+    match outcome {
+        Ok(_) => Ok(Redirect::to(&format!("/me?done={done}")).into_response()),
+        Err(e) => {
+            let refused = refusal(v, which, e)?;
+            page_of(state, v, None, refused).await
+        }
+    }
+}
+
 async fn invite(
     State(state): State<AppState>,
     v: Visitor,
@@ -382,20 +407,11 @@ async fn invite(
     let email = form.get("email").unwrap_or_default().to_string();
     let outcome = state
         .run(move |ex| {
-            let org = user
-                .org_id
-                .clone()
-                .ok_or(AppError::Forbidden(Refusal::NotOrgAdmin))?;
+            let org = own_org(&user)?;
             orgs::invite(ex, Actor::User(&user), &org, &email, Utc::now())
         })
         .await;
-    match outcome {
-        Ok(_) => Ok(Redirect::to("/me?done=invited").into_response()),
-        Err(e) => {
-            let refused = refusal(&v, "email", e)?;
-            page_of(&state, &v, None, refused).await
-        }
-    }
+    settle(&state, &v, outcome, "invited", "email").await
 }
 
 async fn answer(
@@ -410,10 +426,7 @@ async fn answer(
     let accept = form.get("accept") == Some("yes");
     state
         .run(move |ex| {
-            let org = user
-                .org_id
-                .clone()
-                .ok_or(AppError::Forbidden(Refusal::NotOrgAdmin))?;
+            let org = own_org(&user)?;
             orgs::answer_request(ex, Actor::User(&user), &org, &user_id, accept, Utc::now())
         })
         .await
@@ -450,13 +463,7 @@ async fn reply(
             )
         })
         .await;
-    match outcome {
-        Ok(_) => Ok(Redirect::to("/me?done=replied").into_response()),
-        Err(e) => {
-            let refused = refusal(&v, &format!("reply-{id}"), e)?;
-            page_of(&state, &v, None, refused).await
-        }
-    }
+    settle(&state, &v, outcome, "replied", &format!("reply-{id}")).await
 }
 
 async fn member(
@@ -475,26 +482,15 @@ async fn member(
     };
     let outcome = state
         .run(move |ex| {
-            let org = user
-                .org_id
-                .clone()
-                .ok_or(AppError::Forbidden(Refusal::NotOrgAdmin))?;
+            let org = own_org(&user)?;
             orgs::manage_member(ex, Actor::User(&user), &org, &user_id, change)
         })
         .await;
-    match outcome {
-        Ok(_) => {
-            let done = match change {
-                orgs::MemberChange::MakeAdmin => "admin",
-                orgs::MemberChange::Remove => "removed",
-            };
-            Ok(Redirect::to(&format!("/me?done={done}")).into_response())
-        }
-        Err(e) => {
-            let refused = refusal(&v, "", e)?;
-            page_of(&state, &v, None, refused).await
-        }
-    }
+    let done = match change {
+        orgs::MemberChange::MakeAdmin => "admin",
+        orgs::MemberChange::Remove => "removed",
+    };
+    settle(&state, &v, outcome, done, "").await
 }
 
 async fn email(
@@ -517,11 +513,5 @@ async fn email(
             )
         })
         .await;
-    match outcome {
-        Ok(_) => Ok(Redirect::to("/me?done=email").into_response()),
-        Err(e) => {
-            let refused = refusal(&v, "new_email", e)?;
-            page_of(&state, &v, None, refused).await
-        }
-    }
+    settle(&state, &v, outcome, "email", "new_email").await
 }

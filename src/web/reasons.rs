@@ -118,6 +118,9 @@ fn vietnamese(reason: &str) -> Option<String> {
     if let Some(v) = reason.strip_suffix(" is not a date (YYYY-MM-DD or DD/MM/YYYY)") {
         return Some(format!("{v} không phải ngày (YYYY-MM-DD hoặc DD/MM/YYYY)."));
     }
+    if let Some(v) = reason.strip_suffix(" is not a year") {
+        return Some(format!("{v} không phải là một năm."));
+    }
     if let Some(v) = reason.strip_suffix(" is not a plausible year") {
         return Some(format!("{v} không phải năm hợp lệ."));
     }
@@ -158,6 +161,7 @@ mod tests {
                 "TRL must be 1 to 9, got 12",
                 "TRL phải từ 1 đến 9 (đã nhập 12).",
             ),
+            ("\"x\" is not a year", "\"x\" không phải là một năm."),
             (
                 "\"abc\" is not a whole number",
                 "\"abc\" không phải số nguyên.",
