@@ -3,14 +3,20 @@
 //! The index is derived data: it records the last change it applied, catches up from there, and
 //! can be thrown away and rebuilt from the store at any time.
 
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
 use serde::Serialize;
 use techmatch_index::{
     Facet, IndexChange, IndexDoc, IndexError, MatchProfile, SearchIndex, TextGroup,
 };
+use tokio::sync::{watch, Notify};
 
 use crate::domain::field::field_by_code;
 use crate::domain::listing::LegalStatus;
 use crate::domain::{Kind, Listing, Provinces, Status, TransferMode};
+use crate::embed::store::VectorStore;
+use crate::embed::Semantic;
 use crate::store::{Change, ChangeOp, Store, StoreError};
 
 /// Changes read from the log (or listings from the store) at a time.
@@ -264,4 +270,74 @@ pub fn rebuild(
     progress(done);
     // Changes written while we scanned are applied now (each is an idempotent upsert).
     catch_up(store, index)
+}
+
+/// What else follows the change log, so that it is not pruned below them.
+pub(crate) struct Followers {
+    pub(crate) vectors: Arc<OnceLock<(Arc<VectorStore>, Arc<Semantic>)>>,
+    pub(crate) duplicates: Arc<crate::duplicates::Duplicates>,
+    pub(crate) retention: Arc<std::sync::atomic::AtomicU64>,
+    pub(crate) alerts: Arc<dyn crate::store::AlertStore>,
+}
+
+/// Applies new store changes to the index whenever a write signals, and every second in case
+/// a signal was missed or a change came from elsewhere; then prunes the change log below what
+/// every follower has applied.
+pub(crate) async fn follow(
+    store: Arc<dyn Store>,
+    index: Arc<SearchIndex>,
+    written: Arc<Notify>,
+    applied: watch::Sender<u64>,
+    followers: Followers,
+) {
+    let Followers {
+        vectors,
+        duplicates,
+        retention,
+        alerts,
+    } = followers;
+    let mut pruned = 0;
+    loop {
+        let _ = tokio::time::timeout(Duration::from_secs(1), written.notified()).await;
+        let (store, index) = (store.clone(), index.clone());
+        let vectors = vectors.clone();
+        let retention = retention.clone();
+        let duplicates = duplicates.clone();
+        let alerts = alerts.clone();
+        let caught_up = tokio::task::spawn_blocking(move || {
+            let seq = catch_up(store.as_ref(), &index)?;
+            let floor = match vectors.get() {
+                Some((v, s)) => v.applied(s.embedder.model()).map_or(0, |a| a.min(seq)),
+                None => seq,
+            };
+            let floor = floor.min(duplicates.applied());
+            // Nor below what alerts have been computed for (they follow the index).
+            let floor = match alerts.alert_position() {
+                Ok(at) => floor.min(at.unwrap_or(0)),
+                Err(_) => pruned,
+            };
+            // Readers of the change feed follow the log too, at their own pace.
+            let floor = floor.saturating_sub(retention.load(std::sync::atomic::Ordering::Relaxed));
+            if floor > pruned {
+                match store.prune_log(floor) {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(removed = n, below = floor, "change log pruned"),
+                    Err(e) => tracing::warn!(error = %e, "pruning the change log failed"),
+                }
+            }
+            Ok::<_, IndexerError>((seq, floor.max(pruned)))
+        })
+        .await;
+        match caught_up {
+            Ok(Ok((seq, floor))) => {
+                pruned = floor;
+                applied.send_if_modified(|a| std::mem::replace(a, seq) != seq);
+            }
+            Ok(Err(e)) => tracing::error!(error = %e, "index update failed; will retry"),
+            Err(e) => tracing::error!(error = %e, "index task panicked; will retry"),
+        }
+        if applied.is_closed() {
+            return;
+        }
+    }
 }

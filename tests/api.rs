@@ -305,11 +305,11 @@ async fn concurrent_creates_of_one_id_let_exactly_one_through() {
 async fn over_the_in_flight_limit_the_answer_is_a_prompt_json_503() {
     use tower::ServiceExt;
     let app = TestApp::new().await;
-    let limits = techmatch::api::Limits {
+    let limits = techmatch::server::Limits {
         max_in_flight: 0,
-        ..techmatch::api::Limits::default()
+        ..techmatch::server::Limits::default()
     };
-    let response = techmatch::api::app_with_limits(app.state.clone(), limits)
+    let response = techmatch::server::app_with_limits(app.state.clone(), limits)
         .oneshot(
             axum::http::Request::get("/api/v1/health")
                 .body(axum::body::Body::empty())
@@ -330,12 +330,12 @@ async fn over_the_in_flight_limit_the_answer_is_a_prompt_json_503() {
 async fn writes_over_the_per_address_rate_get_a_json_429() {
     use tower::ServiceExt;
     let app = TestApp::new().await;
-    let limits = techmatch::api::Limits {
+    let limits = techmatch::server::Limits {
         writes_per_second: 0.001,
         write_burst: 2.0,
-        ..techmatch::api::Limits::default()
+        ..techmatch::server::Limits::default()
     };
-    let router = techmatch::api::app_with_limits(app.state.clone(), limits);
+    let router = techmatch::server::app_with_limits(app.state.clone(), limits);
     let send = |addr: [u8; 4], id: &str| {
         let mut body = need();
         body["id"] = json!(id);

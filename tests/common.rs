@@ -12,8 +12,8 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
+use techmatch::app::AppState;
 use techmatch::data_dir::DataDir;
-use techmatch::server::AppState;
 use techmatch::store::Stores;
 
 /// The token the in-process test app accepts.
@@ -148,7 +148,7 @@ impl TestApp {
             None => req.body(Body::empty()),
         }
         .expect("request");
-        let response = techmatch::api::app(self.state.clone())
+        let response = techmatch::server::app(self.state.clone())
             .oneshot(req)
             .await
             .expect("response");

@@ -14,7 +14,7 @@ use crate::common::{stderr, stdout, TestApp, Workspace, TOKEN};
 /// Status, content type and body bytes of a GET.
 async fn get(app: &TestApp, uri: &str) -> (StatusCode, String, Vec<u8>) {
     let request = Request::get(uri).body(Body::empty()).unwrap();
-    let response = techmatch::api::app(app.state.clone())
+    let response = techmatch::server::app(app.state.clone())
         .oneshot(request)
         .await
         .unwrap();

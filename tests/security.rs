@@ -47,7 +47,7 @@ async fn sign_in_from(app: &TestApp, from: [u8; 2], body: Value) -> (StatusCode,
         .unwrap();
     let addr: SocketAddr = ([10, 0, from[0], from[1]], 40000).into();
     req.extensions_mut().insert(ConnectInfo(addr));
-    let response = techmatch::api::app(app.state.clone())
+    let response = techmatch::server::app(app.state.clone())
         .oneshot(req)
         .await
         .unwrap();

@@ -51,7 +51,7 @@ async fn sign_in_from(
         .unwrap();
     let addr: SocketAddr = ([10, 0, 0, host], 40000).into();
     req.extensions_mut().insert(ConnectInfo(addr));
-    let response = techmatch::api::app(app.state.clone())
+    let response = techmatch::server::app(app.state.clone())
         .oneshot(req)
         .await
         .unwrap();
@@ -151,7 +151,7 @@ async fn a_right_password_ends_the_row_of_failures() {
 #[tokio::test]
 async fn failed_sign_ins_are_slowed_without_blocking_other_requests() {
     let mut app = app_with_users(&["a@x.vn"]).await;
-    app.state.sign_in_delay = techmatch::server::SIGN_IN_DELAY;
+    app.state.sign_in_delay = techmatch::app::SIGN_IN_DELAY;
     let app = std::sync::Arc::new(app);
     let started = Instant::now();
     let slow = {
@@ -164,7 +164,7 @@ async fn failed_sign_ins_are_slowed_without_blocking_other_requests() {
     let quick = started.elapsed();
     assert_eq!(slow.await.unwrap(), StatusCode::UNAUTHORIZED);
     let waited = started.elapsed();
-    assert!(waited >= techmatch::server::SIGN_IN_DELAY, "{waited:?}");
+    assert!(waited >= techmatch::app::SIGN_IN_DELAY, "{waited:?}");
     assert!(quick < waited, "{quick:?} vs {waited:?}");
     // Unknown e-mail and wrong password cannot be told apart.
     let (_, unknown, _) = sign_in_from(&app, 2, "nobody@x.vn", "wrong password!").await;

@@ -100,7 +100,7 @@ async fn the_listing_page_names_its_source_in_both_languages() {
         let request = Request::get(format!("/listings/src-techmart-ha-noi-hn-55?lang={lang}"))
             .body(Body::empty())
             .unwrap();
-        let response = techmatch::api::app(app.state.clone())
+        let response = techmatch::server::app(app.state.clone())
             .oneshot(request)
             .await
             .unwrap();

@@ -35,7 +35,7 @@ async fn send(
         None => req.body(Body::empty()),
     }
     .unwrap();
-    let response = techmatch::api::app(world.app.state.clone())
+    let response = techmatch::server::app(world.app.state.clone())
         .oneshot(req)
         .await
         .unwrap();

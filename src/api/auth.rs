@@ -1,28 +1,15 @@
 //! Who is calling: anonymous, the administrator by the break-glass token in
 //! `<data dir>/admin.token`, or a user signed in with a bearer API token; and from where.
 //!
-//! What each caller may do is in `rights.rs`.
+//! What each caller may do is in `app/rights.rs`.
 
-use std::net::{IpAddr, SocketAddr};
-
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 use super::error::ApiError;
 use crate::accounts::authenticate;
-use crate::domain::account::User;
-use crate::server::AppState;
-
-/// The signed-in principal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Caller {
-    /// No credentials: sees published listings without contact details.
-    Anonymous,
-    /// Holds the admin token (kept valid next to admin accounts, for when no one can sign in).
-    Admin,
-    /// Signed in with an API token.
-    User(Box<User>),
-}
+use crate::app::AppState;
+use crate::app::Caller;
 
 /// Compares without stopping at the first difference, so timing reveals nothing of the token.
 pub(super) fn same(a: &[u8], b: &[u8]) -> bool {
@@ -52,23 +39,5 @@ impl FromRequestParts<AppState> for Caller {
             Some((user, _)) => Ok(Caller::User(Box::new(user))),
             None => Err(ApiError::Unauthorized("invalid token")),
         }
-    }
-}
-
-/// The client's address: the connection's peer, or what a trusted proxy says (see
-/// `client.rs`); `None` in process (tests) and behind anything that gives no peer address.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientAddr(pub Option<IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        // The limits layer has resolved it already; without that layer, the peer.
-        if let Some(resolved) = parts.extensions.get::<ClientAddr>() {
-            return Ok(*resolved);
-        }
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>();
-        Ok(ClientAddr(peer.map(|c| c.0.ip())))
     }
 }

@@ -7,10 +7,10 @@ use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
 
-use super::auth::Caller;
 use super::error::ApiError;
 use super::json::JsonObject;
-use crate::server::AppState;
+use crate::app::AppState;
+use crate::app::Caller;
 use crate::store::backup::BackupInfo;
 
 pub fn router() -> Router<AppState> {

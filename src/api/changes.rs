@@ -18,11 +18,11 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::Caller;
 use super::error::ApiError;
 use super::json::Query;
+use crate::app::AppState;
+use crate::app::Caller;
 use crate::domain::Listing;
-use crate::server::AppState;
 use crate::store::{ChangeOp, Store};
 
 /// Changes (or listings) per page unless `limit` says otherwise.

@@ -170,22 +170,7 @@ impl From<StageError> for ApiError {
 
 impl From<SignInError> for ApiError {
     fn from(e: SignInError) -> Self {
-        match e {
-            SignInError::Invalid(field) => ApiError::Invalid(field),
-            SignInError::WrongCredentials => ApiError::Unauthorized("wrong e-mail or password"),
-            SignInError::Locked { until } => ApiError::TooManyRequests {
-                message: format!(
-                    "too many failed sign-ins; try again after {}",
-                    until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                ),
-                retry_after_secs: (until - chrono::Utc::now()).num_seconds().max(1) as u64,
-            },
-            SignInError::Unconfirmed => ApiError::Forbidden(e.to_string()),
-            SignInError::Busy(e) => ApiError::Unavailable(e.to_string()),
-            SignInError::Task(e) => ApiError::Internal(e.to_string()),
-            SignInError::Credentials(e) => ApiError::Internal(e.to_string()),
-            SignInError::Store(e) => e.into(),
-        }
+        AppError::from(e).into()
     }
 }
 
@@ -216,10 +201,24 @@ impl From<AppError> for ApiError {
             AppError::Invalid(field) => ApiError::Invalid(field),
             AppError::InvalidLink => ApiError::NotFound("link".into()),
             AppError::Forbidden(r) => ApiError::Forbidden(r.en().into()),
-            AppError::NotFound(what) => ApiError::NotFound(what.into()),
+            AppError::NotFound(what) => ApiError::NotFound(what),
+            AppError::InvalidListing(errors) => ApiError::InvalidListing(errors),
+            AppError::Unauthorized(why) => ApiError::Unauthorized(why),
+            AppError::Denied(why) => ApiError::Forbidden(why),
+            AppError::Transition(why) => ApiError::InvalidTransition(why),
+            AppError::Exists(what) => ApiError::Conflict(what),
+            AppError::TooMany {
+                message,
+                retry_after_secs,
+            } => ApiError::TooManyRequests {
+                message,
+                retry_after_secs,
+            },
+            AppError::Unavailable(why) => ApiError::Unavailable(why),
             AppError::Conflict(r) => ApiError::Clash(r.en().into()),
             AppError::Credentials(e) => ApiError::Internal(e.to_string()),
             AppError::Csv(e) => ApiError::Internal(e.to_string()),
+            AppError::Json(e) => ApiError::Internal(e.to_string()),
             AppError::Xlsx(e) => ApiError::Internal(e.to_string()),
             AppError::Index(e) => ApiError::Internal(e.to_string()),
             AppError::Panicked(e) => ApiError::Internal(e),

@@ -7,13 +7,13 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use super::auth::Caller;
 use super::error::ApiError;
+use crate::app::AppState;
+use crate::app::Caller;
 use crate::domain::input::all_columns;
 use crate::domain::Listing;
 use crate::embed::SharedSemantic;
 use crate::search::{SearchResponse, MAX_LIMIT};
-use crate::server::AppState;
 use techmatch_index::SearchRequest;
 
 /// Most hits one download holds (from the requested offset).
@@ -59,7 +59,7 @@ pub(crate) async fn search_download(
     let end = request.offset + MAX_EXPORT;
     request.limit = MAX_LIMIT;
     loop {
-        let body = super::search_answer::answer(state, request.clone(), semantic.clone()).await?;
+        let body = crate::app::search::answer(state, request.clone(), semantic.clone()).await?;
         let answer: SearchResponse = serde_json::from_slice(&body)
             .map_err(|e| ApiError::Internal(format!("reading a search answer: {e}")))?;
         let got = answer.hits.len();

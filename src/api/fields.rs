@@ -61,10 +61,8 @@ impl Fields {
         let Some(text) = self.text(name)? else {
             return Ok(None);
         };
-        let text = text.trim();
-        NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y"))
-            .map(Some)
-            .map_err(|_| ApiError::invalid(name, format!("{text:?} is not a date like 2025-09-30")))
+        Ok(Some(
+            crate::domain::deal::parse_date(name, &text).map_err(ApiError::Invalid)?,
+        ))
     }
 }

@@ -9,13 +9,11 @@ use axum::{Json, Router};
 use chrono::Utc;
 use serde_json::{json, Value};
 
-use super::auth::Caller;
 use super::error::ApiError;
 use super::fields::Fields;
 use super::json::JsonObject;
-use crate::app::leads::mark_interest as mark;
+use crate::app::{leads, AppState, Caller};
 use crate::domain::deal::Lead;
-use crate::server::AppState;
 
 /// The routes of this module: interest and leads.
 pub fn router() -> Router<AppState> {
@@ -31,26 +29,9 @@ async fn interest(
     Path(id): Path<String>,
     JsonObject(body): JsonObject,
 ) -> Result<(StatusCode, Json<Lead>), ApiError> {
-    let lead = mark_interest(&state, &caller, id, body).await?;
+    let message = Fields::new(body, &["message"])?.text("message")?;
+    let lead = leads::express_interest(&state, &caller, id, message).await?;
     Ok((StatusCode::CREATED, Json(lead)))
-}
-
-/// Records an enterprise member's interest (`{"message"}`) in the technology `id` as a lead
-/// (or updates their organisation's earlier one); the API route and the web form both come
-/// here.
-pub(crate) async fn mark_interest(
-    state: &AppState,
-    caller: &Caller,
-    id: String,
-    body: serde_json::Map<String, Value>,
-) -> Result<Lead, ApiError> {
-    let user = caller.enterprise()?.clone();
-    let body = Fields::new(body, &["message"])?;
-    let message = body.required("message")?;
-    let (lead, _) = state
-        .run(move |ex| mark(ex, &user, &id, &message, Utc::now()))
-        .await?;
-    Ok(lead)
 }
 
 async fn reply(
@@ -67,12 +48,12 @@ async fn reply(
             // A lead the caller may not see answers as if it did not exist.
             match ex.deals.lead(&id)? {
                 Some(l) if caller.may_see_lead(&l) => {}
-                _ => return Err(crate::app::AppError::NotFound("lead")),
+                _ => return Err(crate::app::AppError::NotFound("lead".into())),
             }
             let actor = caller
                 .actor()
                 .map_err(|_| crate::app::AppError::Forbidden(crate::app::Refusal::UsersOnly))?;
-            crate::app::leads::reply(ex.deals, ex.outbox, actor, &id, &message, Utc::now())
+            leads::reply(ex.deals, ex.outbox, actor, &id, &message, Utc::now())
         })
         .await?;
     Ok(Json(lead))

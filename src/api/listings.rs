@@ -1,17 +1,14 @@
 //! `/listings`: create, read, replace and delete listings, within the caller's rights.
 
+use super::error::ApiError;
+use super::json::JsonObject;
+use crate::app::{listings, AppState, Caller};
+use crate::domain::Listing;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::Utc;
-
-use super::auth::Caller;
-use super::error::ApiError;
-use super::json::JsonObject;
-use crate::domain::{parse_listing, Listing, RawRecord};
-use crate::server::AppState;
 
 /// Header carrying the store sequence of a write, for read-your-writes (`min_seq`).
 pub const SEQ_HEADER: &str = "x-techmatch-seq";
@@ -29,79 +26,12 @@ fn written(status: StatusCode, listing: &Listing, seq: u64) -> Response {
     (status, headers, Json(listing)).into_response()
 }
 
-/// Stamps a member's organisation as the owner of a listing body that names none; a body
-/// naming another owner is left for [`Caller::may_write_listing`] to refuse.
-fn stamp_owner(caller: &Caller, body: &mut serde_json::Map<String, serde_json::Value>) {
-    let Some(org) = caller
-        .user()
-        .filter(|u| u.role.is_member())
-        .and_then(|u| u.org.clone())
-    else {
-        return;
-    };
-    let named = body
-        .get("owner")
-        .and_then(|o| o.as_str())
-        .is_some_and(|o| !o.trim().is_empty());
-    if !named {
-        body.insert("owner".into(), serde_json::Value::String(org));
-    }
-}
-
-/// Checks the body and the caller's rights, settles timestamps and stores the listing durably;
-/// the web forms store through this too. Returns the listing, its sequence and whether it is new.
-pub(crate) async fn store(
-    state: &AppState,
-    caller: &Caller,
-    mut body: serde_json::Map<String, serde_json::Value>,
-    must_be_new: bool,
-) -> Result<(Listing, u64, bool), ApiError> {
-    caller.may_write_listings()?;
-    stamp_owner(caller, &mut body);
-    let draft = parse_listing(&RawRecord::from_json(body))
-        .map_err(ApiError::InvalidListing)?
-        .without_timestamps();
-    let store = state.store.clone();
-    let caller = caller.clone();
-    let (listing, seq, created) = tokio::task::spawn_blocking(move || {
-        let id = draft.id().to_string();
-        let now = Utc::now();
-        let mut stored = None;
-        let mut refused = None;
-        // Decided under the store's writer lock, so two creates of one id cannot both succeed
-        // and the owner checked is the owner replaced.
-        let updated = store.update(
-            &id,
-            Box::new(|existing| {
-                let listing = draft.into_listing(existing, now);
-                if let Err(e) = caller.may_write_listing(existing, Some(&listing)) {
-                    refused = Some(e);
-                    return None;
-                }
-                if must_be_new && existing.is_some() {
-                    return None;
-                }
-                stored = Some(listing.clone());
-                Some(listing)
-            }),
-        )?;
-        match (stored, updated.seq, refused) {
-            (_, _, Some(e)) => Err(e),
-            (Some(listing), Some(seq), None) => Ok((listing, seq, updated.previous.is_none())),
-            _ => Err(ApiError::Conflict(id)),
-        }
-    })
-    .await??;
-    state.written.notify_one();
-    Ok((listing, seq, created))
-}
-
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let (listing, seq, _) = store(&state, &caller, body, true).await?;
+    let (listing, seq, _) = listings::store(&state, &caller, body, true).await?;
     Ok(written(StatusCode::CREATED, &listing, seq))
 }
 
@@ -119,7 +49,7 @@ async fn replace(
         _ => {}
     }
     body.insert("id".into(), serde_json::Value::String(id));
-    let (listing, seq, created) = store(&state, &caller, body, false).await?;
+    let (listing, seq, created) = listings::store(&state, &caller, body, false).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -133,14 +63,7 @@ async fn read(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Listing>, ApiError> {
-    let store = state.store.clone();
-    let lookup = id.clone();
-    let listing = tokio::task::spawn_blocking(move || store.get(&lookup)).await??;
-    // Drafts are their owner's business; to those who may not see them they do not exist.
-    match listing.and_then(|l| caller.listing_view(&l)) {
-        Some(view) => Ok(Json(view)),
-        None => Err(ApiError::NotFound(format!("listing {id:?}"))),
-    }
+    Ok(Json(listings::read(&state, &caller, &id).await?))
 }
 
 async fn remove(
@@ -148,26 +71,8 @@ async fn remove(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    caller.may_write_listings()?;
-    let store = state.store.clone();
-    let lookup = id.clone();
-    let deleted = tokio::task::spawn_blocking(move || {
-        let Some(existing) = store.get(&lookup)? else {
-            return Ok(None);
-        };
-        // Checked before the delete without a lock: only the owner organisation or an
-        // administrator can change the owner in between, and either may delete it anyway.
-        caller.may_write_listing(Some(&existing), None)?;
-        Ok::<_, ApiError>(store.delete(&lookup)?)
-    })
-    .await??;
-    match deleted {
-        Some(seq) => {
-            state.written.notify_one();
-            let mut headers = HeaderMap::new();
-            headers.insert(SEQ_HEADER, HeaderValue::from(seq));
-            Ok((StatusCode::NO_CONTENT, headers).into_response())
-        }
-        None => Err(ApiError::NotFound(format!("listing {id:?}"))),
-    }
+    let seq = listings::delete(&state, &caller, &id).await?;
+    let mut headers = HeaderMap::new();
+    headers.insert(SEQ_HEADER, HeaderValue::from(seq));
+    Ok((StatusCode::NO_CONTENT, headers).into_response())
 }

@@ -4,15 +4,14 @@ use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
-use super::auth::Caller;
 use super::error::ApiError;
 use super::json::JsonObject;
 use super::json::Query;
-use super::limits::cpu_turn;
+use crate::app::AppState;
+use crate::app::Caller;
 use crate::domain::{Kind, Status};
 use crate::embed::{FUSED, SKIPPED};
 use crate::matching::{for_listing, run, AdHocNeed, MatchParams, MatchResponse};
-use crate::server::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -58,7 +57,7 @@ async fn run_with(
     let marker = semantic
         .as_ref()
         .map(|_| if vector.is_some() { FUSED } else { SKIPPED });
-    let _turn = cpu_turn(state).await?;
+    let _turn = state.cpu_turn().await?;
     let index = state.index.clone();
     let response = tokio::task::spawn_blocking(move || {
         if let (Some(semantic), Some(vector)) = (semantic, vector) {

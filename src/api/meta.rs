@@ -9,11 +9,11 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::auth::Caller;
 use super::error::ApiError;
+use crate::app::AppState;
+use crate::app::Caller;
 use crate::domain::field::fields;
 use crate::domain::Provinces;
-use crate::server::AppState;
 
 /// The OpenAPI 3 description of this API, kept beside the routes it describes.
 pub const OPENAPI: &str = include_str!("openapi.json");

@@ -1,10 +1,9 @@
-//! The JSON API under `/api/v1`: one module per resource, merged here with the web pages
-//! (`crate::web`) and the shared layers.
+//! The JSON API under `/api/v1`: one module per resource, each a thin adapter over the
+//! application (`crate::app`). `crate::server` merges it with the pages and the layers.
 
 mod auth;
 mod backup;
 mod changes;
-mod client;
 pub(crate) mod deals;
 pub(crate) mod duplicates;
 mod error;
@@ -12,54 +11,35 @@ mod export;
 mod fields;
 mod json;
 pub(crate) mod leads;
-mod limits;
 pub(crate) mod listings;
 mod matches;
 mod meta;
 mod orgs;
 mod outbox;
 pub(crate) mod reports;
-mod rights;
 mod saved_searches;
 mod schema;
 mod search;
-pub(crate) mod search_answer;
 mod signup;
 pub(crate) mod statistics;
 mod tokens;
 mod users;
 
-pub use auth::{Caller, ClientAddr};
+pub use crate::app::ClientAddr;
+pub use crate::app::{Caller, Desk};
 pub use error::ApiError;
-pub use limits::Limits;
 pub use meta::metrics_router;
-pub use rights::Desk;
 
-use std::sync::Arc;
-
-use axum::extract::{DefaultBodyLimit, MatchedPath, State};
-use axum::middleware;
 use axum::Router;
-use tokio::sync::Semaphore;
 
-use crate::server::AppState;
+use crate::app::AppState;
 
 /// Largest request body accepted, in bytes.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
-/// The whole HTTP application, with the default limits.
-pub fn app(state: AppState) -> Router {
-    app_with_limits(state, Limits::default())
-}
-
-/// The whole HTTP application with these load limits.
-pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
-    let slots = Arc::new(Semaphore::new(limits.max_in_flight));
-    let limits = Arc::new(limits);
-    let buckets = Arc::new(limits::Buckets {
-        writes: limits::WriteBuckets::for_store(state.accounts.clone()),
-        ..limits::Buckets::default()
-    });
+/// The JSON API's routes: `/api/v1/…`, the root's (`/openapi.json`, `/health`…) and the links
+/// people follow from mail (unsubscribe, feeds).
+pub fn router() -> Router<AppState> {
     let api = Router::new()
         .merge(listings::router())
         .merge(matches::router())
@@ -82,60 +62,17 @@ pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .merge(meta::root_router())
-        .merge(crate::web::router())
         .merge(saved_searches::links_router())
-        .fallback(unknown_route)
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn(move |request, next| {
-            limits::apply(
-                slots.clone(),
-                buckets.clone(),
-                limits.clone(),
-                request,
-                next,
-            )
-        }))
-        .layer(middleware::from_fn_with_state(state.clone(), record))
-        .with_state(state)
 }
 
-/// No route: our JSON error under `/api/`, else a page in the visitor's language.
-async fn unknown_route(
-    State(state): State<AppState>,
-    request: axum::extract::Request,
-) -> axum::response::Response {
+/// The answer to an address under `/api/` that has no route.
+pub fn unknown_route() -> axum::response::Response {
     use axum::response::IntoResponse;
-    if request.uri().path().starts_with("/api/") {
-        return ApiError::NotFound("route".into()).into_response();
-    }
-    crate::web::not_found(state, request).await
+    ApiError::NotFound("route".into()).into_response()
 }
 
-/// Counts and times every answer, by route template (ids would make a series each).
-async fn record(
-    State(state): State<AppState>,
-    request: axum::extract::Request,
-    next: middleware::Next,
-) -> axum::response::Response {
-    let started = std::time::Instant::now();
-    // Known methods only: anything else would let clients mint series.
-    let method = match request.method().as_str() {
-        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m,
-        _ => "other",
-    }
-    .to_string();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", |p| p.as_str())
-        .to_string();
-    let response = next.run(request).await;
-    state.metrics.request(
-        &method,
-        &route,
-        response.status().as_u16(),
-        started.elapsed(),
-    );
-    response
+/// The answer to a known route called with another method.
+pub fn method_not_allowed() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    ApiError::MethodNotAllowed.into_response()
 }

@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::auth::Caller;
 use super::error::ApiError;
 use super::fields::Fields;
 use super::json::JsonObject;
@@ -17,11 +16,12 @@ use super::signup::hashing_turn;
 use crate::accounts::credentials::hash_password;
 use crate::app::me::{overview, UserView};
 use crate::app::orgs::{self, Acceptance, MemberChange};
+use crate::app::AppState;
+use crate::app::Caller;
 use crate::app::{AppError, Refusal};
 use crate::domain::account::check_password;
 use crate::domain::org::{OrgInput, OrgKind, Organisation, ReplyStats};
 use crate::domain::Listing;
-use crate::server::AppState;
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {

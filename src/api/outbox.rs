@@ -6,10 +6,10 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::Caller;
 use super::error::ApiError;
 use super::json::Query;
-use crate::server::AppState;
+use crate::app::AppState;
+use crate::app::Caller;
 
 /// Mail listed when no `limit` is given, and the most that is.
 const DEFAULT_LIMIT: usize = 100;

@@ -8,12 +8,12 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::auth::Caller;
 use super::error::ApiError;
 use super::json::Query;
+use crate::app::AppState;
+use crate::app::Caller;
 use crate::domain::{ProvinceCode, Provinces};
 use crate::report::Report;
-use crate::server::AppState;
 
 /// The routes of this module: province and national reports.
 pub fn router() -> Router<AppState> {

@@ -11,15 +11,16 @@ use axum::{Json, Router};
 use chrono::Utc;
 use serde_json::{json, Value};
 
-use super::auth::{same, Caller};
+use super::auth::same;
 use super::error::ApiError;
 use super::fields::Fields;
 use super::json::JsonObject;
 use crate::alerts::{feed, feed_url, new_secret, percolator::request_of};
+use crate::app::AppState;
+use crate::app::Caller;
 use crate::app::Links;
 use crate::domain::account::User;
 use crate::domain::alert::{Delivery, SavedQuery, StandingSearch};
-use crate::server::AppState;
 
 /// Most saved searches one user may keep.
 pub const MAX_SAVED_SEARCHES: usize = 100;

@@ -6,8 +6,8 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 
+use crate::app::AppState;
 use crate::domain::input::all_columns;
-use crate::server::AppState;
 
 /// The JSON Schema of a listing as techmatch imports, exports and serves it.
 pub const LISTING_SCHEMA: &str = include_str!("listing.schema.json");

@@ -8,11 +8,12 @@ use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 
-use super::auth::{Caller, ClientAddr};
 use super::error::ApiError;
 use super::json::Query;
+use crate::app::AppState;
+use crate::app::Caller;
+use crate::app::ClientAddr;
 use crate::search::SearchParams;
-use crate::server::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/search", get(search))
@@ -55,7 +56,7 @@ async fn search(
     if let Some(format) = super::export::Format::parse(consistency.format.as_deref())? {
         return super::export::search_download(&state, &caller, request, semantic, format).await;
     }
-    let body = super::search_answer::answer(&state, request, semantic).await?;
+    let body = crate::app::search::answer(&state, request, semantic).await?;
     Ok(json_bytes(body))
 }
 

@@ -8,13 +8,13 @@ use axum::{Json, Router};
 use chrono::Utc;
 use serde_json::{json, Value};
 
-use super::auth::Caller;
 use super::error::ApiError;
 use super::fields::Fields;
 use super::json::JsonObject;
 use crate::app::password::{request_reset, reset_with_link};
 use crate::app::signup::{sign_up, SignUp};
-use crate::server::AppState;
+use crate::app::AppState;
+use crate::app::Caller;
 
 /// A turn at hashing a password, as sign-in takes one (argon2id takes ~19 MiB a hash);
 /// `503` when too many wait already.

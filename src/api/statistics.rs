@@ -6,66 +6,19 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Deserialize;
 
-use super::auth::Caller;
 use super::error::ApiError;
 use super::json::Query;
-use crate::app::statistics::{compute, to_csv, to_xlsx, Comparables, Scope, Statistics};
-use crate::domain::Provinces;
-use crate::server::AppState;
+use crate::app::statistics::{
+    comparables_of, statistics_of, to_csv, to_xlsx, Comparables, StatisticsQuery,
+};
+use crate::app::{AppState, Caller};
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/statistics", get(statistics))
         .route("/listings/{id}/comparables", get(comparables))
-}
-
-/// The query of `GET /statistics` (and of the statistics page).
-#[derive(Debug, Default, Deserialize)]
-pub struct StatisticsQuery {
-    /// A province's code or name.
-    pub province: Option<String>,
-    /// A year, e.g. 2026.
-    pub year: Option<String>,
-    /// `json` (default), `csv` or `xlsx`.
-    pub format: Option<String>,
-}
-
-impl StatisticsQuery {
-    /// The scope asked for, checked.
-    ///
-    /// # Errors
-    /// [`ApiError::Invalid`] on `province` or `year`.
-    pub fn scope(&self) -> Result<Scope, ApiError> {
-        let province = match self.province.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(p) => Some(
-                Provinces::get()
-                    .resolve(p)
-                    .map_err(|e| ApiError::invalid("province", e.to_string()))?
-                    .code
-                    .clone(),
-            ),
-        };
-        let year = match self.year.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(y) => Some(
-                y.parse::<i32>()
-                    .ok()
-                    .filter(|y| (1900..=2200).contains(y))
-                    .ok_or_else(|| ApiError::invalid("year", format!("{y:?} is not a year")))?,
-            ),
-        };
-        Ok(Scope { province, year })
-    }
-}
-
-/// Computes the statistics of `scope` off the async threads.
-pub(crate) async fn statistics_of(state: &AppState, scope: Scope) -> Result<Statistics, ApiError> {
-    let index = state.index.clone();
-    Ok(state.run(move |ex| compute(ex, &index, &scope)).await?)
 }
 
 async fn statistics(
@@ -98,38 +51,6 @@ async fn statistics(
             .into_response(),
         _ => Json(stats).into_response(),
     })
-}
-
-/// The agreed deals' values on technologies like `id`, for brokers, administrators and the
-/// technology's organisation (which see it in full); a need or a listing the caller may not see
-/// answers 404.
-pub(crate) async fn comparables_of(
-    state: &AppState,
-    caller: &Caller,
-    id: String,
-) -> Result<Comparables, ApiError> {
-    caller.require_signed_in()?;
-    let caller = caller.clone();
-    let found = state
-        .run(move |ex| {
-            let Some(listing) = caller.visible(ex.listings.get(&id)?) else {
-                return Ok(Err(ApiError::NotFound(format!("listing {id:?}"))));
-            };
-            if listing.kind == crate::domain::Kind::Need {
-                return Ok(Err(ApiError::invalid(
-                    "id",
-                    "comparable deals are found for research outputs and patents",
-                )));
-            }
-            if !caller.may_value(&listing) {
-                return Ok(Err(ApiError::Forbidden(
-                    "comparable deals are for brokers, administrators and the technology's organisation".into(),
-                )));
-            }
-            Ok(Ok(crate::app::statistics::comparables(ex, &listing)?))
-        })
-        .await??;
-    Ok(found)
 }
 
 async fn comparables(

@@ -8,13 +8,14 @@ use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
-use super::auth::{Caller, ClientAddr};
 use super::error::ApiError;
 use super::fields::Fields;
 use super::json::JsonObject;
 use crate::accounts::{sign_in, SignInError};
+use crate::app::AppState;
+use crate::app::Caller;
+use crate::app::ClientAddr;
 use crate::domain::account::MAX_TOKEN_DAYS;
-use crate::server::AppState;
 
 /// The routes of this module: sign-in and revocation.
 pub fn router() -> Router<AppState> {

@@ -8,14 +8,14 @@ use axum::{Json, Router};
 use chrono::Utc;
 use serde_json::{json, Value};
 
-use super::auth::Caller;
 use super::error::ApiError;
 use super::fields::Fields;
 use super::json::JsonObject;
 use super::signup::hashing_turn;
 use crate::accounts::{add_user, reset_password, AccountError, NewUser};
+use crate::app::AppState;
+use crate::app::Caller;
 use crate::domain::account::{Role, User};
-use crate::server::AppState;
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {

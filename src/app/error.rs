@@ -18,7 +18,33 @@ pub enum AppError {
     Forbidden(Refusal),
     /// Nothing by that id (or nothing the caller may see).
     #[error("{0} not found")]
-    NotFound(&'static str),
+    NotFound(String),
+    /// The caller's mistake: several fields of a listing are wrong; all are reported.
+    #[error("the listing has {} invalid field(s)", .0.len())]
+    InvalidListing(Vec<FieldError>),
+    /// No credentials, or wrong ones.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// Signed in, but the rights model does not allow this (said in English, as the API does).
+    #[error("{0}")]
+    Denied(String),
+    /// The deal pipeline does not allow this move.
+    #[error("{0}")]
+    Transition(String),
+    /// The id is taken.
+    #[error("{0} already exists; use PUT to replace it")]
+    Exists(String),
+    /// The caller has too many requests waiting; try again after a pause.
+    #[error("{message}")]
+    TooMany {
+        /// What happened.
+        message: String,
+        /// Seconds to wait before trying again.
+        retry_after_secs: u64,
+    },
+    /// The service cannot answer now (the index is behind, the store refuses writes).
+    #[error("{0}")]
+    Unavailable(String),
     /// What is stored stands in the way.
     #[error("{}", .0.en())]
     Conflict(Refusal),
@@ -34,12 +60,53 @@ pub enum AppError {
     /// Our failure: the work stopped half-way (it panicked).
     #[error("the work stopped: {0}")]
     Panicked(String),
+    /// Our failure: an answer could not be written as JSON.
+    #[error("writing JSON: {0}")]
+    Json(#[source] serde_json::Error),
     /// Our failure: a CSV could not be written.
     #[error("writing CSV: {0}")]
     Csv(#[from] csv::Error),
     /// Our failure: a workbook could not be written.
     #[error("writing XLSX: {0}")]
     Xlsx(#[from] rust_xlsxwriter::XlsxError),
+}
+
+impl From<crate::domain::deal::StageError> for AppError {
+    fn from(e: crate::domain::deal::StageError) -> Self {
+        use crate::domain::deal::StageError;
+        match e {
+            StageError::Invalid(field) => AppError::Invalid(field),
+            e @ StageError::Forbidden { .. } => AppError::Transition(e.to_string()),
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for AppError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        AppError::Panicked(e.to_string())
+    }
+}
+
+impl From<crate::accounts::SignInError> for AppError {
+    fn from(e: crate::accounts::SignInError) -> Self {
+        use crate::accounts::SignInError;
+        match e {
+            SignInError::Invalid(field) => AppError::Invalid(field),
+            SignInError::WrongCredentials => AppError::Unauthorized("wrong e-mail or password"),
+            SignInError::Locked { until } => AppError::TooMany {
+                message: format!(
+                    "too many failed sign-ins; try again after {}",
+                    until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+                retry_after_secs: (until - chrono::Utc::now()).num_seconds().max(1) as u64,
+            },
+            SignInError::Unconfirmed => AppError::Denied(e.to_string()),
+            SignInError::Busy(e) => AppError::Unavailable(e.to_string()),
+            SignInError::Task(e) => AppError::Panicked(e.to_string()),
+            SignInError::Credentials(e) => AppError::Credentials(e),
+            SignInError::Store(e) => AppError::Store(e),
+        }
+    }
 }
 
 impl From<FieldError> for AppError {

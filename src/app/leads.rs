@@ -56,7 +56,7 @@ pub fn mark_interest(
     let listing = store
         .get(id)?
         .filter(|l| l.status != Status::Draft)
-        .ok_or(AppError::NotFound("listing"))?;
+        .ok_or(AppError::NotFound("listing".into()))?;
     if listing.kind == Kind::Need {
         return Err(AppError::Invalid(FieldError::new(
             "id",
@@ -135,7 +135,9 @@ pub fn reply(
     if message.is_empty() {
         return Err(AppError::Invalid(FieldError::new("message", "is required")));
     }
-    let lead = deals.lead(lead_id)?.ok_or(AppError::NotFound("lead"))?;
+    let lead = deals
+        .lead(lead_id)?
+        .ok_or(AppError::NotFound("lead".into()))?;
     let allowed = match actor {
         Actor::AdminToken => true,
         Actor::User(u) => actor.is_admin() || answers_lead(u, &lead),
@@ -163,5 +165,31 @@ pub fn reply(
         &outbox.links.page("/me"),
     );
     outbox.queue(&lead.from_email, text, now)?;
+    Ok(lead)
+}
+
+/// Records an enterprise member's interest in the technology `id` with `message` (required)
+/// as a lead, or updates their organisation's earlier one; the API and the page both come here.
+///
+/// # Errors
+/// The rights' refusal for anyone but enterprise members; [`AppError::Invalid`] on `message`;
+/// as [`mark_interest`].
+pub async fn express_interest(
+    state: &crate::app::AppState,
+    caller: &crate::app::Caller,
+    id: String,
+    message: Option<String>,
+) -> Result<Lead, AppError> {
+    let user = caller.enterprise()?.clone();
+    let message =
+        message
+            .filter(|m| !m.trim().is_empty())
+            .ok_or_else(|| crate::domain::FieldError {
+                field: "message".into(),
+                reason: "is required".into(),
+            })?;
+    let (lead, _) = state
+        .run(move |ex| mark_interest(ex, &user, &id, &message, Utc::now()))
+        .await?;
     Ok(lead)
 }

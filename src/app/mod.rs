@@ -7,18 +7,29 @@
 //! its answers, each user's own overview (`me`), and the outbox that carries their mail.
 
 pub mod alert_mails;
+pub mod deals;
+pub mod duplicates;
 mod error;
 mod exchange;
 pub mod leads;
+pub mod listings;
 pub mod mails;
 pub mod me;
 pub mod orgs;
 mod outbox;
 pub mod password;
 pub mod reports;
+mod rights;
+pub mod search;
 pub mod signup;
+mod state;
 pub mod statistics;
 
 pub use error::{AppError, Refusal};
 pub use exchange::Exchange;
 pub use outbox::{Links, Outbox};
+pub use rights::{Caller, ClientAddr, Desk};
+pub use state::{
+    AppState, WaitTurn, Waiting, DEFAULT_PUBLIC_URL, FEED_RETENTION, MAX_WAITS_PER_CLIENT,
+    MIN_SEQ_WAIT, SIGN_IN_DELAY,
+};

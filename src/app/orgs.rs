@@ -70,7 +70,10 @@ fn is_staff(user: &User) -> bool {
 
 /// The record by id, refusing merged ones for changes.
 fn live(ex: Exchange<'_>, id: &str) -> Result<Organisation, AppError> {
-    let org = ex.orgs.org(id)?.ok_or(AppError::NotFound("organisation"))?;
+    let org = ex
+        .orgs
+        .org(id)?
+        .ok_or(AppError::NotFound("organisation".into()))?;
     if org.merged_into.is_some() {
         return Err(AppError::Conflict(Refusal::Merged));
     }
@@ -200,7 +203,7 @@ pub fn edit(
             })
         }),
     )?;
-    changed.ok_or(AppError::NotFound("organisation"))
+    changed.ok_or(AppError::NotFound("organisation".into()))
 }
 
 /// Invites an address to join by mail; the link lets it accept, creating an account if it has
@@ -378,7 +381,7 @@ pub fn request_to_join(
                 Some(next)
             }),
         )?
-        .ok_or(AppError::NotFound("organisation"))?;
+        .ok_or(AppError::NotFound("organisation".into()))?;
     if already {
         return Err(AppError::Conflict(Refusal::AlreadyRequested));
     }
@@ -422,7 +425,7 @@ pub fn answer_request(
         }),
     )?;
     if !found {
-        return Err(AppError::NotFound("request"));
+        return Err(AppError::NotFound("request".into()));
     }
     let Some(user) = ex.accounts.user(user_id)? else {
         return Ok(None);
@@ -543,7 +546,7 @@ pub fn set_verified(
                 Some(next)
             }),
         )?
-        .ok_or(AppError::NotFound("organisation"))
+        .ok_or(AppError::NotFound("organisation".into()))
 }
 
 /// What a merge moved.
@@ -643,7 +646,7 @@ pub fn merge(
                 Some(next)
             }),
         )?
-        .ok_or(AppError::NotFound("organisation"))?;
+        .ok_or(AppError::NotFound("organisation".into()))?;
     Ok((merged, moved))
 }
 
@@ -666,12 +669,15 @@ pub fn reply_stats(deals: &dyn DealStore, name: &str) -> Result<ReplyStats, AppE
 /// # Errors
 /// [`AppError::NotFound`] for no such id.
 pub fn profile(ex: Exchange<'_>, id: &str) -> Result<Profile, AppError> {
-    let mut org = ex.orgs.org(id)?.ok_or(AppError::NotFound("organisation"))?;
+    let mut org = ex
+        .orgs
+        .org(id)?
+        .ok_or(AppError::NotFound("organisation".into()))?;
     if let Some(into) = &org.merged_into {
         org = ex
             .orgs
             .org(into)?
-            .ok_or(AppError::NotFound("organisation"))?;
+            .ok_or(AppError::NotFound("organisation".into()))?;
     }
     let listings = ex
         .listings
@@ -694,7 +700,10 @@ pub fn profile(ex: Exchange<'_>, id: &str) -> Result<Profile, AppError> {
 /// # Errors
 /// [`AppError::Forbidden`] for anyone else.
 pub fn members(ex: Exchange<'_>, actor: Actor<'_>, id: &str) -> Result<Vec<User>, AppError> {
-    let org = ex.orgs.org(id)?.ok_or(AppError::NotFound("organisation"))?;
+    let org = ex
+        .orgs
+        .org(id)?
+        .ok_or(AppError::NotFound("organisation".into()))?;
     if require_org_admin(actor, &org).is_err() && !is_province_staff(actor, &org) {
         return Err(AppError::Forbidden(Refusal::NotOrgAdmin));
     }

@@ -11,14 +11,14 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::Datelike;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use techmatch_index::{Facet, SearchIndex, SearchRequest};
 
-use super::{AppError, Exchange};
+use super::{AppError, AppState, Caller, Exchange};
 use crate::domain::deal::{Deal, Stage};
 use crate::domain::field::field_by_code_str;
 use crate::domain::org::OrgKind;
-use crate::domain::{FieldCode, Kind, Listing, ProvinceCode, Status};
+use crate::domain::{FieldCode, Kind, Listing, ProvinceCode, Provinces, Status};
 
 /// Fewest agreed deals a published figure may rest on.
 pub const MIN_DEALS: usize = 3;
@@ -501,5 +501,90 @@ pub fn comparables(ex: Exchange<'_>, technology: &Listing) -> Result<Comparables
         min_vnd: values.first().copied(),
         max_vnd: values.last().copied(),
         suppressed: false,
+    })
+}
+
+/// The query of `GET /statistics` (and of the statistics page).
+#[derive(Debug, Default, Deserialize)]
+pub struct StatisticsQuery {
+    /// A province's code or name.
+    pub province: Option<String>,
+    /// A year, e.g. 2026.
+    pub year: Option<String>,
+    /// `json` (default), `csv` or `xlsx`.
+    pub format: Option<String>,
+}
+
+impl StatisticsQuery {
+    /// The scope asked for, checked.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] on `province` or `year`.
+    pub fn scope(&self) -> Result<Scope, AppError> {
+        let province = match self.province.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(p) => Some(
+                Provinces::get()
+                    .resolve(p)
+                    .map_err(|e| invalid("province", e.to_string()))?
+                    .code
+                    .clone(),
+            ),
+        };
+        let year = match self.year.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(y) => Some(
+                y.parse::<i32>()
+                    .ok()
+                    .filter(|y| (1900..=2200).contains(y))
+                    .ok_or_else(|| invalid("year", format!("{y:?} is not a year")))?,
+            ),
+        };
+        Ok(Scope { province, year })
+    }
+}
+
+/// Computes the statistics of `scope` off the async threads.
+pub async fn statistics_of(state: &AppState, scope: Scope) -> Result<Statistics, AppError> {
+    let index = state.index.clone();
+    state.run(move |ex| compute(ex, &index, &scope)).await
+}
+
+/// The agreed deals' values on technologies like `id`, for brokers, administrators and the
+/// technology's organisation (which see it in full); a need or a listing the caller may not see
+/// answers 404.
+pub async fn comparables_of(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+) -> Result<Comparables, AppError> {
+    caller.require_signed_in()?;
+    let caller = caller.clone();
+    let found = state
+        .run(move |ex| {
+            let Some(listing) = caller.visible(ex.listings.get(&id)?) else {
+                return Ok(Err(AppError::NotFound(format!("listing {id:?}"))));
+            };
+            if listing.kind == crate::domain::Kind::Need {
+                return Ok(Err(invalid(
+                    "id",
+                    "comparable deals are found for research outputs and patents",
+                )));
+            }
+            if !caller.may_value(&listing) {
+                return Ok(Err(AppError::Denied(
+                    "comparable deals are for brokers, administrators and the technology's organisation".into(),
+                )));
+            }
+            Ok(Ok(comparables(ex, &listing)?))
+        })
+        .await??;
+    Ok(found)
+}
+
+fn invalid(field: &str, reason: impl Into<String>) -> AppError {
+    AppError::Invalid(crate::domain::FieldError {
+        field: field.into(),
+        reason: reason.into(),
     })
 }

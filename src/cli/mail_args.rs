@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 
+use crate::app::AppState;
 use crate::mail::{DeliveryConfig, Smtp};
-use crate::server::AppState;
 
 /// Mail options of `serve`.
 #[derive(Debug, clap::Args)]

@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use crate::app::{self, AppState};
 use crate::data_dir::DataDir;
 use crate::embed::store::VectorStore;
 use crate::embed::Semantic;
-use crate::server::{self, AppState};
+use crate::server;
 use crate::store::Backend;
 use crate::{demo, indexer};
 
@@ -29,11 +30,11 @@ pub struct Args {
     max_writes_per_second: f64,
     /// Searches one client address may have waiting for the index at once (`min_seq`); 0 turns
     /// the limit off (benchmarks, whose clients all share one loopback address).
-    #[arg(long, default_value_t = server::MAX_WAITS_PER_CLIENT, env = "TECHMATCH_MAX_WAITS_PER_CLIENT")]
+    #[arg(long, default_value_t = app::MAX_WAITS_PER_CLIENT, env = "TECHMATCH_MAX_WAITS_PER_CLIENT")]
     max_waits_per_client: usize,
     /// Changes the log keeps for readers of the public change feed (`GET /api/v1/changes`)
     /// below what this node's index applied; a reader further behind starts from the snapshot.
-    #[arg(long, default_value_t = server::FEED_RETENTION, env = "TECHMATCH_FEED_RETENTION")]
+    #[arg(long, default_value_t = app::FEED_RETENTION, env = "TECHMATCH_FEED_RETENTION")]
     feed_retention: u64,
     /// Reads (GET) per second one client address may sustain, bursts of five times as many;
     /// 0 turns the limit off (benchmarks).
@@ -207,16 +208,16 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
             }
             None => None,
         };
-        state.waiting = Arc::new(server::Waiting::new(args.max_waits_per_client));
+        state.waiting = Arc::new(app::Waiting::new(args.max_waits_per_client));
         println!("listening on http://{local}");
-        let limits = crate::api::Limits {
+        let limits = crate::server::Limits {
             writes_per_second: args.max_writes_per_second,
             write_burst: 4.0 * args.max_writes_per_second,
             reads_per_second: args.max_reads_per_second,
             read_burst: 5.0 * args.max_reads_per_second,
             sign_ins_per_minute: args.max_sign_ins_per_minute,
             trusted_proxies: args.trusted_proxies,
-            ..crate::api::Limits::default()
+            ..crate::server::Limits::default()
         };
         server::run(listener, state, limits, server::shutdown_signal()).await?;
         if let Some(task) = metrics {

@@ -276,6 +276,20 @@ fn bad(field: &str, reason: impl Into<String>) -> StageError {
     })
 }
 
+/// A date as people write it, `YYYY-MM-DD` or `DD/MM/YYYY`.
+///
+/// # Errors
+/// A [`FieldError`] on `field` for anything else.
+pub fn parse_date(field: &str, text: &str) -> Result<chrono::NaiveDate, FieldError> {
+    let text = text.trim();
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .or_else(|_| chrono::NaiveDate::parse_from_str(text, "%d/%m/%Y"))
+        .map_err(|_| FieldError {
+            field: field.into(),
+            reason: format!("{text:?} is not a date like 2025-09-30"),
+        })
+}
+
 /// Trims a free text, treats blank as absent, and limits its length.
 ///
 /// # Errors

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::layout::encode;
 use super::Lang;
-use crate::server::AppState;
+use crate::app::AppState;
 
 /// The page's hits in order, each with the near-duplicates folded under it.
 pub(super) async fn collapse(state: &AppState, hits: Vec<Value>) -> Vec<(Value, Vec<Value>)> {

@@ -1,5 +1,5 @@
 //! `/desk`, the broker's desk: the province report as charts, the deals board by stage with a
-//! form to move each open deal (`POST /desk/deals/{id}/stage`, through `api::deals::move_deal`),
+//! form to move each open deal (`POST /desk/deals/{id}/stage`, through `app::deals::move_deal`),
 //! and the leads. Administrators see the national desk.
 
 use std::collections::HashMap;
@@ -10,20 +10,20 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use maud::{html, Markup};
-use serde_json::{Map, Value};
 
 use super::forms::FormData;
 use super::layout::{csrf_field, encode, page};
 use super::reasons::field_reason;
 use super::session::CSRF_FIELD;
 use super::{blocking, charts, html_response, Failure, Lang, PageResult, Visitor};
-use crate::api::deals::{move_deal, propose_deal, Proposal};
-use crate::api::{ApiError, Desk};
+use crate::app::deals::{move_deal, propose_deal, Proposal, StageMove};
+use crate::app::AppError;
+use crate::app::AppState;
+use crate::app::Desk;
 use crate::domain::deal::{Deal, DealEvent, EventKind, Lead, Stage};
 use crate::domain::listing::format_vnd;
 use crate::domain::{Kind, Provinces, Status};
 use crate::report::Report;
-use crate::server::AppState;
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
@@ -58,7 +58,7 @@ struct Refused {
 }
 
 async fn load(state: &AppState, v: &Visitor) -> Result<(Desk, Board), Failure> {
-    let desk = v.caller.desk().map_err(|e| Failure::from_api(e, v))?;
+    let desk = v.caller.desk().map_err(|e| Failure::from_app(e, v))?;
     let province = match &desk {
         Desk::All => None,
         Desk::Province(p) => Some(p.clone()),
@@ -115,7 +115,7 @@ async fn load(state: &AppState, v: &Visitor) -> Result<(Desk, Board), Failure> {
         Ok((deals, leads, titles, histories, needs_of))
     })
     .await
-    .map_err(|e| Failure::from_api(e, v))?;
+    .map_err(|e| Failure::from_app(e, v))?;
     Ok((
         desk,
         Board {
@@ -137,26 +137,22 @@ async fn report_of(
 ) -> Result<Report, Failure> {
     let (store, deals) = (state.store.clone(), state.deals.clone());
     blocking(move || {
-        Ok(crate::app::reports::compute(
-            store.as_ref(),
-            deals.as_ref(),
-            province.as_ref(),
-        )?)
+        crate::app::reports::compute(store.as_ref(), deals.as_ref(), province.as_ref())
     })
     .await
-    .map_err(|e| Failure::from_api(e, v))
+    .map_err(|e| Failure::from_app(e, v))
 }
 
 /// `/desk/report.csv`: the desk's report as a spreadsheet-ready CSV file.
 async fn report_csv(State(state): State<AppState>, v: Visitor) -> PageResult {
-    let desk = v.caller.desk().map_err(|e| Failure::from_api(e, &v))?;
+    let desk = v.caller.desk().map_err(|e| Failure::from_app(e, &v))?;
     let (province, name) = match &desk {
         Desk::All => (None, "techmatch-national.csv".to_string()),
         Desk::Province(p) => (Some(p.clone()), format!("techmatch-province-{p}.csv")),
     };
     let report = report_of(&state, province, &v).await?;
-    let csv = crate::app::reports::csv_for_spreadsheets(&report)
-        .map_err(|e| Failure::from_api(e.into(), &v))?;
+    let csv =
+        crate::app::reports::csv_for_spreadsheets(&report).map_err(|e| Failure::from_app(e, &v))?;
     Ok((
         [
             (
@@ -175,7 +171,7 @@ async fn report_csv(State(state): State<AppState>, v: Visitor) -> PageResult {
 
 /// `/desk/report.xlsx`: the desk's report as a workbook.
 async fn report_xlsx(State(state): State<AppState>, v: Visitor) -> PageResult {
-    let desk = v.caller.desk().map_err(|e| Failure::from_api(e, &v))?;
+    let desk = v.caller.desk().map_err(|e| Failure::from_app(e, &v))?;
     let (province, name) = match &desk {
         Desk::All => (None, "techmatch-national.xlsx".to_string()),
         Desk::Province(p) => (Some(p.clone()), format!("techmatch-province-{p}.xlsx")),
@@ -421,26 +417,28 @@ async fn move_stage(
 ) -> PageResult {
     let form = FormData(form);
     v.check_csrf(form.get(CSRF_FIELD))?;
-    let mut body = Map::new();
-    for name in ["stage", "note", "signed_on", "reason"] {
-        if let Some(value) = form.get(name) {
-            body.insert(name.into(), Value::String(value.into()));
-        }
-    }
+    let text = |name: &str| form.get(name).map(str::to_string);
     let result = match amount(v.lang, form.get("contract_value_vnd")) {
-        Ok(value) => {
-            if let Some(value) = value {
-                body.insert("contract_value_vnd".into(), Value::from(value));
-            }
-            move_deal(state.clone(), v.caller.clone(), id.clone(), body).await
+        Ok(contract_value_vnd) => {
+            let asked = StageMove {
+                stage: text("stage"),
+                note: text("note"),
+                contract_value_vnd,
+                signed_on: text("signed_on"),
+                reason: text("reason"),
+            };
+            move_deal(&state, &v.caller, &id, asked).await
         }
-        Err(reason) => Err(ApiError::invalid("contract_value_vnd", reason)),
+        Err(reason) => Err(AppError::Invalid(crate::domain::FieldError {
+            field: "contract_value_vnd".into(),
+            reason,
+        })),
     };
     let (field, reason) = match result {
         Ok(_) => return Ok(Redirect::to(&format!("/desk#deal-{}", encode(&id))).into_response()),
-        Err(ApiError::Invalid(e)) => (e.field, e.reason),
-        Err(e @ ApiError::InvalidTransition(_)) => ("stage".to_string(), e.to_string()),
-        Err(e) => return Err(Failure::from_api(e, &v)),
+        Err(AppError::Invalid(e)) => (e.field, e.reason),
+        Err(e @ AppError::Transition(_)) => ("stage".to_string(), e.to_string()),
+        Err(e) => return Err(Failure::from_app(e, &v)),
     };
     let (desk, board) = load(&state, &v).await?;
     let refused = Refused {
@@ -481,9 +479,9 @@ async fn propose(
         Ok(deal) => {
             return Ok(Redirect::to(&format!("/desk#deal-{}", encode(&deal.id))).into_response())
         }
-        Err(ApiError::Invalid(e)) => (e.field, e.reason),
-        Err(ApiError::Clash(reason)) => ("need_id".to_string(), reason),
-        Err(e) => return Err(Failure::from_api(e, &v)),
+        Err(AppError::Invalid(e)) => (e.field, e.reason),
+        Err(AppError::Conflict(r)) => ("need_id".to_string(), v.lang.t(r.vi(), r.en()).to_string()),
+        Err(e) => return Err(Failure::from_app(e, &v)),
     };
     let (desk, board) = load(&state, &v).await?;
     let target = match (&lead, &from_listing) {

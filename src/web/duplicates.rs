@@ -2,13 +2,13 @@
 //! listings that look like the same technology listed again, each a link.
 
 use maud::{html, Markup};
-use serde_json::Value;
 
 use super::layout::encode;
 use super::Visitor;
+use crate::app::duplicates::Duplicate;
+use crate::app::AppState;
 use crate::domain::account::Role;
 use crate::domain::Listing;
-use crate::server::AppState;
 
 /// The panel, or nothing for other visitors, when there is no duplicate, or when they cannot be
 /// read now (the page shows the rest).
@@ -16,13 +16,13 @@ pub(super) async fn panel(state: &AppState, v: &Visitor, x: &Listing) -> Markup 
     if !matches!(v.caller.role(), Some(Role::Admin | Role::Broker)) {
         return html! {};
     }
-    let found = crate::api::duplicates::visible_duplicates(state, &v.caller, &x.id)
+    let found = crate::app::duplicates::visible_duplicates(state, &v.caller, &x.id)
         .await
         .unwrap_or_default();
     render(v, &found)
 }
 
-fn render(v: &Visitor, found: &[Value]) -> Markup {
+fn render(v: &Visitor, found: &[Duplicate]) -> Markup {
     let l = v.lang;
     html! {
         @if !found.is_empty() {
@@ -34,10 +34,9 @@ fn render(v: &Visitor, found: &[Value]) -> Markup {
                 )) }
                 ul {
                     @for d in found {
-                        @let id = d["id"].as_str().unwrap_or_default();
                         li {
-                            a href=(format!("/listings/{}", encode(id))) { (d["title"].as_str().unwrap_or(id)) }
-                            " " span.meta { "(" (l.t("độ tương đồng", "similarity")) " " (format!("{:.0}", d["similarity"].as_f64().unwrap_or(0.0) * 100.0)) "%)" }
+                            a href=(format!("/listings/{}", encode(&d.id))) { (d.title) }
+                            " " span.meta { "(" (l.t("độ tương đồng", "similarity")) " " (format!("{:.0}", d.similarity * 100.0)) "%)" }
                         }
                     }
                 }

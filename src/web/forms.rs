@@ -17,12 +17,11 @@ use super::layout::{csrf_field, encode, page};
 use super::reasons::field_reason;
 use super::session::CSRF_FIELD;
 use super::{html_response, Failure, Lang, PageResult, Visitor};
-use crate::api::listings::store;
-use crate::api::ApiError;
+use crate::app::listings::store;
+use crate::app::{AppError, AppState};
 use crate::domain::account::Role;
 use crate::domain::field::fields;
 use crate::domain::Provinces;
-use crate::server::AppState;
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
@@ -287,7 +286,7 @@ fn render(
 fn admit(v: &Visitor, side: Side) -> Result<(), Failure> {
     v.caller
         .require_signed_in()
-        .map_err(|e| Failure::from_api(e, v))?;
+        .map_err(|e| Failure::from_app(e, v))?;
     let allowed = matches!(
         (side, v.caller.role()),
         (_, Some(Role::Admin))
@@ -386,17 +385,17 @@ async fn editable(
 ) -> Result<(crate::domain::Listing, Side), Failure> {
     v.caller
         .require_signed_in()
-        .map_err(|e| Failure::from_api(e, v))?;
+        .map_err(|e| Failure::from_app(e, v))?;
     let store = state.store.clone();
     let lookup = id.to_string();
     let listing = tokio::task::spawn_blocking(move || store.get(&lookup))
         .await
-        .map_err(|e| Failure::from_api(ApiError::from(e), v))?
-        .map_err(|e| Failure::from_api(ApiError::from(e), v))?
-        .ok_or_else(|| Failure::from_api(ApiError::NotFound(format!("listing {id:?}")), v))?;
+        .map_err(|e| Failure::from_app(AppError::from(e), v))?
+        .map_err(|e| Failure::from_app(AppError::from(e), v))?
+        .ok_or_else(|| Failure::from_app(AppError::NotFound(format!("listing {id:?}")), v))?;
     v.caller
         .may_write_listing(Some(&listing), None)
-        .map_err(|e| Failure::from_api(e, v))?;
+        .map_err(|e| Failure::from_app(e, v))?;
     let side = if listing.kind == crate::domain::Kind::Need {
         Side::Need
     } else {
@@ -473,11 +472,11 @@ async fn submit(
         Ok((listing, _, _)) => {
             return Ok(Redirect::to(&format!("/listings/{}", encode(&listing.id))).into_response())
         }
-        Err(ApiError::InvalidListing(errors)) => {
+        Err(AppError::InvalidListing(errors)) => {
             errors.into_iter().map(|e| (e.field, e.reason)).collect()
         }
-        Err(ApiError::Invalid(e)) => vec![(e.field, e.reason)],
-        Err(ApiError::Forbidden(message)) => {
+        Err(AppError::Invalid(e)) => vec![(e.field, e.reason)],
+        Err(AppError::Denied(message)) => {
             let mut response = html_response(render(
                 &v,
                 side,
@@ -489,7 +488,7 @@ async fn submit(
             *response.status_mut() = StatusCode::FORBIDDEN;
             return Ok(response);
         }
-        Err(e) => return Err(Failure::from_api(e, &v)),
+        Err(e) => return Err(Failure::from_app(e, &v)),
     };
     let mut by_field: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (field, reason) in errors {

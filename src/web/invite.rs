@@ -20,9 +20,9 @@ use crate::accounts::credentials::hash_password;
 use crate::accounts::sessions::open_session;
 use crate::app::orgs::{self, Acceptance};
 use crate::app::AppError;
+use crate::app::AppState;
 use crate::domain::account::{check_password, User, MIN_PASSWORD_CHARS};
 use crate::domain::org::Organisation;
-use crate::server::AppState;
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
@@ -198,8 +198,8 @@ async fn accept(
                     open_session(accounts.as_ref(), &user, Utc::now())
                 })
                 .await
-                .map_err(|e| Failure::from_api(e.into(), &v))?
-                .map_err(|e| Failure::from_api(crate::accounts::SignInError::from(e).into(), &v))?;
+                .map_err(|e| Failure::from_app(e.into(), &v))?
+                .map_err(|e| Failure::from_app(crate::accounts::SignInError::from(e).into(), &v))?;
                 set_cookie(&mut response, &v.session_cookie(&session));
             }
             Ok(response)

@@ -15,12 +15,11 @@ use super::forms::FormData;
 use super::layout::page;
 use super::session::CSRF_FIELD;
 use super::{html_response, Failure, Lang, PageResult, Visitor};
-use crate::api::ApiError;
 use crate::app::password::{request_reset, reset_with_link};
 use crate::app::signup::{confirm_email, sign_up, SignUp, MAX_NAME_CHARS};
 use crate::app::AppError;
+use crate::app::AppState;
 use crate::domain::account::MIN_PASSWORD_CHARS;
-use crate::server::AppState;
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
@@ -85,7 +84,7 @@ pub(super) fn form_page(
     status: StatusCode,
     build: impl FnOnce(&str) -> Markup,
 ) -> PageResult {
-    let (csrf, fresh) = v.pre_sign_in_csrf().map_err(|e| Failure::from_api(e, v))?;
+    let (csrf, fresh) = v.pre_sign_in_csrf().map_err(|e| Failure::from_app(e, v))?;
     let mut response = html_response(build(&csrf));
     *response.status_mut() = status;
     v.keep_pre_cookie(&mut response, fresh);
@@ -172,7 +171,7 @@ pub(super) async fn hashing_turn(
 /// Runs a use case off the async threads.
 async fn run<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
-) -> Result<Result<T, AppError>, ApiError> {
+) -> Result<Result<T, AppError>, AppError> {
     Ok(tokio::task::spawn_blocking(work).await?)
 }
 
@@ -195,7 +194,7 @@ async fn signup(
     let (accounts, outbox) = (state.accounts.clone(), state.outbox.clone());
     let outcome = run(move || sign_up(accounts.as_ref(), &outbox, input, Utc::now()))
         .await
-        .map_err(|e| Failure::from_api(e, &v))?;
+        .map_err(|e| Failure::from_app(e, &v))?;
     match outcome {
         Ok(email) => {
             let text = match l {
@@ -226,7 +225,7 @@ async fn signup(
                 signup_markup(&v, csrf, &typed)
             })
         }
-        Err(e) => Err(Failure::from_api(e.into(), &v)),
+        Err(e) => Err(Failure::from_app(e, &v)),
     }
 }
 
@@ -267,7 +266,7 @@ async fn confirm(
     let (accounts, outbox) = (state.accounts.clone(), state.outbox.clone());
     let outcome = run(move || confirm_email(accounts.as_ref(), &outbox, &secret, Utc::now()))
         .await
-        .map_err(|e| Failure::from_api(e, &v))?;
+        .map_err(|e| Failure::from_app(e, &v))?;
     match outcome {
         Ok(user) => {
             let text = match l {
@@ -330,7 +329,7 @@ async fn forgot(
     let (accounts, outbox) = (state.accounts.clone(), state.outbox.clone());
     let outcome = run(move || request_reset(accounts.as_ref(), &outbox, &email, Utc::now()))
         .await
-        .map_err(|e| Failure::from_api(e, &v))?;
+        .map_err(|e| Failure::from_app(e, &v))?;
     match outcome {
         Ok(()) => Ok(notice(
             &v,
@@ -354,7 +353,7 @@ async fn forgot(
                 forgot_markup(&v, csrf, &typed)
             })
         }
-        Err(e) => Err(Failure::from_api(e.into(), &v)),
+        Err(e) => Err(Failure::from_app(e, &v)),
     }
 }
 
@@ -408,7 +407,7 @@ async fn reset(
     let outcome =
         run(move || reset_with_link(accounts.as_ref(), &outbox, &link, &password, Utc::now()))
             .await
-            .map_err(|e| Failure::from_api(e, &v))?;
+            .map_err(|e| Failure::from_app(e, &v))?;
     match outcome {
         Ok(_) => Ok(notice(
             &v,
@@ -430,6 +429,6 @@ async fn reset(
             })
         }
         Err(AppError::InvalidLink) => Ok(link_gone(&v, "reset")),
-        Err(e) => Err(Failure::from_api(e.into(), &v)),
+        Err(e) => Err(Failure::from_app(e, &v)),
     }
 }

@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use maud::{html, Markup};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::forms::FormData;
 use super::layout::{csrf_field, encode, page};
@@ -17,17 +17,17 @@ use super::orgs::verified_badge;
 use super::reasons::field_reason;
 use super::session::CSRF_FIELD;
 use super::{blocking, html_response, Failure, Lang, PageResult, Visitor};
-use crate::api::leads::mark_interest;
-use crate::api::statistics::comparables_of;
-use crate::api::ApiError;
+use crate::app::leads::express_interest;
+use crate::app::statistics::comparables_of;
 use crate::app::statistics::{Comparables, MIN_DEALS};
+use crate::app::AppError;
+use crate::app::AppState;
 use crate::domain::account::Role;
 use crate::domain::field::field_by_code;
 use crate::domain::listing::format_vnd;
 use crate::domain::org::Organisation;
 use crate::domain::{Kind, Listing, Provinces, Status};
 use crate::matching::{for_listing, run, MatchParams};
-use crate::server::AppState;
 
 /// Matches shown under a listing.
 const MATCHES: usize = 5;
@@ -191,7 +191,7 @@ async fn load(state: &AppState, visitor: &Visitor, id: &str) -> Result<Loaded, F
     let (store, lookup) = (state.store.clone(), id.to_string());
     let listing = blocking(move || Ok(store.get(&lookup)?))
         .await
-        .map_err(|e| Failure::from_api(e, visitor))?;
+        .map_err(|e| Failure::from_app(e, visitor))?;
     let Some(view) = listing.and_then(|x| visitor.caller.listing_view(&x)) else {
         return Err(Failure::new(
             StatusCode::NOT_FOUND,
@@ -207,7 +207,7 @@ async fn load(state: &AppState, visitor: &Visitor, id: &str) -> Result<Loaded, F
     } else {
         let (geography, _) = MatchParams::default()
             .check()
-            .map_err(|e| Failure::from_api(ApiError::Invalid(e), visitor))?;
+            .map_err(|e| Failure::from_app(AppError::Invalid(e), visitor))?;
         let mut request = for_listing(&view, geography, MATCHES);
         let index = state.index.clone();
         let semantic = state.semantic.clone();
@@ -224,7 +224,7 @@ async fn load(state: &AppState, visitor: &Visitor, id: &str) -> Result<Loaded, F
             Ok(run(&index, &request)?)
         })
         .await
-        .map_err(|e| Failure::from_api(e, visitor))?
+        .map_err(|e| Failure::from_app(e, visitor))?
         .matches
     };
     let org = match view.owner.clone() {
@@ -239,7 +239,7 @@ async fn load(state: &AppState, visitor: &Visitor, id: &str) -> Result<Loaded, F
         Some(
             comparables_of(state, &visitor.caller, id)
                 .await
-                .map_err(|e| Failure::from_api(e, visitor))?,
+                .map_err(|e| Failure::from_app(e, visitor))?,
         )
     } else {
         None
@@ -335,11 +335,9 @@ async fn interest(
     let form = FormData(form);
     visitor.check_csrf(form.get(CSRF_FIELD))?;
     let message = form.get("message").unwrap_or_default().to_string();
-    let body = json!({ "message": message });
-    let body = body.as_object().cloned().unwrap_or_default();
-    match mark_interest(&state, &visitor.caller, id.clone(), body).await {
+    match express_interest(&state, &visitor.caller, id.clone(), Some(message.clone())).await {
         Ok(_) => Ok(Redirect::to(&format!("/listings/{}?sent=1", encode(&id))).into_response()),
-        Err(ApiError::Invalid(e)) if e.field == "message" => {
+        Err(AppError::Invalid(e)) if e.field == "message" => {
             let loaded = load(&state, &visitor, &id).await?;
             let reason = field_reason(visitor.lang, &e.reason);
             let form = interest_form(&visitor, &loaded.0, &message, Some(&reason));
@@ -348,7 +346,7 @@ async fn interest(
             *response.status_mut() = StatusCode::BAD_REQUEST;
             Ok(response)
         }
-        Err(e) => Err(Failure::from_api(e, &visitor)),
+        Err(e) => Err(Failure::from_app(e, &visitor)),
     }
 }
 

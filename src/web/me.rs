@@ -21,11 +21,11 @@ use super::session::CSRF_FIELD;
 use super::{html_response, Failure, Lang, PageResult, Visitor};
 use crate::app::me::{overview, Overview};
 use crate::app::orgs::{self, Actor};
+use crate::app::AppState;
 use crate::app::{leads, AppError, Refusal};
 use crate::domain::account::{Role, User};
 use crate::domain::deal::Lead;
 use crate::domain::Status;
-use crate::server::AppState;
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
@@ -319,7 +319,7 @@ fn render(v: &Visitor, me: &Overview, done: Option<&str>, refused: &Refused) -> 
 fn user_of(v: &Visitor) -> Result<User, Failure> {
     v.caller
         .require_signed_in()
-        .map_err(|e| Failure::from_api(e, v))?;
+        .map_err(|e| Failure::from_app(e, v))?;
     v.caller.user().cloned().ok_or_else(|| {
         Failure::new(
             StatusCode::FORBIDDEN,
@@ -451,7 +451,7 @@ async fn reply(
             // A lead the user may not answer answers as if it did not exist.
             match ex.deals.lead(&lead_id)? {
                 Some(l) if orgs::answers_lead(&user, &l) || user.role == Role::Admin => {}
-                _ => return Err(AppError::NotFound("lead")),
+                _ => return Err(AppError::NotFound("lead".into())),
             }
             leads::reply(
                 ex.deals,

@@ -1,9 +1,9 @@
 //! The web pages: server-rendered HTML (maud) for enterprises, institutes and brokers, in
 //! Vietnamese by default and English with `?lang=en` (remembered in a cookie).
 //!
-//! Every page reads and writes through the same functions as the JSON API (`crate::search`,
-//! `crate::matching`, `api::rights`, `api::listings::store`, `api::leads::mark_interest`,
-//! `api::deals::move_deal`, `app::reports`), so there is one copy of the rules.
+//! Every page reads and writes through the application (`crate::app`: rights, listings,
+//! interest, deals, search, reports, statistics), as the JSON API does, so there is one copy
+//! of the rules; this module never imports the API.
 //! Browsers sign in with a session cookie (`session.rs`); every form carries a CSRF token.
 //! Pages need no JavaScript: searching and reading are plain links and GET forms.
 //!
@@ -42,8 +42,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Router;
 use maud::{html, Markup};
 
-use crate::api::ApiError;
-use crate::server::AppState;
+use crate::app::AppError;
+use crate::app::AppState;
 
 /// The pages' routes, with the layer that remembers a language switch.
 pub fn router() -> Router<AppState> {
@@ -77,25 +77,9 @@ pub struct Failure {
 }
 
 impl Failure {
-    /// A failure from the API's error type, which decides the status and the message (internal
-    /// details are logged, never shown).
-    pub fn from_api(error: ApiError, visitor: &Visitor) -> Self {
-        let status = error.status();
-        if let ApiError::Internal(detail) = &error {
-            tracing::error!(%detail, "internal error on a page");
-        }
-        Failure {
-            status,
-            message: error.to_string(),
-            lang: visitor.lang,
-            sign_in_then: (status == StatusCode::UNAUTHORIZED).then(|| visitor.here.clone()),
-        }
-    }
-
     /// A failure from the application's error, in the visitor's language (internal details
     /// are logged, never shown).
-    pub fn from_app(error: crate::app::AppError, visitor: &Visitor) -> Self {
-        use crate::app::AppError;
+    pub fn from_app(error: AppError, visitor: &Visitor) -> Self {
         let l = visitor.lang;
         let (status, message) = match &error {
             AppError::Invalid(e) => (
@@ -116,10 +100,61 @@ impl Failure {
                 StatusCode::NOT_FOUND,
                 l.t("Không tìm thấy.", "Not found.").to_string(),
             ),
+            AppError::InvalidListing(errors) => (
+                StatusCode::BAD_REQUEST,
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, reasons::field_reason(l, &e.reason)))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            AppError::Unauthorized(_) => (
+                StatusCode::UNAUTHORIZED,
+                l.t("Hãy đăng nhập.", "Please sign in.").to_string(),
+            ),
+            AppError::Denied(why) => (
+                StatusCode::FORBIDDEN,
+                l.t("Bạn không có quyền làm việc này.", why).to_string(),
+            ),
+            AppError::Transition(why) => (
+                StatusCode::CONFLICT,
+                l.t("Không thể chuyển giao dịch sang giai đoạn này.", why)
+                    .to_string(),
+            ),
+            AppError::Exists(_) => (
+                StatusCode::CONFLICT,
+                l.t(
+                    "Đã có mục với mã này.",
+                    "Something with this id exists already.",
+                )
+                .to_string(),
+            ),
+            AppError::TooMany { message, .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                l.t("Quá nhiều yêu cầu; hãy thử lại sau ít phút.", message)
+                    .to_string(),
+            ),
+            AppError::Unavailable(why) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                l.t("Dịch vụ tạm thời chưa trả lời được; hãy thử lại sau.", why)
+                    .to_string(),
+            ),
+            AppError::Store(crate::store::StoreError::Backend(_)) => {
+                tracing::error!(error = %error, "the store refuses writes (page)");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    l.t(
+                        "Hiện chưa lưu được; hãy thử lại sau.",
+                        "Nothing can be saved now; try again later.",
+                    )
+                    .to_string(),
+                )
+            }
             AppError::Credentials(_)
             | AppError::Store(_)
             | AppError::Panicked(_)
             | AppError::Csv(_)
+            | AppError::Json(_)
             | AppError::Xlsx(_)
             | AppError::Index(_) => {
                 tracing::error!(error = %error, "internal error on a page");
@@ -137,7 +172,7 @@ impl Failure {
             status,
             message,
             lang: l,
-            sign_in_then: None,
+            sign_in_then: (status == StatusCode::UNAUTHORIZED).then(|| visitor.here.clone()),
         }
     }
 
@@ -217,7 +252,7 @@ pub fn html_response(markup: Markup) -> Response {
 
 /// Runs blocking store work off the async threads, as the API does.
 async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
+    work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
     tokio::task::spawn_blocking(work).await?
 }

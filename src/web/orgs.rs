@@ -18,10 +18,10 @@ use super::session::CSRF_FIELD;
 use super::{html_response, Failure, Lang, PageResult, Visitor};
 use crate::app::orgs::{self, Actor};
 use crate::app::AppError;
+use crate::app::AppState;
 use crate::domain::account::Role;
 use crate::domain::org::{OrgInput, OrgKind, Organisation, ReplyStats};
 use crate::domain::{Listing, Provinces};
-use crate::server::AppState;
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
@@ -175,7 +175,7 @@ fn org_form(v: &Visitor, typed: &Typed) -> Markup {
 async fn new_form(v: Visitor) -> PageResult {
     v.caller
         .require_signed_in()
-        .map_err(|e| Failure::from_api(e, &v))?;
+        .map_err(|e| Failure::from_app(e, &v))?;
     Ok(html_response(org_form(&v, &Typed::default())))
 }
 
@@ -188,7 +188,7 @@ async fn create(
     v.check_csrf(form.get(CSRF_FIELD))?;
     v.caller
         .require_signed_in()
-        .map_err(|e| Failure::from_api(e, &v))?;
+        .map_err(|e| Failure::from_app(e, &v))?;
     let input = OrgInput {
         name: form.get("name").unwrap_or_default().into(),
         kind: form.get("kind").unwrap_or_default().into(),
@@ -380,7 +380,7 @@ async fn act(
     let caller = v.caller.clone();
     caller
         .require_signed_in()
-        .map_err(|e| Failure::from_api(e, v))?;
+        .map_err(|e| Failure::from_app(e, v))?;
     state
         .run(move |ex| {
             let actor = caller

@@ -8,8 +8,8 @@ use maud::html;
 
 use super::layout::page;
 use super::{blocking, html_response, Failure, Lang, PageResult, Visitor};
+use crate::app::AppState;
 use crate::domain::mail::Mail;
-use crate::server::AppState;
 
 /// Mail shown at most.
 const SHOWN: usize = 200;
@@ -35,11 +35,11 @@ fn state_of(l: Lang, mail: &Mail) -> String {
 async fn outbox(State(state): State<AppState>, v: Visitor) -> PageResult {
     v.caller
         .require_admin()
-        .map_err(|e| Failure::from_api(e, &v))?;
+        .map_err(|e| Failure::from_app(e, &v))?;
     let store = state.outbox.store().clone();
     let mails = blocking(move || Ok(store.recent_mail(SHOWN)?))
         .await
-        .map_err(|e| Failure::from_api(e, &v))?;
+        .map_err(|e| Failure::from_app(e, &v))?;
     let l = v.lang;
     let waiting = mails.iter().filter(|m| m.is_pending()).count();
     let body = html! {

@@ -14,11 +14,11 @@ use serde_json::Value;
 use super::i18n::form_pairs;
 use super::layout::{encode, page};
 use super::{html_response, Failure, Lang, PageResult, Visitor};
-use crate::api::ApiError;
 use crate::app::orgs::verified_names;
+use crate::app::AppError;
+use crate::app::AppState;
 use crate::domain::{ProvinceCode, Provinces};
 use crate::search::{SearchParams, SearchResponse};
-use crate::server::AppState;
 
 /// Hits on one page.
 const PAGE_SIZE: usize = 10;
@@ -266,13 +266,10 @@ async fn search(
     };
     // The same answer as the API's, kept in the same cache.
     let semantic = state.semantic.clone();
-    let answer: SearchResponse = crate::api::search_answer::answer(&state, request, semantic)
+    let answer: SearchResponse = crate::app::search::answer(&state, request, semantic)
         .await
-        .and_then(|body| {
-            serde_json::from_slice(&body)
-                .map_err(|e| ApiError::Internal(format!("reading a search answer: {e}")))
-        })
-        .map_err(|e| Failure::from_api(e, &visitor))?;
+        .and_then(|body| serde_json::from_slice(&body).map_err(AppError::Json))
+        .map_err(|e| Failure::from_app(e, &visitor))?;
     let owners: Vec<String> = answer
         .hits
         .iter()

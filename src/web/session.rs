@@ -14,8 +14,8 @@ use chrono::Utc;
 use super::i18n::form_pairs;
 use super::{Failure, Lang};
 use crate::accounts::sessions::{csrf_token, session_user, SESSION_HOURS};
-use crate::api::{ApiError, Caller};
-use crate::server::AppState;
+use crate::app::Caller;
+use crate::app::{AppError, AppState};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "tm_session";
@@ -116,9 +116,9 @@ impl FromRequestParts<AppState> for Visitor {
                 Ok::<_, crate::store::StoreError>(Some((user, unread)))
             })
             .await
-            .map_err(ApiError::from)
-            .and_then(|r| r.map_err(ApiError::from))
-            .map_err(|e| Failure::from_api(e, &visitor))?;
+            .map_err(AppError::from)
+            .and_then(|r| r.map_err(AppError::from))
+            .map_err(|e| Failure::from_app(e, &visitor))?;
             // An unknown or expired session reads as anonymous: the pages offer sign-in again.
             if let Some((user, unread)) = found {
                 visitor.caller = Caller::User(Box::new(user));
@@ -173,12 +173,11 @@ impl Visitor {
 
     /// The CSRF token for a form shown before signing in, and the pre-sign-in cookie to set
     /// when the visitor has none yet (its value is what the token is derived from).
-    pub fn pre_sign_in_csrf(&self) -> Result<(String, Option<String>), ApiError> {
+    pub fn pre_sign_in_csrf(&self) -> Result<(String, Option<String>), AppError> {
         if let Some(token) = self.csrf() {
             return Ok((token, None));
         }
-        let pre = crate::accounts::credentials::random_hex(16)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let pre = crate::accounts::credentials::random_hex(16).map_err(AppError::from)?;
         Ok((csrf_token(&pre), Some(pre)))
     }
 

@@ -18,9 +18,9 @@ use super::{blocking, html_response, Failure, PageResult, Visitor};
 use crate::accounts::credentials::random_hex;
 use crate::accounts::sessions::{close_session, csrf_token, open_session};
 use crate::accounts::{check_credentials, SignInError};
-use crate::api::{ApiError, ClientAddr};
+use crate::app::ClientAddr;
+use crate::app::{AppError, AppState};
 use crate::domain::account::Role;
-use crate::server::AppState;
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
@@ -79,7 +79,7 @@ async fn form(v: Visitor, Query(next): Query<Next>) -> PageResult {
     let (pre, fresh) = match &v.pre {
         Some(p) => (p.clone(), false),
         None => (
-            random_hex(16).map_err(|e| Failure::from_api(ApiError::Internal(e.to_string()), &v))?,
+            random_hex(16).map_err(|e| Failure::from_app(AppError::from(e), &v))?,
             true,
         ),
     };
@@ -119,7 +119,7 @@ async fn sign_in(
             Ok::<_, SignInError>((user, id))
         })
         .await
-        .map_err(|e| Failure::from_api(e.into(), &v))?,
+        .map_err(|e| Failure::from_app(e.into(), &v))?,
         Err(e) => Err(e),
     };
     let csrf = v.csrf().unwrap_or_default();
@@ -172,7 +172,7 @@ async fn sign_in(
             );
             Ok(again(StatusCode::TOO_MANY_REQUESTS, "", &message))
         }
-        Err(e) => Err(Failure::from_api(e.into(), &v)),
+        Err(e) => Err(Failure::from_app(e.into(), &v)),
     }
 }
 
@@ -187,7 +187,7 @@ async fn sign_out(
         let accounts = state.accounts.clone();
         blocking(move || Ok(close_session(accounts.as_ref(), &id)?))
             .await
-            .map_err(|e| Failure::from_api(e, &v))?;
+            .map_err(|e| Failure::from_app(e, &v))?;
     }
     let mut response = Redirect::to("/").into_response();
     set_cookie(&mut response, &v.cookie(SESSION_COOKIE, "", 0, "Lax"));

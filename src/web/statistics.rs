@@ -12,12 +12,12 @@ use maud::{html, Markup};
 use super::layout::{encode, page};
 use super::reasons::field_reason;
 use super::{html_response, Failure, Lang, PageResult, Visitor};
-use crate::api::statistics::{statistics_of, StatisticsQuery};
-use crate::api::ApiError;
+use crate::app::statistics::{statistics_of, StatisticsQuery};
 use crate::app::statistics::{Cell, Statistics, MIN_DEALS};
+use crate::app::AppError;
+use crate::app::AppState;
 use crate::domain::listing::format_vnd;
 use crate::domain::Provinces;
-use crate::server::AppState;
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
@@ -141,7 +141,7 @@ async fn show(
     let l = v.lang;
     let scope = match q.scope() {
         Ok(scope) => scope,
-        Err(ApiError::Invalid(e)) => {
+        Err(AppError::Invalid(e)) => {
             let body = html! {
                 section.panel {
                     h1 { (l.t("Thống kê thị trường công nghệ", "Technology market statistics")) }
@@ -153,11 +153,11 @@ async fn show(
             *response.status_mut() = StatusCode::BAD_REQUEST;
             return Ok(response);
         }
-        Err(e) => return Err(Failure::from_api(e, &v)),
+        Err(e) => return Err(Failure::from_app(e, &v)),
     };
     let stats = statistics_of(&state, scope)
         .await
-        .map_err(|e| Failure::from_api(e, &v))?;
+        .map_err(|e| Failure::from_app(e, &v))?;
     Ok(html_response(page(
         &v,
         l.t("Thống kê", "Statistics"),

@@ -5,20 +5,18 @@
 use axum::body::Bytes;
 use techmatch_index::SearchRequest;
 
-use super::error::ApiError;
-use super::limits::cpu_turn;
+use crate::app::{AppError, AppState};
 use crate::embed::{SharedSemantic, FUSED, SKIPPED};
 use crate::search::run;
-use crate::server::AppState;
 
 /// The JSON answer to a checked `request`; `semantic` is the service's semantic side when the
 /// request wants it. With it, the answer says `"semantic": "fused"`, or `"skipped"` when the
 /// query's vector did not arrive in time (the answer is then lexical).
-pub(crate) async fn answer(
+pub async fn answer(
     state: &AppState,
     mut request: SearchRequest,
     semantic: SharedSemantic,
-) -> Result<Bytes, ApiError> {
+) -> Result<Bytes, AppError> {
     let semantic = semantic.filter(|_| !request.text.trim().is_empty());
     // A query whose vector is not at hand has a lexical answer, kept like any other until the
     // vector has come; the key says which of the two an answer is.
@@ -52,7 +50,7 @@ pub(crate) async fn answer(
     let marker = semantic
         .as_ref()
         .map(|_| if fused { FUSED } else { SKIPPED });
-    let _turn = cpu_turn(state).await?;
+    let _turn = state.cpu_turn().await?;
     let index = state.index.clone();
     let mut response = tokio::task::spawn_blocking(move || {
         if let (Some(semantic), Some(vector)) = (semantic, vector) {
@@ -62,10 +60,7 @@ pub(crate) async fn answer(
     })
     .await??;
     response.semantic = marker.map(str::to_string);
-    let body = Bytes::from(
-        serde_json::to_vec(&response)
-            .map_err(|e| ApiError::Internal(format!("serializing a search answer: {e}")))?,
-    );
+    let body = Bytes::from(serde_json::to_vec(&response).map_err(AppError::Json)?);
     state.search_cache.put(generation, key, body.clone());
     Ok(body)
 }

@@ -1,4 +1,5 @@
-//! Who may do what: every rule of the rights model in one place, as methods on [`Caller`].
+//! Who is calling ([`Caller`]) and what they may do: every rule of the rights model in one
+//! place, as methods on [`Caller`].
 //!
 //! - Anonymous: reads published (and archived) listings without contact details, searches
 //!   published listings, reads reference data. Everything else answers 401.
@@ -16,8 +17,7 @@
 //! organisation's or province's draft) answers as if it did not exist, wherever it is named:
 //! 404, or in a deal's body the same 400 as an unknown id.
 
-use super::auth::Caller;
-use super::error::ApiError;
+use crate::app::AppError;
 use crate::domain::account::{Role, User};
 use crate::domain::deal::{Deal, Lead};
 use crate::domain::{Kind, Listing, ProvinceCode, Status};
@@ -52,8 +52,20 @@ impl Desk {
 const SIGN_IN: &str =
     "this action needs a bearer token: Authorization: Bearer <token> (POST /api/v1/tokens)";
 
-fn forbidden(message: impl Into<String>) -> ApiError {
-    ApiError::Forbidden(message.into())
+fn forbidden(message: impl Into<String>) -> AppError {
+    AppError::Denied(message.into())
+}
+
+/// Who is calling: anonymous, the administrator by the break-glass token in
+/// `<data dir>/admin.token`, or a signed-in user (by bearer API token or session cookie).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// No credentials: sees published listings without contact details.
+    Anonymous,
+    /// Holds the admin token (kept valid next to admin accounts, for when no one can sign in).
+    Admin,
+    /// Signed in as this user.
+    User(Box<User>),
 }
 
 impl Caller {
@@ -66,9 +78,9 @@ impl Caller {
     }
 
     /// Who acts, for the application's use cases; anonymous callers are refused (401).
-    pub fn actor(&self) -> Result<crate::app::orgs::Actor<'_>, ApiError> {
+    pub fn actor(&self) -> Result<crate::app::orgs::Actor<'_>, AppError> {
         match self {
-            Caller::Anonymous => Err(ApiError::Unauthorized(SIGN_IN)),
+            Caller::Anonymous => Err(AppError::Unauthorized(SIGN_IN)),
             Caller::Admin => Ok(crate::app::orgs::Actor::AdminToken),
             Caller::User(u) => Ok(crate::app::orgs::Actor::User(u)),
         }
@@ -105,15 +117,15 @@ impl Caller {
     }
 
     /// Refuses anonymous callers (401).
-    pub fn require_signed_in(&self) -> Result<(), ApiError> {
+    pub fn require_signed_in(&self) -> Result<(), AppError> {
         match self {
-            Caller::Anonymous => Err(ApiError::Unauthorized(SIGN_IN)),
+            Caller::Anonymous => Err(AppError::Unauthorized(SIGN_IN)),
             _ => Ok(()),
         }
     }
 
     /// Refuses anyone but administrators (401 anonymous, 403 others).
-    pub fn require_admin(&self) -> Result<(), ApiError> {
+    pub fn require_admin(&self) -> Result<(), AppError> {
         self.require_signed_in()?;
         if self.is_admin() {
             Ok(())
@@ -123,7 +135,7 @@ impl Caller {
     }
 
     /// The desk of a broker or administrator; 403 for members.
-    pub fn desk(&self) -> Result<Desk, ApiError> {
+    pub fn desk(&self) -> Result<Desk, AppError> {
         self.require_signed_in()?;
         match self {
             _ if self.is_admin() => Ok(Desk::All),
@@ -174,7 +186,7 @@ impl Caller {
     }
 
     /// A quick refusal before reading a listing body: anonymous (401) and brokers (403).
-    pub fn may_write_listings(&self) -> Result<(), ApiError> {
+    pub fn may_write_listings(&self) -> Result<(), AppError> {
         self.require_signed_in()?;
         match self.role() {
             Some(Role::Broker) => Err(forbidden(
@@ -190,13 +202,13 @@ impl Caller {
         &self,
         existing: Option<&Listing>,
         new: Option<&Listing>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AppError> {
         self.may_write_listings()?;
         if self.is_admin() {
             return Ok(());
         }
         if let Some(e) = existing.filter(|e| !self.may_see(e)) {
-            return Err(ApiError::NotFound(format!("listing {:?}", e.id)));
+            return Err(AppError::NotFound(format!("listing {:?}", e.id)));
         }
         let Some(org) = self.org() else {
             return Err(forbidden("this account belongs to no organisation"));
@@ -228,7 +240,7 @@ impl Caller {
     }
 
     /// The organisation an enterprise member marks interest for; 403 for everyone else.
-    pub fn enterprise(&self) -> Result<&User, ApiError> {
+    pub fn enterprise(&self) -> Result<&User, AppError> {
         self.require_signed_in()?;
         match self.user() {
             Some(u) if u.role == Role::Enterprise && u.org.is_some() => Ok(u),
@@ -265,7 +277,7 @@ impl Caller {
     }
 
     /// Refuses a report on `province` unless the caller is an administrator or its broker.
-    pub fn may_report(&self, province: &ProvinceCode) -> Result<(), ApiError> {
+    pub fn may_report(&self, province: &ProvinceCode) -> Result<(), AppError> {
         self.require_signed_in()?;
         match self.user() {
             _ if self.is_admin() => Ok(()),
@@ -276,3 +288,8 @@ impl Caller {
         }
     }
 }
+
+/// The client's address: the connection's peer, or what a trusted proxy says (see
+/// `server/client.rs`); `None` in process (tests) and behind anything that gives no peer address.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<std::net::IpAddr>);

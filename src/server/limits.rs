@@ -13,9 +13,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::Semaphore;
 
-use super::auth::ClientAddr;
 use super::client::client_ip;
-use super::error::ApiError;
+use crate::api::ApiError;
+use crate::app::ClientAddr;
 use crate::store::{AccountStore, WriteToken};
 
 /// The limits one server applies.
@@ -232,16 +232,4 @@ pub async fn apply(
         ))
         .into_response(),
     }
-}
-
-/// Waits for a turn on the cores (`AppState::cpu`) for one search or match, in arrival order.
-pub(super) async fn cpu_turn(
-    state: &crate::server::AppState,
-) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
-    state
-        .cpu
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|_| ApiError::Unavailable("the server is shutting down".into()))
 }

@@ -1,19 +1,15 @@
-//! The running service: shared state, the index follower, and the HTTP server with graceful
-//! shutdown. `main` only parses the command line; tests start this on port 0.
+//! [`AppState`]: what every use case and every request handler shares (stores, index,
+//! followers, caches, the outbox), and how it starts.
 
-use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use techmatch_index::SearchIndex;
-use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify, Semaphore};
 
-use crate::app::{Links, Outbox};
+use crate::app::{AppError, Links, Outbox};
 use crate::embed::store::VectorStore;
 use crate::embed::{Semantic, SharedSemantic};
-use crate::indexer;
 use crate::mail::{DeliveryConfig, Smtp};
 use crate::search_cache::SearchCache;
 use crate::store::{AccountStore, AlertStore, DealStore, Store, Stores};
@@ -155,8 +151,8 @@ impl AppState {
     /// The use case's error; a panicking use case becomes [`AppError::Panicked`].
     pub async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce(crate::app::Exchange<'_>) -> Result<T, crate::app::AppError> + Send + 'static,
-    ) -> Result<T, crate::app::AppError> {
+        work: impl FnOnce(crate::app::Exchange<'_>) -> Result<T, AppError> + Send + 'static,
+    ) -> Result<T, AppError> {
         let state = self.clone();
         tokio::task::spawn_blocking(move || {
             work(crate::app::Exchange {
@@ -169,7 +165,7 @@ impl AppState {
             })
         })
         .await
-        .map_err(|e| crate::app::AppError::Panicked(e.to_string()))?
+        .map_err(|e| AppError::Panicked(e.to_string()))?
     }
 
     /// Builds the state and starts the task that keeps the index following the store.
@@ -216,12 +212,12 @@ impl AppState {
         if let Err(e) = alerter.start_position() {
             tracing::warn!(error = %e, "reading the alerts' position failed; will retry");
         }
-        tokio::spawn(follow(
+        tokio::spawn(crate::indexer::follow(
             store.clone(),
             index.clone(),
             written.clone(),
             tx,
-            Followers {
+            crate::indexer::Followers {
                 vectors: vector_follower.clone(),
                 duplicates: duplicates.clone(),
                 retention: feed_retention.clone(),
@@ -293,6 +289,19 @@ impl AppState {
         self.semantic = Some(semantic);
     }
 
+    /// Waits for a turn on the cores ([`AppState::cpu`]) for one search or match, in arrival
+    /// order.
+    ///
+    /// # Errors
+    /// [`AppError::Unavailable`] once the server is shutting down.
+    pub async fn cpu_turn(&self) -> Result<tokio::sync::OwnedSemaphorePermit, AppError> {
+        self.cpu
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| AppError::Unavailable("the server is shutting down".into()))
+    }
+
     /// Waits until the index has applied `seq`, up to [`MIN_SEQ_WAIT`], for read-your-writes.
     ///
     /// A request must not hold a slot for nothing: a sequence the store has not handed out
@@ -305,29 +314,27 @@ impl AppState {
         &self,
         seq: u64,
         client: Option<std::net::IpAddr>,
-    ) -> Result<(), crate::api::ApiError> {
-        use crate::api::ApiError;
+    ) -> Result<(), AppError> {
         if *self.applied.borrow() >= seq {
             return Ok(());
         }
         let store = self.store.clone();
         let last = tokio::task::spawn_blocking(move || store.last_seq()).await??;
         if seq > last {
-            return Err(ApiError::invalid(
-                "min_seq",
-                format!("is beyond the last write ({last}); pass the x-techmatch-seq of a write"),
-            ));
-        }
-        let _waiting = self
-            .waiting
-            .enter(client)
-            .ok_or(ApiError::TooManyRequests {
-                message: format!(
-                    "more than {} searches waiting for the index from one client",
-                    self.waiting.max()
+            return Err(AppError::Invalid(crate::domain::FieldError {
+                field: "min_seq".into(),
+                reason: format!(
+                    "is beyond the last write ({last}); pass the x-techmatch-seq of a write"
                 ),
-                retry_after_secs: 1,
-            })?;
+            }));
+        }
+        let _waiting = self.waiting.enter(client).ok_or(AppError::TooMany {
+            message: format!(
+                "more than {} searches waiting for the index from one client",
+                self.waiting.max()
+            ),
+            retry_after_secs: 1,
+        })?;
         let mut applied = self.applied.clone();
         let reached = tokio::time::timeout(MIN_SEQ_WAIT, applied.wait_for(|a| *a >= seq))
             .await
@@ -335,121 +342,9 @@ impl AppState {
         if reached {
             Ok(())
         } else {
-            Err(ApiError::Unavailable(format!(
+            Err(AppError::Unavailable(format!(
                 "the index has not reached sequence {seq} yet; retry shortly"
             )))
         }
-    }
-}
-
-/// What else follows the change log, so that it is not pruned below them.
-struct Followers {
-    vectors: Arc<OnceLock<(Arc<VectorStore>, Arc<Semantic>)>>,
-    duplicates: Arc<crate::duplicates::Duplicates>,
-    retention: Arc<std::sync::atomic::AtomicU64>,
-    alerts: Arc<dyn AlertStore>,
-}
-
-/// Applies new store changes to the index whenever a write signals, and every second in case
-/// a signal was missed or a change came from elsewhere; then prunes the change log below what
-/// every follower has applied.
-async fn follow(
-    store: Arc<dyn Store>,
-    index: Arc<SearchIndex>,
-    written: Arc<Notify>,
-    applied: watch::Sender<u64>,
-    followers: Followers,
-) {
-    let Followers {
-        vectors,
-        duplicates,
-        retention,
-        alerts,
-    } = followers;
-    let mut pruned = 0;
-    loop {
-        let _ = tokio::time::timeout(Duration::from_secs(1), written.notified()).await;
-        let (store, index) = (store.clone(), index.clone());
-        let vectors = vectors.clone();
-        let retention = retention.clone();
-        let duplicates = duplicates.clone();
-        let alerts = alerts.clone();
-        let caught_up = tokio::task::spawn_blocking(move || {
-            let seq = indexer::catch_up(store.as_ref(), &index)?;
-            let floor = match vectors.get() {
-                Some((v, s)) => v.applied(s.embedder.model()).map_or(0, |a| a.min(seq)),
-                None => seq,
-            };
-            let floor = floor.min(duplicates.applied());
-            // Nor below what alerts have been computed for (they follow the index).
-            let floor = match alerts.alert_position() {
-                Ok(at) => floor.min(at.unwrap_or(0)),
-                Err(_) => pruned,
-            };
-            // Readers of the change feed follow the log too, at their own pace.
-            let floor = floor.saturating_sub(retention.load(std::sync::atomic::Ordering::Relaxed));
-            if floor > pruned {
-                match store.prune_log(floor) {
-                    Ok(0) => {}
-                    Ok(n) => tracing::debug!(removed = n, below = floor, "change log pruned"),
-                    Err(e) => tracing::warn!(error = %e, "pruning the change log failed"),
-                }
-            }
-            Ok::<_, indexer::IndexerError>((seq, floor.max(pruned)))
-        })
-        .await;
-        match caught_up {
-            Ok(Ok((seq, floor))) => {
-                pruned = floor;
-                applied.send_if_modified(|a| std::mem::replace(a, seq) != seq);
-            }
-            Ok(Err(e)) => tracing::error!(error = %e, "index update failed; will retry"),
-            Err(e) => tracing::error!(error = %e, "index task panicked; will retry"),
-        }
-        if applied.is_closed() {
-            return;
-        }
-    }
-}
-
-/// Serves the API on `listener` until `shutdown` completes, then finishes requests in flight.
-pub async fn run(
-    listener: TcpListener,
-    state: AppState,
-    limits: crate::api::Limits,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    // The peer address feeds the per-address limits (failed sign-ins, writes).
-    let app = crate::api::app_with_limits(state, limits)
-        .into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-}
-
-/// Serves `GET /metrics` alone, without a token, on `listener` (`serve --metrics-addr`).
-pub async fn run_metrics(listener: TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, crate::api::metrics_router(state)).await
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
     }
 }

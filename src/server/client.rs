@@ -3,7 +3,10 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::ConnectInfo;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+
+use crate::app::ClientAddr;
 use axum::http::{Extensions, HeaderMap};
 
 /// The client address of a request, `None` when nothing gives one (in-process calls).
@@ -42,6 +45,19 @@ fn parse(entry: &str) -> Option<IpAddr> {
         .parse::<IpAddr>()
         .ok()
         .or_else(|| entry.parse::<SocketAddr>().ok().map(|s| s.ip()))
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        // The limits layer has resolved it already; without that layer, the peer.
+        if let Some(resolved) = parts.extensions.get::<ClientAddr>() {
+            return Ok(*resolved);
+        }
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>();
+        Ok(ClientAddr(peer.map(|c| c.0.ip())))
+    }
 }
 
 #[cfg(test)]
