@@ -13,7 +13,7 @@ use crate::config::{ranking, synonyms};
 use crate::domain::field::{field_by_code_str, resolve_field};
 use crate::domain::input::FieldError;
 use crate::domain::listing::format_vnd;
-use crate::domain::{Kind, Listing, Provinces};
+use crate::domain::{Kind, Listing, Provinces, TransferMode};
 use crate::indexer::{enum_name, match_profile};
 
 /// Most matches in one answer.
@@ -107,14 +107,6 @@ pub struct AdHocNeed {
     pub semantic: Option<bool>,
 }
 
-const MODES: [&str; 5] = [
-    "licence",
-    "assignment",
-    "joint_development",
-    "technical_service",
-    "consulting",
-];
-
 impl AdHocNeed {
     /// Checks the need and builds the index request.
     pub fn to_request(&self) -> Result<MatchRequest, FieldError> {
@@ -145,10 +137,10 @@ impl AdHocNeed {
             profile.trl_min = Some(t);
         }
         for m in &self.transfer_modes {
-            if !MODES.contains(&m.as_str()) {
+            if TransferMode::parse(m).is_none() {
                 return Err(bad(
                     "transfer_modes",
-                    format!("{m:?} is not one of {}", MODES.join(", ")),
+                    format!("{m:?} is not one of {}", TransferMode::names().join(", ")),
                 ));
             }
         }
@@ -284,14 +276,7 @@ fn view(m: &Match, request: &MatchRequest) -> Value {
 }
 
 fn mode_vi(mode: &str) -> &str {
-    match mode {
-        "licence" => "li-xăng",
-        "assignment" => "chuyển nhượng",
-        "joint_development" => "hợp tác phát triển",
-        "technical_service" => "dịch vụ kỹ thuật",
-        "consulting" => "tư vấn",
-        other => other,
-    }
+    TransferMode::parse(mode).map_or(mode, |m| m.label().0)
 }
 
 fn province_name(code: &Option<String>) -> Option<String> {

@@ -100,13 +100,6 @@ fn number(field: &str, value: &Option<String>, max: usize) -> Result<Option<usiz
 }
 
 const KINDS: [&str; 3] = ["research_output", "patent", "need"];
-const MODES: [&str; 5] = [
-    "licence",
-    "assignment",
-    "joint_development",
-    "technical_service",
-    "consulting",
-];
 const STATUSES: [&str; 3] = ["draft", "published", "archived"];
 
 fn one_of(field: &str, values: Vec<String>, allowed: &[&str]) -> Result<Vec<String>, FieldError> {
@@ -159,7 +152,11 @@ impl SearchParams {
         if !majors.is_empty() {
             filters.push((Facet::FieldMajor, majors));
         }
-        let modes = one_of("transfer_mode", split(&self.transfer_mode), &MODES)?;
+        let modes = one_of(
+            "transfer_mode",
+            split(&self.transfer_mode),
+            &crate::domain::TransferMode::names(),
+        )?;
         if !modes.is_empty() {
             filters.push((Facet::Mode, modes));
         }

@@ -210,7 +210,7 @@ async fn the_feed_replays_into_an_empty_data_dir_with_the_same_public_answers() 
     let stores = techmatch::store::Stores::shared(Arc::new(data.open_store().unwrap()));
     let index = Arc::new(data.open_index().unwrap());
     let copy_app = TestApp {
-        state: techmatch::app::AppState::start(stores, index, TOKEN.into()),
+        state: techmatch::server::start(stores, index, &techmatch::server::Config::new(TOKEN)),
         workspace: other,
         cluster: None,
     };

@@ -121,7 +121,7 @@ impl TestApp {
             (store, None)
         };
         let index = Arc::new(data.open_index().expect("index"));
-        let state = AppState::start(store, index, TOKEN.to_string());
+        let state = techmatch::server::start(store, index, &techmatch::server::Config::new(TOKEN));
         TestApp {
             state,
             workspace,

@@ -10,5 +10,5 @@ pub mod sign_in;
 pub mod users;
 
 pub use gate::PasswordGate;
-pub use sign_in::{authenticate, check_credentials, sign_in, SignInError};
+pub use sign_in::{authenticate, check_credentials, sign_in, sign_in_session, SignInError};
 pub use users::{add_user, find_user, reset_password, AccountError, NewUser};

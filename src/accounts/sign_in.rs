@@ -98,6 +98,27 @@ pub async fn sign_in(
     Ok((user, issued))
 }
 
+/// Checks e-mail and password and, when right, opens a browser session; returns the user and
+/// the session's id (the cookie's value).
+///
+/// # Errors
+/// As [`check_credentials`]; the store's failure opening the session.
+pub async fn sign_in_session(
+    store: Arc<dyn AccountStore>,
+    gate: &PasswordGate,
+    email: &str,
+    password: String,
+    address: Option<IpAddr>,
+    now: DateTime<Utc>,
+) -> Result<(User, String), SignInError> {
+    let user = check_credentials(store.clone(), gate, email, password, address, now).await?;
+    tokio::task::spawn_blocking(move || {
+        let id = super::sessions::open_session(store.as_ref(), &user, now)?;
+        Ok::<_, SignInError>((user, id))
+    })
+    .await?
+}
+
 /// Checks e-mail and password with the failure counters, for API tokens and browser sessions
 /// alike (one limit, whichever door is tried); returns the user when both are right.
 ///

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::error::ApiError;
 use super::fields::Fields;
@@ -51,17 +51,7 @@ async fn create(
     match result {
         Ok((user, issued)) => Ok((
             StatusCode::CREATED,
-            Json(json!({
-                "id": issued.id,
-                "token": issued.token,
-                "expires_at": expires_at,
-                "user": {
-                    "email": user.email,
-                    "role": user.role,
-                    "province": user.province,
-                    "org": user.org,
-                },
-            })),
+            Json(token_view(&user, &issued, expires_at)),
         )
             .into_response()),
         Err(SignInError::WrongCredentials) => {
@@ -113,4 +103,23 @@ async fn revoke(
         Ok(StatusCode::NO_CONTENT)
     })
     .await?
+}
+
+/// A new token as `POST /tokens` answers it: the secret is shown this once.
+fn token_view(
+    user: &crate::domain::account::User,
+    issued: &crate::accounts::credentials::IssuedToken,
+    expires_at: Option<chrono::DateTime<Utc>>,
+) -> Value {
+    json!({
+        "id": issued.id,
+        "token": issued.token,
+        "expires_at": expires_at,
+        "user": {
+            "email": user.email,
+            "role": user.role,
+            "province": user.province,
+            "org": user.org,
+        },
+    })
 }

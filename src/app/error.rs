@@ -151,6 +151,8 @@ pub enum Refusal {
     LastAdmin,
     /// The user is not a member of this organisation.
     NotMember,
+    /// The user keeps as many saved searches as allowed.
+    TooManySavedSearches,
 }
 
 impl Refusal {
@@ -182,6 +184,9 @@ impl Refusal {
                 "the organisation's last administrator cannot leave; make another member its administrator first"
             }
             Refusal::NotMember => "this user is not a member of the organisation",
+            Refusal::TooManySavedSearches => {
+                "at most 100 saved searches per user; delete one first"
+            }
         }
     }
 
@@ -214,6 +219,9 @@ impl Refusal {
                 "Quản trị viên cuối cùng không thể rời tổ chức; hãy chỉ định một thành viên khác làm quản trị viên trước."
             }
             Refusal::NotMember => "Người dùng này không phải thành viên của tổ chức.",
+            Refusal::TooManySavedSearches => {
+                "Mỗi người dùng lưu tối đa 100 tìm kiếm; hãy xoá bớt một tìm kiếm trước."
+            }
         }
     }
 }

@@ -20,6 +20,7 @@ mod outbox;
 pub mod password;
 pub mod reports;
 mod rights;
+pub mod saved_searches;
 pub mod search;
 pub mod signup;
 mod state;

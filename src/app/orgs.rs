@@ -740,3 +740,35 @@ pub fn verified_names<'n>(
     }
     Ok(out)
 }
+
+/// Accepts an invitation for someone with no account yet: checks the password and the name,
+/// hashes the password and makes the account as [`accept_invitation`] does. Run it in a turn
+/// at the password hasher.
+///
+/// # Errors
+/// [`AppError::Invalid`] on `password` or `name`; as [`accept_invitation`].
+pub fn accept_invitation_as_newcomer(
+    ex: Exchange<'_>,
+    secret: &str,
+    name: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<User, AppError> {
+    crate::domain::account::check_password(password)?;
+    if name.trim().is_empty() {
+        return Err(AppError::Invalid(FieldError {
+            field: "name".into(),
+            reason: "is required".into(),
+        }));
+    }
+    let hash = crate::accounts::credentials::hash_password(password)?;
+    accept_invitation(
+        ex,
+        secret,
+        Acceptance::NewAccount {
+            name,
+            password_hash: &hash,
+        },
+        now,
+    )
+}

@@ -46,14 +46,6 @@ pub struct Corpus {
     fields: Vec<String>,
 }
 
-const MODES: [&str; 5] = [
-    "licence",
-    "assignment",
-    "joint_development",
-    "technical_service",
-    "consulting",
-];
-
 impl Corpus {
     /// A corpus from the demo data, seeded.
     pub fn new(seed: u64) -> Self {
@@ -149,7 +141,7 @@ impl Corpus {
             "province": self.rng.pick(&self.provinces).clone(),
             "owner": format!("Tổ chức {}", self.rng.below(5_000)),
             "contact_email": format!("lienhe{}@example.vn", self.rng.below(100_000)),
-            "transfer_modes": [MODES[self.rng.below(5)]],
+            "transfer_modes": [crate::domain::TransferMode::ALL[self.rng.below(5)].as_str()],
         });
         let trl = 1 + self.rng.below(9);
         match kind {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::app::{self, AppState};
+use crate::app;
 use crate::data_dir::DataDir;
 use crate::embed::store::VectorStore;
 use crate::embed::Semantic;
@@ -183,14 +183,23 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
             ),
             None => None,
         };
-        let mut state = AppState::start(store.into_stores(), Arc::new(index), token);
-        state.secure_cookies = args.secure_cookies;
-        state
-            .feed_retention
-            .store(args.feed_retention, std::sync::atomic::Ordering::Relaxed);
-        state.search_cache = Arc::new(crate::search_cache::SearchCache::new(
-            args.search_cache_mib.saturating_mul(1 << 20),
-        ));
+        let config = server::Config {
+            admin_token: token,
+            secure_cookies: args.secure_cookies,
+            feed_retention: args.feed_retention,
+            search_cache_bytes: args.search_cache_mib.saturating_mul(1 << 20),
+            max_waits_per_client: args.max_waits_per_client,
+            limits: server::Limits {
+                writes_per_second: args.max_writes_per_second,
+                write_burst: 4.0 * args.max_writes_per_second,
+                reads_per_second: args.max_reads_per_second,
+                read_burst: 5.0 * args.max_reads_per_second,
+                sign_ins_per_minute: args.max_sign_ins_per_minute,
+                trusted_proxies: args.trusted_proxies,
+                ..server::Limits::default()
+            },
+        };
+        let mut state = server::start(store.into_stores(), Arc::new(index), &config);
         if let Some((semantic, vectors)) = semantic {
             state.start_semantic(semantic, vectors);
         }
@@ -208,18 +217,8 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
             }
             None => None,
         };
-        state.waiting = Arc::new(app::Waiting::new(args.max_waits_per_client));
         println!("listening on http://{local}");
-        let limits = crate::server::Limits {
-            writes_per_second: args.max_writes_per_second,
-            write_burst: 4.0 * args.max_writes_per_second,
-            reads_per_second: args.max_reads_per_second,
-            read_burst: 5.0 * args.max_reads_per_second,
-            sign_ins_per_minute: args.max_sign_ins_per_minute,
-            trusted_proxies: args.trusted_proxies,
-            ..crate::server::Limits::default()
-        };
-        server::run(listener, state, limits, server::shutdown_signal()).await?;
+        server::run(listener, state, config.limits, server::shutdown_signal()).await?;
         if let Some(task) = metrics {
             task.abort();
         }

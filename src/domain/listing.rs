@@ -47,6 +47,49 @@ pub enum TransferMode {
     Consulting,
 }
 
+impl TransferMode {
+    /// Every mode, in the order forms and facets show them.
+    pub const ALL: [TransferMode; 5] = [
+        TransferMode::Licence,
+        TransferMode::Assignment,
+        TransferMode::JointDevelopment,
+        TransferMode::TechnicalService,
+        TransferMode::Consulting,
+    ];
+
+    /// The name in JSON, URLs and files (`licence`, `joint_development`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransferMode::Licence => "licence",
+            TransferMode::Assignment => "assignment",
+            TransferMode::JointDevelopment => "joint_development",
+            TransferMode::TechnicalService => "technical_service",
+            TransferMode::Consulting => "consulting",
+        }
+    }
+
+    /// The mode named `name` ([`TransferMode::as_str`]).
+    pub fn parse(name: &str) -> Option<TransferMode> {
+        TransferMode::ALL.into_iter().find(|m| m.as_str() == name)
+    }
+
+    /// What people call it: `(Vietnamese, English)`.
+    pub fn label(self) -> (&'static str, &'static str) {
+        match self {
+            TransferMode::Licence => ("li-xăng", "licence"),
+            TransferMode::Assignment => ("chuyển nhượng", "assignment"),
+            TransferMode::JointDevelopment => ("hợp tác phát triển", "joint development"),
+            TransferMode::TechnicalService => ("dịch vụ kỹ thuật", "technical service"),
+            TransferMode::Consulting => ("tư vấn", "consulting"),
+        }
+    }
+
+    /// The names of every mode, for messages listing what is allowed.
+    pub fn names() -> [&'static str; 5] {
+        TransferMode::ALL.map(TransferMode::as_str)
+    }
+}
+
 /// Kind of patent title.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -123,13 +123,14 @@ fn serve(
                 queued.remove(t);
             }
         }
-        let n = batch.len();
+        // Counted out before the replies: a caller that has its answer must not see itself
+        // still waiting (the backlog yields to waiting queries).
+        waiting.fetch_sub(batch.len(), Ordering::SeqCst);
         for (job, slot) in batch.into_iter().zip(slots) {
             let v = vectors.as_ref().and_then(|v| v.get(slot).cloned());
             // The caller may have stopped waiting: its vector is remembered all the same.
             let _ = job.reply.send(v);
         }
-        waiting.fetch_sub(n, Ordering::SeqCst);
     }
 }
 

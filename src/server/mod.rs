@@ -6,6 +6,10 @@ mod limits;
 
 pub use limits::Limits;
 
+use techmatch_index::SearchIndex;
+
+use crate::store::Stores;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,6 +21,53 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::app::AppState;
+
+/// How a node serves: what `serve`'s flags set, and what the tests set the same way.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The administrator's bearer token.
+    pub admin_token: String,
+    /// Mark session cookies `Secure` (TLS ends at a proxy that does not say so).
+    pub secure_cookies: bool,
+    /// Changes kept in the log for readers of the change feed, below what the followers
+    /// applied.
+    pub feed_retention: u64,
+    /// Memory for answers to recent searches, in bytes (0: no cache).
+    pub search_cache_bytes: usize,
+    /// Searches one client may have waiting for the index at once (0: no limit).
+    pub max_waits_per_client: usize,
+    /// The load limits of every request.
+    pub limits: Limits,
+}
+
+impl Config {
+    /// The defaults of `serve`, with this admin token.
+    pub fn new(admin_token: impl Into<String>) -> Self {
+        Config {
+            admin_token: admin_token.into(),
+            secure_cookies: false,
+            feed_retention: crate::app::FEED_RETENTION,
+            search_cache_bytes: crate::search_cache::DEFAULT_MIB << 20,
+            max_waits_per_client: crate::app::MAX_WAITS_PER_CLIENT,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Builds the application's state over `stores` and `index` as `config` says, and starts the
+/// followers of the change log (index, duplicates, alerts).
+pub fn start(stores: Stores, index: Arc<SearchIndex>, config: &Config) -> AppState {
+    let mut state = AppState::start(stores, index, config.admin_token.clone());
+    state.secure_cookies = config.secure_cookies;
+    state
+        .feed_retention
+        .store(config.feed_retention, std::sync::atomic::Ordering::Relaxed);
+    state.search_cache = Arc::new(crate::search_cache::SearchCache::new(
+        config.search_cache_bytes,
+    ));
+    state.waiting = Arc::new(crate::app::Waiting::new(config.max_waits_per_client));
+    state
+}
 
 /// The whole HTTP application, with the default limits.
 pub fn app(state: AppState) -> Router {

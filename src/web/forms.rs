@@ -175,14 +175,6 @@ fn layout(side: Side) -> Vec<(&'static str, Input, &'static str, &'static str)> 
     out
 }
 
-const MODES: [&str; 5] = [
-    "licence",
-    "assignment",
-    "joint_development",
-    "technical_service",
-    "consulting",
-];
-
 fn control(l: Lang, name: &str, input: &Input, form: &FormData, bad: bool) -> Markup {
     let value = form.get(name).unwrap_or_default();
     let class = bad.then_some("invalid");
@@ -216,7 +208,7 @@ fn control(l: Lang, name: &str, input: &Input, form: &FormData, bad: bool) -> Ma
             }
             Input::Modes => div.checks id=(name) {
                 @let chosen = form.all(name);
-                @for m in MODES {
+                @for m in crate::domain::TransferMode::names() {
                     label { input type="checkbox" name=(name) value=(m) checked[chosen.contains(&m)]; " " (l.mode(m)) }
                 }
             }

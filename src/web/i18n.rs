@@ -65,15 +65,16 @@ impl Lang {
 
     /// A transfer mode by its JSON name.
     pub fn mode(self, mode: &str) -> String {
-        match mode {
-            "licence" => self.t("Li-xăng", "Licence"),
-            "assignment" => self.t("Chuyển nhượng", "Assignment"),
-            "joint_development" => self.t("Hợp tác phát triển", "Joint development"),
-            "technical_service" => self.t("Dịch vụ kỹ thuật", "Technical service"),
-            "consulting" => self.t("Tư vấn", "Consulting"),
-            other => other,
-        }
-        .to_string()
+        let Some((vi, en)) = crate::domain::TransferMode::parse(mode).map(|m| m.label()) else {
+            return mode.to_string();
+        };
+        let label = self.t(vi, en);
+        // Labels stand alone here: capitalised, as the other labels of a page.
+        let mut chars = label.chars();
+        chars
+            .next()
+            .map(|c| c.to_uppercase().chain(chars).collect())
+            .unwrap_or_default()
     }
 
     /// A deal stage.

@@ -16,12 +16,11 @@ use super::layout::{encode, page};
 use super::reasons::field_reason;
 use super::session::{set_cookie, CSRF_FIELD};
 use super::{Failure, Lang, PageResult, Visitor};
-use crate::accounts::credentials::hash_password;
 use crate::accounts::sessions::open_session;
 use crate::app::orgs::{self, Acceptance};
 use crate::app::AppError;
 use crate::app::AppState;
-use crate::domain::account::{check_password, User, MIN_PASSWORD_CHARS};
+use crate::domain::account::{User, MIN_PASSWORD_CHARS};
 use crate::domain::org::Organisation;
 
 /// The routes of this module.
@@ -166,47 +165,22 @@ async fn accept(
             })
             .await
     } else {
-        if let Err(e) = check_password(&password) {
-            return again("password", field_reason(l, &e.reason)).await;
-        }
-        if name.trim().is_empty() {
-            return again("name", field_reason(l, "is required")).await;
-        }
         let _turn = hashing_turn(&state, &v).await?;
         state
             .run(move |ex| {
-                let hash = hash_password(&password)?;
-                let user = orgs::accept_invitation(
-                    ex,
-                    &wanted,
-                    Acceptance::NewAccount {
-                        name: &name,
-                        password_hash: &hash,
-                    },
-                    Utc::now(),
-                )?;
-                Ok(user)
+                orgs::accept_invitation_as_newcomer(ex, &wanted, &name, &password, Utc::now())
             })
             .await
     };
     match outcome {
-        Ok(user) => {
-            let mut response = Redirect::to("/me?done=joined").into_response();
-            if v.caller.user().is_none() {
-                let accounts = state.accounts.clone();
-                let session = tokio::task::spawn_blocking(move || {
-                    open_session(accounts.as_ref(), &user, Utc::now())
-                })
-                .await
-                .map_err(|e| Failure::from_app(e.into(), &v))?
-                .map_err(|e| Failure::from_app(crate::accounts::SignInError::from(e).into(), &v))?;
-                set_cookie(&mut response, &v.session_cookie(&session));
-            }
-            Ok(response)
-        }
+        Ok(user) => joined(&state, &v, user).await,
         Err(AppError::InvalidLink) => Ok(gone(&v)),
         Err(AppError::Invalid(e)) => {
-            let field = if e.field == "name" { "name" } else { "" };
+            let field = match e.field.as_str() {
+                "name" => "name",
+                "password" => "password",
+                _ => "",
+            };
             again(field, field_reason(l, &e.reason)).await
         }
         Err(AppError::Forbidden(r) | AppError::Conflict(r)) => {
@@ -214,4 +188,19 @@ async fn accept(
         }
         Err(e) => Err(Failure::from_app(e, &v)),
     }
+}
+
+/// After joining: to `/me`, signed in with a new session if the visitor was not.
+async fn joined(state: &AppState, v: &Visitor, user: User) -> PageResult {
+    let mut response = Redirect::to("/me?done=joined").into_response();
+    if v.caller.user().is_none() {
+        let accounts = state.accounts.clone();
+        let session =
+            tokio::task::spawn_blocking(move || open_session(accounts.as_ref(), &user, Utc::now()))
+                .await
+                .map_err(|e| Failure::from_app(e.into(), v))?
+                .map_err(|e| Failure::from_app(crate::accounts::SignInError::from(e).into(), v))?;
+        set_cookie(&mut response, &v.session_cookie(&session));
+    }
+    Ok(response)
 }

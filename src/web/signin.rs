@@ -1,5 +1,5 @@
 //! `/signin` (GET the form, POST e-mail and password) and `/signout` (POST). Sign-in goes
-//! through `accounts::check_credentials`, the same per-account and per-address limits and the
+//! through `accounts::sign_in_session`, the same per-account and per-address limits and the
 //! same pause after a failure as `POST /api/v1/tokens`, and opens a session stored as a hash.
 
 use axum::extract::{Query, State};
@@ -16,8 +16,8 @@ use super::layout::page;
 use super::session::{set_cookie, CSRF_FIELD, PRE_COOKIE, SESSION_COOKIE};
 use super::{blocking, html_response, Failure, PageResult, Visitor};
 use crate::accounts::credentials::random_hex;
-use crate::accounts::sessions::{close_session, csrf_token, open_session};
-use crate::accounts::{check_credentials, SignInError};
+use crate::accounts::sessions::{close_session, csrf_token};
+use crate::accounts::{sign_in_session, SignInError};
 use crate::app::ClientAddr;
 use crate::app::{AppError, AppState};
 use crate::domain::account::Role;
@@ -102,26 +102,15 @@ async fn sign_in(
     let email = form.get("email").unwrap_or_default().to_string();
     let password = form.get("password").unwrap_or_default().to_string();
     let next = safe_next(form.get("next"));
-    let accounts = state.accounts.clone();
-    let now = Utc::now();
-    let result = match check_credentials(
-        accounts.clone(),
+    let result = sign_in_session(
+        state.accounts.clone(),
         &state.passwords,
         &email,
         password,
         address,
-        now,
+        Utc::now(),
     )
-    .await
-    {
-        Ok(user) => tokio::task::spawn_blocking(move || {
-            let id = open_session(accounts.as_ref(), &user, now)?;
-            Ok::<_, SignInError>((user, id))
-        })
-        .await
-        .map_err(|e| Failure::from_app(e.into(), &v))?,
-        Err(e) => Err(e),
-    };
+    .await;
     let csrf = v.csrf().unwrap_or_default();
     let again = |status: StatusCode, field: &str, message: &str| -> Response {
         let mut response = html_response(render(
@@ -144,36 +133,52 @@ async fn sign_in(
             set_cookie(&mut response, &v.session_cookie(&id));
             Ok(response)
         }
-        Err(SignInError::WrongCredentials) => {
-            // Paced as on the API, without holding a thread.
-            tokio::time::sleep(state.sign_in_delay).await;
-            Ok(again(
-                StatusCode::UNAUTHORIZED,
-                "",
-                l.t("Sai e-mail hoặc mật khẩu.", "Wrong e-mail or password."),
-            ))
-        }
-        Err(SignInError::Invalid(e)) => Ok(again(StatusCode::BAD_REQUEST, "email", &e.reason)),
-        Err(SignInError::Unconfirmed) => Ok(again(
+        Err(e) => match refusal(l, &e) {
+            Some((status, field, message)) => {
+                if matches!(e, SignInError::WrongCredentials) {
+                    // Paced as on the API, without holding a thread.
+                    tokio::time::sleep(state.sign_in_delay).await;
+                }
+                Ok(again(status, field, &message))
+            }
+            None => Err(Failure::from_app(e.into(), &v)),
+        },
+    }
+}
+
+/// What the sign-in form says to a refused sign-in (status, field, message); `None` for our
+/// failures.
+fn refusal(l: super::Lang, e: &SignInError) -> Option<(StatusCode, &'static str, String)> {
+    Some(match e {
+        SignInError::WrongCredentials => (
+            StatusCode::UNAUTHORIZED,
+            "",
+            l.t("Sai e-mail hoặc mật khẩu.", "Wrong e-mail or password.")
+                .to_string(),
+        ),
+        SignInError::Invalid(e) => (StatusCode::BAD_REQUEST, "email", e.reason.clone()),
+        SignInError::Unconfirmed => (
             StatusCode::FORBIDDEN,
             "email",
             l.t(
                 "Địa chỉ e-mail này chưa được xác nhận: hãy mở liên kết trong thư chúng tôi đã gửi (đăng ký lại để nhận liên kết mới).",
                 "This e-mail address is not confirmed yet: open the link in the mail we sent (sign up again to get a new link).",
-            ),
-        )),
-        Err(e @ SignInError::Locked { .. }) => {
-            let message = format!(
+            )
+            .to_string(),
+        ),
+        SignInError::Locked { .. } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "",
+            format!(
                 "{} ({e})",
                 l.t(
                     "Đăng nhập sai quá nhiều lần; hãy thử lại sau.",
                     "Too many failed sign-ins; try again later."
                 )
-            );
-            Ok(again(StatusCode::TOO_MANY_REQUESTS, "", &message))
-        }
-        Err(e) => Err(Failure::from_app(e.into(), &v)),
-    }
+            ),
+        ),
+        _ => return None,
+    })
 }
 
 async fn sign_out(
