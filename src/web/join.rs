@@ -196,25 +196,7 @@ async fn signup(
         .await
         .map_err(|e| Failure::from_app(e, &v))?;
     match outcome {
-        Ok(email) => {
-            let text = match l {
-                Lang::Vi => format!(
-                    "Chúng tôi đã gửi thư đến {email}. Hãy mở liên kết trong thư để xác nhận địa \
-                     chỉ, rồi đăng nhập. Không thấy thư? Hãy xem thư mục thư rác."
-                ),
-                Lang::En => format!(
-                    "We sent a mail to {email}. Open the link in it to confirm your address, \
-                     then sign in. No mail? Look in the spam folder."
-                ),
-            };
-            Ok(notice(
-                &v,
-                StatusCode::CREATED,
-                l.t("Hãy kiểm tra hộp thư", "Check your mailbox"),
-                &text,
-                ("/signin", l.t("Đăng nhập", "Sign in")),
-            ))
-        }
+        Ok(email) => Ok(mail_sent(&v, &email)),
         Err(AppError::Invalid(e)) => {
             let typed = Typed {
                 name: &typed_name,
@@ -387,6 +369,28 @@ async fn reset_form(v: Visitor, Path(secret): Path<String>) -> PageResult {
     form_page(&v, StatusCode::OK, |csrf| {
         reset_markup(&v, csrf, &secret, &Typed::default())
     })
+}
+
+/// After signing up: the mail is on its way.
+fn mail_sent(v: &Visitor, email: &str) -> Response {
+    let l = v.lang;
+    let text = match l {
+        Lang::Vi => format!(
+            "Chúng tôi đã gửi thư đến {email}. Hãy mở liên kết trong thư để xác nhận địa \
+             chỉ, rồi đăng nhập. Không thấy thư? Hãy xem thư mục thư rác."
+        ),
+        Lang::En => format!(
+            "We sent a mail to {email}. Open the link in it to confirm your address, \
+             then sign in. No mail? Look in the spam folder."
+        ),
+    };
+    notice(
+        v,
+        StatusCode::CREATED,
+        l.t("Hãy kiểm tra hộp thư", "Check your mailbox"),
+        &text,
+        ("/signin", l.t("Đăng nhập", "Sign in")),
+    )
 }
 
 async fn reset(

@@ -62,13 +62,25 @@ async fn list(State(state): State<AppState>, v: Visitor) -> PageResult {
         .await
         .map_err(|e| Failure::from_app(e, &v))?;
     let l = v.lang;
+    let body = directory(&v, &all);
+    Ok(html_response(page(
+        &v,
+        l.t("Tổ chức", "Organisations"),
+        body,
+    )))
+}
+
+/// The directory of organisations (merged records left out), with a link to create one for
+/// those who may.
+fn directory(v: &Visitor, all: &[Organisation]) -> Markup {
+    let l = v.lang;
     let may_create = v
         .caller
         .user()
         .is_some_and(|u| u.org.is_none() && !matches!(u.role, Role::Admin | Role::Broker))
         || v.caller.is_admin()
         || v.caller.role() == Some(Role::Broker);
-    let body = html! {
+    html! {
         h1 { (l.t("Tổ chức", "Organisations")) }
         @if may_create {
             p { a.button href="/orgs/new" { (l.t("Tạo hồ sơ tổ chức", "Create an organisation")) } }
@@ -92,12 +104,7 @@ async fn list(State(state): State<AppState>, v: Visitor) -> PageResult {
                 }
             }
         } }
-    };
-    Ok(html_response(page(
-        &v,
-        l.t("Tổ chức", "Organisations"),
-        body,
-    )))
+    }
 }
 
 /// What the form was sent back with, and one message beside its field.
@@ -199,12 +206,7 @@ async fn create(
     };
     let caller = v.caller.clone();
     let outcome = state
-        .run(move |ex| {
-            let actor = caller
-                .actor()
-                .map_err(|_| AppError::Forbidden(crate::app::Refusal::UsersOnly))?;
-            orgs::create(ex, actor, &input, Utc::now())
-        })
+        .run(move |ex| orgs::create(ex, caller.actor()?, &input, Utc::now()))
         .await;
     let l = v.lang;
     let again = |field: &str, message: String| {

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::Router;
-use maud::html;
+use maud::{html, Markup};
 
 use super::layout::page;
 use super::{blocking, html_response, Failure, Lang, PageResult, Visitor};
@@ -41,8 +41,17 @@ async fn outbox(State(state): State<AppState>, v: Visitor) -> PageResult {
         .await
         .map_err(|e| Failure::from_app(e, &v))?;
     let l = v.lang;
+    Ok(html_response(page(
+        &v,
+        l.t("Thư đi", "Outbox"),
+        render(l, &mails),
+    )))
+}
+
+/// The table of the newest mails.
+fn render(l: Lang, mails: &[Mail]) -> Markup {
     let waiting = mails.iter().filter(|m| m.is_pending()).count();
-    let body = html! {
+    html! {
         h1 { (l.t("Thư đi", "Outbox")) }
         p.meta { (match l {
             Lang::Vi => format!("{} thư gần nhất, {waiting} thư đang chờ gửi.", mails.len()),
@@ -57,7 +66,7 @@ async fn outbox(State(state): State<AppState>, v: Visitor) -> PageResult {
                     th { (l.t("Trạng thái", "State")) }
                 } }
                 tbody {
-                    @for m in &mails {
+                    @for m in mails {
                         tr {
                             td { (m.created_at.format("%Y-%m-%d %H:%M")) }
                             td { (m.to) }
@@ -76,6 +85,5 @@ async fn outbox(State(state): State<AppState>, v: Visitor) -> PageResult {
                 }
             }
         }
-    };
-    Ok(html_response(page(&v, l.t("Thư đi", "Outbox"), body)))
+    }
 }
