@@ -20,7 +20,7 @@ pub const MAX_FAILURES: u32 = 10;
 /// before earlier failures are forgotten.
 pub const LOCKOUT_MINUTES: i64 = 15;
 
-/// What a user may do, broadly; the rules per route are in `api::rights`.
+/// What a user may do, broadly; the rules per route are in `app::rights`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
