@@ -1,23 +1,24 @@
 //! techmatch: technology-transfer matchmaking for Vietnam's provincial Departments of Science
 //! and Technology.
 //!
-//! Layout, from the edge inwards:
+//! Layout, from the edge inwards (dependencies point down this list only):
 //! - [`cli`]: one module per command; `main.rs` only calls [`cli::main`].
-//! - [`api`] and [`server`]: the HTTP API (axum) and the running service; [`web`]: the
-//!   server-rendered pages for browsers, merged into the same application.
-//! - [`search`]: search parameters and the JSON answer shared by API and CLI.
-//! - [`import`], [`demo`]: reading JSONL, CSV and XLSX files into listings.
-//! - [`indexer`]: keeps the search index (crate `techmatch-index`) following the store;
-//!   [`embed`]: sentence vectors, following the store the same way, for semantic matching.
-//! - [`app`]: the application's use cases (sign-up, password reset, the mail outbox), called by
-//!   the API, the pages and the command line alike; [`mail`]: delivery of the outbox by SMTP.
-//! - [`accounts`], [`report`]: sign-in and API tokens; province and national reports.
-//! - [`store`]: the source of truth (sled) behind the [`store::Store`] trait (listings),
-//!   [`store::AccountStore`] and [`store::DealStore`].
-//! - [`domain`]: listings, provinces, fields of science, input checking, accounts and deals.
-//! - [`pg`]: a throw-away PostgreSQL cluster and the full-text search we compare against
-//!   (`bench --postgres`, `eval --engine postgres`); [`cluster_bench`]: several nodes on it
-//!   behind haproxy under load (`bench-cluster`).
+//! - [`server`]: [`server::Config`] and [`server::start`] (the state for `serve` and the tests
+//!   alike), the router merging [`api`] (the JSON adapter) and [`web`] (the pages), which never
+//!   import each other, with the load limits and the metrics layer; graceful shutdown.
+//! - [`app`]: [`app::AppState`] and every use case as a function over typed inputs — the rights
+//!   ([`app::Caller`]), listings, interest, deals, search answers, statistics, organisations,
+//!   sign-up, saved searches — with one [`app::AppError`].
+//! - [`search`], [`matching`]: requests and answers over the index; [`import`], [`demo`]: JSONL,
+//!   CSV and XLSX files into listings; [`accounts`], [`report`]: sign-in and API tokens; province
+//!   and national reports; [`mail`]: delivery of the outbox by SMTP.
+//! - Followers of the change log: [`indexer`] (the search index, crate `techmatch-index`),
+//!   [`embed`] (sentence vectors), [`duplicates`], [`alerts`].
+//! - [`store`]: the source of truth (sled, or PostgreSQL for several nodes) behind the
+//!   [`store::Store`] trait and its siblings; [`domain`]: listings, provinces, fields of science,
+//!   input checking, accounts, deals, organisations.
+//! - Measurement, still in this crate: [`bench`], [`cluster_bench`] and [`pg`] (a throw-away
+//!   PostgreSQL cluster and the full-text search we compare against).
 
 pub mod accounts;
 pub mod alerts;
