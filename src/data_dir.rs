@@ -48,7 +48,7 @@ impl DataDir {
                 let connections = std::env::var("TECHMATCH_STORE_CONNECTIONS")
                     .ok()
                     .and_then(|v| v.parse::<usize>().ok())
-                    .unwrap_or(crate::store::pg_store::DEFAULT_POOL_SIZE);
+                    .unwrap_or(crate::store::pg::DEFAULT_POOL_SIZE);
                 Ok(Arc::new(PgStore::open_with(url, connections)?))
             }
             None => Ok(Arc::new(self.open_store()?)),

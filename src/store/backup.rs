@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
-use super::sled_store::SledStore;
+use super::sled::SledStore;
 use super::{Store, StoreError};
 
 /// The name of the description file in a backup directory.

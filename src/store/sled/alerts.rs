@@ -7,12 +7,13 @@
 //! `nd/<user id>\0<notification id>` → nothing (waits for a digest), `ap` → the alert
 //! follower's position. Writes that read first hold the desk lock.
 
-use super::sled_accounts::{decode, read};
-use super::sled_store::{backend, encode};
-use super::{AlertStore, SledStore, StoreError};
+use super::accounts::{decode, read};
+use super::store::SledStore;
+use super::store::{backend, encode};
 use crate::domain::account::User;
 use crate::domain::alert::{Notification, StandingSearch};
 use crate::domain::mail::Mail;
+use crate::store::{AlertStore, StoreError};
 
 fn key(parts: &[&str]) -> Vec<u8> {
     parts.join("\0").into_bytes()

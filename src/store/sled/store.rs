@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use crate::domain::Listing;
 
-use super::{Change, ChangeOp, Decide, Store, StoreError, Updated};
+use crate::store::{Change, ChangeOp, Decide, Store, StoreError, Updated};
 
 /// Key prefix of listings: `l/<id>`.
 const LISTING: &[u8] = b"l/";
@@ -227,7 +227,7 @@ impl SledStore {
 
     /// Runs `f` with the last change sequence while no writer of listings, accounts or deals
     /// can start.
-    pub(super) fn with_writers_held<T>(
+    pub(in crate::store) fn with_writers_held<T>(
         &self,
         f: impl FnOnce(u64) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -431,7 +431,7 @@ impl Store for SledStore {
         Ok(self.tree.scan_prefix(LISTING).keys().count())
     }
 
-    fn backup_to(&self, dir: &Path) -> Result<super::backup::BackupInfo, StoreError> {
+    fn backup_to(&self, dir: &Path) -> Result<crate::store::backup::BackupInfo, StoreError> {
         self.copy_to(dir)
     }
 }

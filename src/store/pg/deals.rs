@@ -6,10 +6,10 @@
 
 use postgres::GenericClient;
 
-use super::pg_pool::pg_error;
-use super::pg_store::{decode, encode, PgStore};
-use super::{DealDecide, DealStore, StoreError};
+use super::pool::pg_error;
+use super::store::{decode, encode, PgStore};
 use crate::domain::deal::{Deal, DealEvent, Lead};
+use crate::store::{DealDecide, DealStore, StoreError};
 
 /// Every document of `sql`, decoded, sorted by `created`.
 fn all<T, K>(

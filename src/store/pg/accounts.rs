@@ -10,10 +10,10 @@ use chrono::{DateTime, Utc};
 use postgres::GenericClient;
 use serde::de::DeserializeOwned;
 
-use super::pg_pool::pg_error;
-use super::pg_store::{decode, encode, PgStore};
-use super::{AccountStore, FailureChange, StoreError, WriteToken};
+use super::pool::pg_error;
+use super::store::{decode, encode, PgStore};
 use crate::domain::account::{ApiToken, Failures, Session, User};
+use crate::store::{AccountStore, FailureChange, StoreError, WriteToken};
 
 /// The one JSONB document `sql` (`SELECT doc::text ... WHERE <key> = $1`) finds, decoded.
 fn one_doc<T: DeserializeOwned>(

@@ -4,10 +4,11 @@
 //! history entry, so a deal's history reads back in order with one prefix scan. A stage move
 //! writes the deal and its entry in one batch.
 
-use super::sled_accounts::{decode, read};
-use super::sled_store::{backend, encode};
-use super::{DealDecide, DealStore, SledStore, StoreError};
+use super::accounts::{decode, read};
+use super::store::SledStore;
+use super::store::{backend, encode};
 use crate::domain::deal::{Deal, DealEvent, Lead};
+use crate::store::{DealDecide, DealStore, StoreError};
 
 fn key(prefix: &str, id: &str) -> Vec<u8> {
     [prefix.as_bytes(), id.as_bytes()].concat()

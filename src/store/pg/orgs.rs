@@ -4,10 +4,10 @@
 //! at once does nothing); a change locks the record's row (`SELECT ... FOR UPDATE`) while the
 //! caller decides.
 
-use super::pg_pool::pg_error;
-use super::pg_store::{decode, encode, PgStore};
-use super::{OrgDecide, OrgStore, StoreError};
+use super::pool::pg_error;
+use super::store::{decode, encode, PgStore};
 use crate::domain::org::{name_key, Organisation};
+use crate::store::{OrgDecide, OrgStore, StoreError};
 
 impl OrgStore for PgStore {
     fn add_org(&self, org: &Organisation) -> Result<bool, StoreError> {

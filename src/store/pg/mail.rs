@@ -6,10 +6,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::pg_pool::pg_error;
-use super::pg_store::{decode, encode, PgStore};
-use super::{MailStore, StoreError};
+use super::pool::pg_error;
+use super::store::{decode, encode, PgStore};
 use crate::domain::mail::{Mail, Ticket};
+use crate::store::{MailStore, StoreError};
 
 impl MailStore for PgStore {
     fn enqueue(&self, mail: &Mail) -> Result<(), StoreError> {

@@ -6,10 +6,11 @@
 
 use chrono::{DateTime, Utc};
 
-use super::sled_accounts::{decode, read};
-use super::sled_store::{backend, encode};
-use super::{MailStore, SledStore, StoreError};
+use super::accounts::{decode, read};
+use super::store::SledStore;
+use super::store::{backend, encode};
 use crate::domain::mail::{Mail, Ticket};
+use crate::store::{MailStore, StoreError};
 
 fn key(prefix: &str, rest: &str) -> Vec<u8> {
     [prefix.as_bytes(), rest.as_bytes()].concat()

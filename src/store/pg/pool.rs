@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use postgres::{Client, NoTls};
 
-use super::StoreError;
+use crate::store::StoreError;
 
 /// How long connecting to the server may take before the call fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);

@@ -19,9 +19,9 @@ use std::time::Duration;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::GenericClient;
 
-use super::pg_pool::{pg_error, Pool};
-use super::{backup, Change, ChangeOp, Decide, Store, StoreError, Updated};
+use super::pool::{pg_error, Pool};
 use crate::domain::Listing;
+use crate::store::{backup, Change, ChangeOp, Decide, Store, StoreError, Updated};
 
 /// The notification channel every listing write signals on.
 pub const CHANNEL: &str = "techmatch_changes";
@@ -239,8 +239,7 @@ impl PgStore {
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
                 .map_err(pg_error)?;
             tx.batch_execute(SCHEMA).map_err(pg_error)?;
-            tx.batch_execute(super::pg_alerts::SCHEMA)
-                .map_err(pg_error)?;
+            tx.batch_execute(super::alerts::SCHEMA).map_err(pg_error)?;
             let found = tx
                 .query_opt("SELECT max(version) FROM techmatch_schema", &[])
                 .map_err(pg_error)?

@@ -7,9 +7,10 @@
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 
-use super::sled_store::{backend, encode};
-use super::{AccountStore, FailureChange, SledStore, StoreError};
+use super::store::SledStore;
+use super::store::{backend, encode};
 use crate::domain::account::{ApiToken, Failures, Session, User};
+use crate::store::{AccountStore, FailureChange, StoreError};
 
 fn key(prefix: &str, rest: &str) -> Vec<u8> {
     [prefix.as_bytes(), rest.as_bytes()].concat()

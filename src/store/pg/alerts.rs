@@ -6,12 +6,12 @@
 //! race on the mark's primary key: the second waits for the first to commit, then inserts
 //! nothing, so the alert is written (and mailed) once.
 
-use super::pg_pool::pg_error;
-use super::pg_store::{decode, encode, PgStore};
-use super::{AlertStore, StoreError};
+use super::pool::pg_error;
+use super::store::{decode, encode, PgStore};
 use crate::domain::account::User;
 use crate::domain::alert::{Notification, StandingSearch};
 use crate::domain::mail::Mail;
+use crate::store::{AlertStore, StoreError};
 
 /// The alert tables, idempotent; run at open after the store's own schema.
 pub(super) const SCHEMA: &str = r#"

@@ -4,10 +4,11 @@
 //! desk's lock, so a name is claimed once and two changes to one record apply one after the
 //! other.
 
-use super::sled_accounts::{decode, read};
-use super::sled_store::{backend, encode};
-use super::{OrgDecide, OrgStore, SledStore, StoreError};
+use super::accounts::{decode, read};
+use super::store::SledStore;
+use super::store::{backend, encode};
 use crate::domain::org::{name_key, Organisation};
+use crate::store::{OrgDecide, OrgStore, StoreError};
 
 fn key(prefix: &str, rest: &str) -> Vec<u8> {
     [prefix.as_bytes(), rest.as_bytes()].concat()
