@@ -141,12 +141,14 @@ impl IntoResponse for ApiError {
                 error["floor"] = json!(floor);
                 error["snapshot"] = json!("/api/v1/changes/snapshot");
             }
-            ApiError::Internal(detail) => {
-                tracing::error!(%detail, "internal error");
-            }
             _ => {}
         }
         let mut response = (self.status(), Json(json!({ "error": error }))).into_response();
+        if let ApiError::Internal(detail) | ApiError::StoreUnavailable(detail) = &self {
+            response
+                .extensions_mut()
+                .insert(crate::app::FailureDetail(detail.clone()));
+        }
         if let ApiError::TooManyRequests {
             retry_after_secs, ..
         } = self

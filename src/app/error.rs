@@ -71,6 +71,12 @@ pub enum AppError {
     Xlsx(#[from] rust_xlsxwriter::XlsxError),
 }
 
+/// What went wrong on our side while answering a request, for the log: an adapter puts it in
+/// the response's extensions and the server's request layer logs it once, inside the request's
+/// span. The person is told only that something failed.
+#[derive(Debug, Clone)]
+pub struct FailureDetail(pub String);
+
 impl From<crate::domain::deal::StageError> for AppError {
     fn from(e: crate::domain::deal::StageError) -> Self {
         use crate::domain::deal::StageError;

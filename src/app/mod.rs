@@ -26,7 +26,7 @@ pub mod signup;
 mod state;
 pub mod statistics;
 
-pub use error::{AppError, Refusal};
+pub use error::{AppError, FailureDetail, Refusal};
 pub use exchange::Exchange;
 pub use outbox::{Links, Outbox};
 pub use rights::{Caller, ClientAddr, Desk};

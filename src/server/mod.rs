@@ -112,12 +112,15 @@ async fn unknown_route(
     crate::web::not_found(state, request).await
 }
 
-/// Counts and times every answer, by route template (ids would make a series each).
+/// Counts and times every answer, by route template (ids would make a series each), and logs
+/// our failures once, inside the request's span (the adapters leave their detail in the
+/// response's extensions).
 async fn record(
     State(state): State<AppState>,
     request: axum::extract::Request,
     next: middleware::Next,
 ) -> axum::response::Response {
+    use tracing::Instrument;
     let started = std::time::Instant::now();
     // Known methods only: anything else would let clients mint series.
     let method = match request.method().as_str() {
@@ -130,13 +133,15 @@ async fn record(
         .get::<MatchedPath>()
         .map_or("unmatched", |p| p.as_str())
         .to_string();
-    let response = next.run(request).await;
-    state.metrics.request(
-        &method,
-        &route,
-        response.status().as_u16(),
-        started.elapsed(),
-    );
+    let span = tracing::info_span!("request", method = %method, route = %route);
+    let response = next.run(request).instrument(span.clone()).await;
+    let status = response.status();
+    if let Some(crate::app::FailureDetail(detail)) = response.extensions().get() {
+        span.in_scope(|| tracing::error!(status = status.as_u16(), %detail, "request failed"));
+    }
+    state
+        .metrics
+        .request(&method, &route, status.as_u16(), started.elapsed());
     response
 }
 

@@ -74,6 +74,8 @@ pub struct Failure {
     pub lang: Lang,
     /// Send the visitor to sign in (and back to `next`) instead of showing the message.
     pub sign_in_then: Option<String>,
+    /// Our failure behind it, for the log (never shown).
+    pub detail: Option<String>,
 }
 
 impl Failure {
@@ -139,40 +141,35 @@ impl Failure {
                 l.t("Dịch vụ tạm thời chưa trả lời được; hãy thử lại sau.", why)
                     .to_string(),
             ),
-            AppError::Store(crate::store::StoreError::Backend(_)) => {
-                tracing::error!(error = %error, "the store refuses writes (page)");
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    l.t(
-                        "Hiện chưa lưu được; hãy thử lại sau.",
-                        "Nothing can be saved now; try again later.",
-                    )
-                    .to_string(),
+            AppError::Store(crate::store::StoreError::Backend(_)) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                l.t(
+                    "Hiện chưa lưu được; hãy thử lại sau.",
+                    "Nothing can be saved now; try again later.",
                 )
-            }
+                .to_string(),
+            ),
             AppError::Credentials(_)
             | AppError::Store(_)
             | AppError::Panicked(_)
             | AppError::Csv(_)
             | AppError::Json(_)
             | AppError::Xlsx(_)
-            | AppError::Index(_) => {
-                tracing::error!(error = %error, "internal error on a page");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    l.t(
-                        "Đã có lỗi ở máy chủ; hãy thử lại sau.",
-                        "Something failed on the server; try again later.",
-                    )
-                    .to_string(),
+            | AppError::Index(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                l.t(
+                    "Đã có lỗi ở máy chủ; hãy thử lại sau.",
+                    "Something failed on the server; try again later.",
                 )
-            }
+                .to_string(),
+            ),
         };
         Failure {
             status,
             message,
             lang: l,
             sign_in_then: (status == StatusCode::UNAUTHORIZED).then(|| visitor.here.clone()),
+            detail: status.is_server_error().then(|| error.to_string()),
         }
     }
 
@@ -183,6 +180,7 @@ impl Failure {
             message: message.into(),
             lang,
             sign_in_then: None,
+            detail: None,
         }
     }
 }
@@ -205,6 +203,11 @@ impl IntoResponse for Failure {
         let page = layout::bare(l, l.t("Lỗi", "Error"), body);
         let mut response = html_response(page);
         *response.status_mut() = self.status;
+        if let Some(detail) = self.detail {
+            response
+                .extensions_mut()
+                .insert(crate::app::FailureDetail(detail));
+        }
         response
     }
 }
