@@ -16,14 +16,13 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::error::ApiError;
 use super::json::Query;
+use crate::app::changes;
 use crate::app::AppState;
 use crate::app::Caller;
-use crate::domain::Listing;
-use crate::store::{ChangeOp, Store};
 
 /// Changes (or listings) per page unless `limit` says otherwise.
 const DEFAULT_LIMIT: usize = 100;
@@ -61,11 +60,6 @@ fn parse_limit(limit: Option<&str>) -> Result<usize, ApiError> {
     }
 }
 
-/// What the public may see of a listing: the one rule of the API, as an anonymous caller.
-fn public_view(listing: &Listing) -> Option<Listing> {
-    Caller::Anonymous.listing_view(listing)
-}
-
 async fn changes(
     State(state): State<AppState>,
     _caller: Caller,
@@ -85,62 +79,9 @@ async fn changes(
     let limit = parse_limit(query.limit.as_deref())?;
     let store = state.store.clone();
     let page =
-        tokio::task::spawn_blocking(move || changes_page(store.as_ref(), after, limit)).await??;
+        tokio::task::spawn_blocking(move || changes::changes_page(store.as_ref(), after, limit))
+            .await??;
     Ok(Json(page))
-}
-
-/// The changes after `after`, at most `limit`, as the feed answers them.
-fn changes_page(store: &dyn Store, after: u64, limit: usize) -> Result<Value, ApiError> {
-    let last = store.last_seq()?;
-    if after > last {
-        return Err(ApiError::invalid(
-            "after",
-            format!("is beyond the last change ({last})"),
-        ));
-    }
-    let floor = store.log_floor()?;
-    if after < floor {
-        return Err(ApiError::Pruned(floor));
-    }
-    let changes = store.changes_since(after, limit)?;
-    // Sequences are gapless: a first change past `after + 1` means the log was pruned between
-    // reading the floor and reading the changes.
-    if changes.first().is_some_and(|c| c.seq != after + 1) {
-        return Err(ApiError::Pruned(store.log_floor()?));
-    }
-    let next = changes.last().map_or(after, |c| c.seq);
-    // Only each listing's last change in the page: the earlier ones would carry the same
-    // (current) state.
-    let mut last_of = std::collections::HashMap::new();
-    for (i, c) in changes.iter().enumerate() {
-        last_of.insert(c.id.as_str(), i);
-    }
-    let kept: Vec<_> = changes
-        .iter()
-        .enumerate()
-        .filter(|(i, c)| last_of.get(c.id.as_str()) == Some(i))
-        .map(|(_, c)| c)
-        .collect();
-    let ids: Vec<&str> = kept
-        .iter()
-        .filter(|c| c.op == ChangeOp::Put)
-        .map(|c| c.id.as_str())
-        .collect();
-    let mut current = store.get_many(&ids)?.into_iter();
-    let entries: Vec<Value> = kept
-        .iter()
-        .map(|c| {
-            let listing = match c.op {
-                ChangeOp::Put => current.next().flatten(),
-                ChangeOp::Delete => None,
-            };
-            match listing.as_ref().and_then(public_view) {
-                Some(view) => json!({"seq": c.seq, "id": c.id, "op": "put", "listing": view}),
-                None => json!({"seq": c.seq, "id": c.id, "op": "delete"}),
-            }
-        })
-        .collect();
-    Ok(json!({"changes": entries, "next": next, "last": last}))
 }
 
 async fn snapshot(
@@ -152,20 +93,7 @@ async fn snapshot(
     let after_id = query.after_id.filter(|a| !a.is_empty());
     let store = state.store.clone();
     let page = tokio::task::spawn_blocking(move || {
-        // Read before the listings: every change after it is in the feed, so a follower that
-        // applies them after the snapshot's pages converges whatever changed meanwhile.
-        let seq = store.last_seq()?;
-        let mut listings = Vec::new();
-        let (mut last_id, mut scanned) = (None, 0);
-        for listing in store.scan_after(after_id.as_deref()).take(limit) {
-            let listing = listing?;
-            scanned += 1;
-            last_id = Some(listing.id.clone());
-            listings.extend(public_view(&listing));
-        }
-        // A full page (drafts counted) may have more after it; a short one is the end.
-        let next_id = last_id.filter(|_| scanned == limit);
-        Ok::<_, ApiError>(json!({"listings": listings, "seq": seq, "next_id": next_id}))
+        changes::snapshot_page(store.as_ref(), after_id.as_deref(), limit)
     })
     .await??;
     Ok(Json(page))

@@ -217,6 +217,7 @@ impl From<AppError> for ApiError {
                 retry_after_secs,
             },
             AppError::Unavailable(why) => ApiError::Unavailable(why),
+            AppError::Pruned(floor) => ApiError::Pruned(floor),
             AppError::Conflict(r) => ApiError::Clash(r.en().into()),
             AppError::Credentials(e) => ApiError::Internal(e.to_string()),
             AppError::Csv(e) => ApiError::Internal(e.to_string()),

@@ -13,7 +13,6 @@ use crate::app::Caller;
 use crate::domain::input::all_columns;
 use crate::domain::Listing;
 use crate::embed::SharedSemantic;
-use crate::search::{SearchResponse, MAX_LIMIT};
 use techmatch_index::SearchRequest;
 
 /// Most hits one download holds (from the requested offset).
@@ -51,44 +50,12 @@ impl Format {
 pub(crate) async fn search_download(
     state: &AppState,
     caller: &Caller,
-    mut request: SearchRequest,
+    request: SearchRequest,
     semantic: SharedSemantic,
     format: Format,
 ) -> Result<Response, ApiError> {
-    let mut ids = Vec::new();
-    let end = request.offset + MAX_EXPORT;
-    request.limit = MAX_LIMIT;
-    loop {
-        let body = crate::app::search::answer(state, request.clone(), semantic.clone()).await?;
-        let answer: SearchResponse = serde_json::from_slice(&body)
-            .map_err(|e| ApiError::Internal(format!("reading a search answer: {e}")))?;
-        let got = answer.hits.len();
-        ids.extend(
-            answer
-                .hits
-                .iter()
-                .filter_map(|h| h["id"].as_str().map(str::to_string)),
-        );
-        request.offset += got;
-        if got < request.limit || request.offset >= end.min(answer.total) {
-            break;
-        }
-        request.limit = MAX_LIMIT.min(end - request.offset);
-    }
-    ids.truncate(MAX_EXPORT);
-    let (store, caller) = (state.store.clone(), caller.clone());
-    let listings: Vec<Listing> = tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-        Ok::<_, ApiError>(
-            store
-                .get_many(&refs)?
-                .into_iter()
-                .flatten()
-                .filter_map(|l| caller.listing_view(&l))
-                .collect(),
-        )
-    })
-    .await??;
+    let listings =
+        crate::app::search::listings_found(state, caller, request, semantic, MAX_EXPORT).await?;
     let (bytes, content_type, extension) = match format {
         Format::Jsonl => (jsonl(&listings)?, "application/x-ndjson", "jsonl"),
         Format::Csv => (csv(&listings)?, "text/csv; charset=utf-8", "csv"),

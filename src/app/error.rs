@@ -42,6 +42,12 @@ pub enum AppError {
         /// Seconds to wait before trying again.
         retry_after_secs: u64,
     },
+    /// The change log now begins after this sequence: a follower starts again from the
+    /// snapshot.
+    #[error(
+        "the change log now begins after sequence {0}; read the snapshot, then follow from its seq"
+    )]
+    Pruned(u64),
     /// The service cannot answer now (the index is behind, the store refuses writes).
     #[error("{0}")]
     Unavailable(String),

@@ -7,7 +7,7 @@ use techmatch_index::SearchRequest;
 
 use crate::app::{AppError, AppState};
 use crate::embed::{SharedSemantic, FUSED, SKIPPED};
-use crate::search::run;
+use crate::search::{run, SearchResponse, MAX_LIMIT};
 
 /// The JSON answer to a checked `request`; `semantic` is the service's semantic side when the
 /// request wants it. With it, the answer says `"semantic": "fused"`, or `"skipped"` when the
@@ -73,4 +73,52 @@ fn cache_key(request: &SearchRequest, semantic: Option<((u64, bool), bool)>) -> 
         "{:?}|{:?}|{:?}|{}|{}|{:?}",
         request.text, request.filters, request.trl_min, request.offset, request.limit, semantic
     )
+}
+
+/// The listings a search finds, from its offset, at most `most`, as the caller may see them
+/// (for downloads of a search's results).
+///
+/// # Errors
+/// As [`answer`]; our failure when the store fails.
+pub async fn listings_found(
+    state: &AppState,
+    caller: &crate::app::Caller,
+    mut request: SearchRequest,
+    semantic: SharedSemantic,
+    most: usize,
+) -> Result<Vec<crate::domain::Listing>, AppError> {
+    let mut ids = Vec::new();
+    let end = request.offset + most;
+    request.limit = MAX_LIMIT;
+    loop {
+        let body = answer(state, request.clone(), semantic.clone()).await?;
+        let answer: SearchResponse = serde_json::from_slice(&body).map_err(AppError::Json)?;
+        let got = answer.hits.len();
+        ids.extend(
+            answer
+                .hits
+                .iter()
+                .filter_map(|h| h["id"].as_str().map(str::to_string)),
+        );
+        request.offset += got;
+        if got < request.limit || request.offset >= end.min(answer.total) {
+            break;
+        }
+        request.limit = MAX_LIMIT.min(end - request.offset);
+    }
+    ids.truncate(most);
+    let (store, caller) = (state.store.clone(), caller.clone());
+    let listings: Vec<crate::domain::Listing> = tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        Ok::<_, AppError>(
+            store
+                .get_many(&refs)?
+                .into_iter()
+                .flatten()
+                .filter_map(|l| caller.listing_view(&l))
+                .collect(),
+        )
+    })
+    .await??;
+    Ok(listings)
 }

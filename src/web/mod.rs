@@ -136,6 +136,14 @@ impl Failure {
                 l.t("Quá nhiều yêu cầu; hãy thử lại sau ít phút.", message)
                     .to_string(),
             ),
+            AppError::Pruned(_) => (
+                StatusCode::GONE,
+                l.t(
+                    "Không còn giữ các thay đổi này.",
+                    "These changes are no longer kept.",
+                )
+                .to_string(),
+            ),
             AppError::Unavailable(why) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 l.t("Dịch vụ tạm thời chưa trả lời được; hãy thử lại sau.", why)
