@@ -62,9 +62,9 @@ pub enum ApiError {
     /// sequence): the follower starts again from the snapshot.
     #[error("the change log now begins after sequence {0}; read /api/v1/changes/snapshot, then follow from its seq")]
     Pruned(u64),
-    /// Our failure; details go to the log, not to the client.
+    /// Our failure; its source goes to the log, not to the client.
     #[error("internal error")]
-    Internal(String),
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The store could not take the write (disk full, read-only); reads still work.
     #[error("the store cannot take writes now: {0}")]
     StoreUnavailable(String),
@@ -113,6 +113,11 @@ impl ApiError {
         }
     }
 
+    /// Our failure, keeping its source for the log.
+    pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        ApiError::Internal(Box::new(e))
+    }
+
     /// Shorthand for a wrong parameter.
     pub fn invalid(field: &str, reason: impl Into<String>) -> Self {
         ApiError::Invalid(FieldError {
@@ -144,10 +149,15 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let mut response = (self.status(), Json(json!({ "error": error }))).into_response();
-        if let ApiError::Internal(detail) | ApiError::StoreUnavailable(detail) = &self {
+        let detail = match &self {
+            ApiError::Internal(source) => Some(chain(source.as_ref())),
+            ApiError::StoreUnavailable(detail) => Some(detail.clone()),
+            _ => None,
+        };
+        if let Some(detail) = detail {
             response
                 .extensions_mut()
-                .insert(crate::app::FailureDetail(detail.clone()));
+                .insert(crate::app::FailureDetail(detail));
         }
         if let ApiError::TooManyRequests {
             retry_after_secs, ..
@@ -180,21 +190,33 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Backend(detail) => ApiError::StoreUnavailable(detail),
-            e => ApiError::Internal(e.to_string()),
+            e => ApiError::internal(e),
         }
     }
 }
 
 impl From<techmatch_index::IndexError> for ApiError {
     fn from(e: techmatch_index::IndexError) -> Self {
-        ApiError::Internal(e.to_string())
+        ApiError::internal(e)
     }
 }
 
 impl From<tokio::task::JoinError> for ApiError {
     fn from(e: tokio::task::JoinError) -> Self {
-        ApiError::Internal(e.to_string())
+        ApiError::internal(e)
     }
+}
+
+/// An error and its sources, one line, for the log.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 impl From<AppError> for ApiError {
@@ -219,12 +241,12 @@ impl From<AppError> for ApiError {
             AppError::Unavailable(why) => ApiError::Unavailable(why),
             AppError::Pruned(floor) => ApiError::Pruned(floor),
             AppError::Conflict(r) => ApiError::Clash(r.en().into()),
-            AppError::Credentials(e) => ApiError::Internal(e.to_string()),
-            AppError::Csv(e) => ApiError::Internal(e.to_string()),
-            AppError::Json(e) => ApiError::Internal(e.to_string()),
-            AppError::Xlsx(e) => ApiError::Internal(e.to_string()),
-            AppError::Index(e) => ApiError::Internal(e.to_string()),
-            AppError::Panicked(e) => ApiError::Internal(e),
+            e @ (AppError::Credentials(_)
+            | AppError::Csv(_)
+            | AppError::Json(_)
+            | AppError::Xlsx(_)
+            | AppError::Index(_)
+            | AppError::Panicked(_)) => ApiError::internal(e),
             AppError::Store(e) => e.into(),
         }
     }

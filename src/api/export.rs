@@ -78,8 +78,8 @@ pub(crate) async fn search_download(
         .into_response())
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(e.to_string())
+fn internal(e: impl std::error::Error + Send + Sync + 'static) -> ApiError {
+    ApiError::internal(e)
 }
 
 fn jsonl(listings: &[Listing]) -> Result<Vec<u8>, ApiError> {

@@ -45,9 +45,7 @@ fn answer(report: &Report, format: &Format) -> Result<Response, ApiError> {
     match format.format.as_deref().map(str::trim) {
         None | Some("") | Some("json") => Ok(Json(report).into_response()),
         Some("csv") => {
-            let csv = report
-                .to_csv()
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let csv = report.to_csv().map_err(ApiError::internal)?;
             Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
         }
         Some("xlsx") => {

@@ -30,7 +30,7 @@ impl From<AccountError> for ApiError {
             AccountError::Invalid(field) => ApiError::Invalid(field),
             e @ AccountError::EmailTaken(_) => ApiError::invalid("email", e.to_string()),
             AccountError::UnknownUser(email) => ApiError::NotFound(format!("user {email:?}")),
-            AccountError::Credentials(e) => ApiError::Internal(e.to_string()),
+            AccountError::Credentials(e) => ApiError::internal(e),
             AccountError::Store(e) => e.into(),
         }
     }

@@ -64,8 +64,8 @@ pub enum AppError {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// Our failure: the work stopped half-way (it panicked).
-    #[error("the work stopped: {0}")]
-    Panicked(String),
+    #[error("the work stopped")]
+    Panicked(#[source] tokio::task::JoinError),
     /// Our failure: an answer could not be written as JSON.
     #[error("writing JSON: {0}")]
     Json(#[source] serde_json::Error),
@@ -95,7 +95,7 @@ impl From<crate::domain::deal::StageError> for AppError {
 
 impl From<tokio::task::JoinError> for AppError {
     fn from(e: tokio::task::JoinError) -> Self {
-        AppError::Panicked(e.to_string())
+        AppError::Panicked(e)
     }
 }
 
@@ -114,7 +114,7 @@ impl From<crate::accounts::SignInError> for AppError {
             },
             SignInError::Unconfirmed => AppError::Denied(e.to_string()),
             SignInError::Busy(e) => AppError::Unavailable(e.to_string()),
-            SignInError::Task(e) => AppError::Panicked(e.to_string()),
+            SignInError::Task(e) => AppError::Panicked(e),
             SignInError::Credentials(e) => AppError::Credentials(e),
             SignInError::Store(e) => AppError::Store(e),
         }

@@ -165,7 +165,7 @@ impl AppState {
             })
         })
         .await
-        .map_err(|e| AppError::Panicked(e.to_string()))?
+        .map_err(AppError::Panicked)?
     }
 
     /// Builds the state and starts the task that keeps the index following the store.
