@@ -444,20 +444,7 @@ async fn submit(
     v.check_csrf(form.get(CSRF_FIELD))?;
     let mut fields = body(side, &form);
     if let (Target::Edit(id), Some(existing)) = (&target, existing) {
-        // The form shows some fields only: the others keep their stored values.
-        let mut merged = match serde_json::to_value(existing) {
-            Ok(Value::Object(map)) => map,
-            _ => Map::new(),
-        };
-        for (name, _, _, _) in layout(side) {
-            merged.remove(name);
-        }
-        for key in ["created_at", "updated_at"] {
-            merged.remove(key);
-        }
-        merged.extend(fields);
-        merged.insert("id".into(), Value::String(id.clone()));
-        fields = merged;
+        fields = with_stored(side, existing, id, fields);
     }
     let must_be_new = matches!(target, Target::New);
     let errors: Vec<(String, String)> = match store(&state, &v.caller, fields, must_be_new).await {
@@ -469,19 +456,48 @@ async fn submit(
         }
         Err(AppError::Invalid(e)) => vec![(e.field, e.reason)],
         Err(AppError::Denied(message)) => {
-            let mut response = html_response(render(
-                &v,
-                side,
-                &target,
-                &form,
-                &BTreeMap::new(),
-                Some(&message),
-            ));
+            let message = v.lang.t("Bạn không có quyền lưu tin này.", &message);
+            let page = render(&v, side, &target, &form, &BTreeMap::new(), Some(message));
+            let mut response = html_response(page);
             *response.status_mut() = StatusCode::FORBIDDEN;
             return Ok(response);
         }
         Err(e) => return Err(Failure::from_app(e, &v)),
     };
+    Ok(refused(&v, side, &target, &form, errors))
+}
+
+/// The form's fields over the stored listing's: the form shows some fields only, and the
+/// others keep their stored values.
+fn with_stored(
+    side: Side,
+    existing: &crate::domain::Listing,
+    id: &str,
+    fields: Map<String, Value>,
+) -> Map<String, Value> {
+    let mut merged = match serde_json::to_value(existing) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    for (name, _, _, _) in layout(side) {
+        merged.remove(name);
+    }
+    for key in ["created_at", "updated_at"] {
+        merged.remove(key);
+    }
+    merged.extend(fields);
+    merged.insert("id".into(), Value::String(id.to_string()));
+    merged
+}
+
+/// The form again with each error beside its field (400).
+fn refused(
+    v: &Visitor,
+    side: Side,
+    target: &Target,
+    form: &FormData,
+    errors: Vec<(String, String)>,
+) -> axum::response::Response {
     let mut by_field: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (field, reason) in errors {
         by_field.entry(field).or_default().push(reason);
@@ -494,16 +510,9 @@ async fn submit(
         .map(|(f, r)| format!("{f}: {}", r.join("; ")))
         .collect();
     let general = (!general.is_empty()).then(|| general.join(" · "));
-    let mut response = html_response(render(
-        &v,
-        side,
-        &target,
-        &form,
-        &by_field,
-        general.as_deref(),
-    ));
+    let mut response = html_response(render(v, side, target, form, &by_field, general.as_deref()));
     *response.status_mut() = StatusCode::BAD_REQUEST;
-    Ok(response)
+    response
 }
 
 async fn new_need(v: Visitor) -> PageResult {

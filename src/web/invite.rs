@@ -133,31 +133,7 @@ async fn accept(
     let name = form.get("name").unwrap_or_default().to_string();
     let password = form.get("password").unwrap_or_default().to_string();
     let wanted = secret.clone();
-    let again = |field: &'static str, message: String| {
-        let state = state.clone();
-        let (v, secret) = (&v, secret.clone());
-        async move {
-            let wanted = secret.clone();
-            let (org, ticket, account) = match state
-                .run(move |ex| orgs::invitation(ex, &wanted, Utc::now()))
-                .await
-            {
-                Ok(found) => found,
-                Err(_) => return Ok(gone(v)),
-            };
-            form_page(v, StatusCode::BAD_REQUEST, |csrf| {
-                markup(
-                    v,
-                    csrf,
-                    &secret,
-                    &org,
-                    &ticket.email,
-                    account.as_ref(),
-                    Some((field, message)),
-                )
-            })
-        }
-    };
+    let again = |field: &'static str, message: String| again(&state, &v, &secret, field, message);
     let outcome = if let Some(user) = signed_in {
         state
             .run(move |ex| {
@@ -203,4 +179,34 @@ async fn joined(state: &AppState, v: &Visitor, user: User) -> PageResult {
         set_cookie(&mut response, &v.session_cookie(&session));
     }
     Ok(response)
+}
+
+/// The invitation's form again, with `message` beside `field` (400); the gone page when the
+/// invitation is no longer there.
+async fn again(
+    state: &AppState,
+    v: &Visitor,
+    secret: &str,
+    field: &'static str,
+    message: String,
+) -> PageResult {
+    let wanted = secret.to_string();
+    let (org, ticket, account) = match state
+        .run(move |ex| orgs::invitation(ex, &wanted, Utc::now()))
+        .await
+    {
+        Ok(found) => found,
+        Err(_) => return Ok(gone(v)),
+    };
+    form_page(v, StatusCode::BAD_REQUEST, |csrf| {
+        markup(
+            v,
+            csrf,
+            secret,
+            &org,
+            &ticket.email,
+            account.as_ref(),
+            Some((field, message)),
+        )
+    })
 }

@@ -288,6 +288,15 @@ async fn show(State(state): State<AppState>, v: Visitor, Path(id): Path<String>)
         // A merged record: its profile is the one it went into.
         return Ok(Redirect::to(&format!("/orgs/{}", encode(&profile.org.id))).into_response());
     }
+    Ok(html_response(page(
+        &v,
+        &profile.org.name,
+        profile_page(&v, &profile, &others),
+    )))
+}
+
+/// An organisation's profile: its facts, the actions the visitor may take, its listings.
+fn profile_page(v: &Visitor, profile: &orgs::Profile, others: &[Organisation]) -> Markup {
     let l = v.lang;
     let org = &profile.org;
     let supply: Vec<&Listing> = profile
@@ -308,7 +317,7 @@ async fn show(State(state): State<AppState>, v: Visitor, Path(id): Path<String>)
     let may_join =
         user.is_some_and(|u| u.org.is_none() && !matches!(u.role, Role::Admin | Role::Broker));
     let asked = user.is_some_and(|u| org.requests.iter().any(|r| r.user_id == u.id));
-    let body = html! {
+    html! {
         section.panel {
             h1 { (org.name) @if org.verified.is_some() { " " (verified_badge(l)) } }
             dl.facts {
@@ -327,12 +336,12 @@ async fn show(State(state): State<AppState>, v: Visitor, Path(id): Path<String>)
             @if province_staff {
                 @if org.verified.is_some() {
                     form method="post" action=(format!("/orgs/{}/revoke", encode(&org.id))) {
-                        (csrf_field(&v))
+                        (csrf_field(v))
                         button id="revoke" type="submit" { (l.t("Thu hồi xác minh", "Revoke verification")) }
                     }
                 } @else {
                     form method="post" action=(format!("/orgs/{}/verify", encode(&org.id))) {
-                        (csrf_field(&v))
+                        (csrf_field(v))
                         button id="verify" type="submit" { (l.t("Xác minh tổ chức", "Verify this organisation")) }
                     }
                 }
@@ -342,14 +351,14 @@ async fn show(State(state): State<AppState>, v: Visitor, Path(id): Path<String>)
                     p.notice { (l.t("Bạn đã xin tham gia; đang chờ quản trị viên của tổ chức.", "You asked to join; waiting for the organisation's administrator.")) }
                 } @else {
                     form method="post" action=(format!("/orgs/{}/join", encode(&org.id))) {
-                        (csrf_field(&v))
+                        (csrf_field(v))
                         button id="join" type="submit" { (l.t("Xin tham gia tổ chức", "Ask to join")) }
                     }
                 }
             }
             @if v.caller.is_admin() {
                 form method="post" action=(format!("/orgs/{}/merge", encode(&org.id))) {
-                    (csrf_field(&v))
+                    (csrf_field(v))
                     label for="from" { (l.t("Gộp một hồ sơ trùng vào hồ sơ này", "Merge a duplicate record into this one")) }
                     select id="from" name="from" {
                         @for o in others.iter().filter(|o| o.id != org.id && o.merged_into.is_none()) {
@@ -366,8 +375,7 @@ async fn show(State(state): State<AppState>, v: Visitor, Path(id): Path<String>)
             h2 { (l.t("Nhu cầu công nghệ", "Technology needs")) " (" (needs.len()) ")" }
             @if needs.is_empty() { p.meta { (l.t("Chưa có.", "None yet.")) } } @else { (listing_rows(l, &needs)) }
         }
-    };
-    Ok(html_response(page(&v, &org.name, body)))
+    }
 }
 
 /// Runs one of the profile's buttons and goes back to the profile.

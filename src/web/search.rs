@@ -220,49 +220,16 @@ async fn search(
     RawQuery(query): RawQuery,
 ) -> PageResult {
     let l = visitor.lang;
-    let all = form_pairs(query.as_deref().unwrap_or_default());
-    let page_no = all
-        .iter()
-        .find(|(k, _)| k == "page")
-        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
-        .filter(|p| *p >= 1)
-        .unwrap_or(1);
-    let params = Params(
-        all.into_iter()
-            .filter(|(k, _)| k != "page" && k != "lang")
-            .collect(),
-    );
-    let owned = |name: &str| params.get(name).map(str::to_string);
-    let search = SearchParams {
-        q: owned("q"),
-        kind: owned("kind"),
-        province: owned("province"),
-        field: owned("field"),
-        trl_min: owned("trl_min"),
-        transfer_mode: owned("transfer_mode"),
-        status: None,
-        limit: Some(PAGE_SIZE.to_string()),
-        offset: Some(((page_no - 1) * PAGE_SIZE).to_string()),
-    };
+    let (params, page_no) = read_query(query.as_deref().unwrap_or_default());
     let q = params.get("q").unwrap_or_default().to_string();
     let title = if q.is_empty() {
         l.t("Tìm kiếm", "Search").to_string()
     } else {
         format!("{} “{q}”", l.t("Tìm", "Search"))
     };
-    let request = match search.to_request(false) {
+    let request = match search_params(&params, page_no).to_request(false) {
         Ok(r) => r,
-        Err(e) => {
-            let body = html! {
-                section.panel {
-                    (search_box(l, &q))
-                    p.error { (l.t("Bộ lọc không hợp lệ", "Invalid filter")) " — " (e) }
-                }
-            };
-            let mut response = html_response(page(&visitor, &title, body));
-            *response.status_mut() = StatusCode::BAD_REQUEST;
-            return Ok(response);
-        }
+        Err(e) => return Ok(bad_filter(&visitor, &title, &q, &e)),
     };
     // The same answer as the API's, kept in the same cache.
     let semantic = state.semantic.clone();
@@ -279,15 +246,99 @@ async fn search(
         .run(move |ex| verified_names(ex.orgs, owners.iter().map(String::as_str)))
         .await
         .map_err(|e| Failure::from_app(e, &visitor))?;
-    let skipped = answer.semantic.as_deref() == Some(crate::embed::SKIPPED);
     let collapsed = super::collapse::collapse(&state, answer.hits.clone()).await;
+    let shown = Shown {
+        params: &params,
+        page_no,
+        answer: &answer,
+        collapsed: &collapsed,
+        verified: &verified,
+    };
+    let body = html! {
+        section.panel { (search_box(l, &q)) }
+        (results(l, &shown))
+    };
+    Ok(html_response(page(&visitor, &title, body)).into_response())
+}
+
+/// The query's parameters (without `page` and `lang`) and the page asked for (from 1).
+fn read_query(query: &str) -> (Params, usize) {
+    let all = form_pairs(query);
+    let page_no = all
+        .iter()
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1);
+    let params = Params(
+        all.into_iter()
+            .filter(|(k, _)| k != "page" && k != "lang")
+            .collect(),
+    );
+    (params, page_no)
+}
+
+/// The search's parameters as the API takes them, for page `page_no` of the results.
+fn search_params(params: &Params, page_no: usize) -> SearchParams {
+    let owned = |name: &str| params.get(name).map(str::to_string);
+    SearchParams {
+        q: owned("q"),
+        kind: owned("kind"),
+        province: owned("province"),
+        field: owned("field"),
+        trl_min: owned("trl_min"),
+        transfer_mode: owned("transfer_mode"),
+        status: None,
+        limit: Some(PAGE_SIZE.to_string()),
+        offset: Some(((page_no - 1) * PAGE_SIZE).to_string()),
+    }
+}
+
+/// The page for a filter that cannot be searched: the search box and what is wrong (400).
+fn bad_filter(
+    visitor: &Visitor,
+    title: &str,
+    q: &str,
+    e: &crate::domain::FieldError,
+) -> axum::response::Response {
+    let l = visitor.lang;
+    let body = html! {
+        section.panel {
+            (search_box(l, q))
+            p.error { (l.t("Bộ lọc không hợp lệ", "Invalid filter")) " — " (e) }
+        }
+    };
+    let mut response = html_response(page(visitor, title, body));
+    *response.status_mut() = StatusCode::BAD_REQUEST;
+    response
+}
+
+/// What the results part of the page shows.
+struct Shown<'a> {
+    params: &'a Params,
+    page_no: usize,
+    answer: &'a SearchResponse,
+    collapsed: &'a [(Value, Vec<Value>)],
+    verified: &'a BTreeMap<String, String>,
+}
+
+/// The facets, the count and downloads, the hits and the pager.
+fn results(l: Lang, shown: &Shown) -> Markup {
+    let Shown {
+        params,
+        page_no,
+        answer,
+        collapsed,
+        verified,
+    } = shown;
+    let page_no = *page_no;
+    let skipped = answer.semantic.as_deref() == Some(crate::embed::SKIPPED);
     let pages = answer.total.div_ceil(PAGE_SIZE).max(1);
     // A page past the end (an old link, a typed number) says so rather than "page 25 of 8".
     let past_end = page_no > pages;
-    let body = html! {
-        section.panel { (search_box(l, &q)) }
+    html! {
         div.results {
-            (facets(l, &params, &answer.facets))
+            (facets(l, params, &answer.facets))
             section aria-live="polite" {
                 p.meta {
                     // On a phone the filters follow the results; this jumps to them.
@@ -309,7 +360,7 @@ async fn search(
                 } @else if answer.hits.is_empty() {
                     p { (l.t("Không tìm thấy kết quả. Thử bớt từ hoặc bỏ bộ lọc.", "Nothing found. Try fewer words or clear a filter.")) }
                 }
-                @for (h, also) in &collapsed { (hit(l, h, &verified)) (super::collapse::also(l, also)) }
+                @for (h, also) in collapsed.iter() { (hit(l, h, verified)) (super::collapse::also(l, also)) }
                 @if pages > 1 && !past_end {
                     nav.pager aria-label=(l.t("Trang", "Pages")) {
                         @if page_no > 1 { a rel="prev" href=(params.page_link(page_no - 1)) { "← " (l.t("Trước", "Previous")) } }
@@ -319,8 +370,7 @@ async fn search(
                 }
             }
         }
-    };
-    Ok(html_response(page(&visitor, &title, body)).into_response())
+    }
 }
 
 #[cfg(test)]

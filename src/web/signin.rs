@@ -4,7 +4,7 @@
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::Utc;
@@ -111,24 +111,9 @@ async fn sign_in(
         Utc::now(),
     )
     .await;
-    let csrf = v.csrf().unwrap_or_default();
-    let again = |status: StatusCode, field: &str, message: &str| -> Response {
-        let mut response = html_response(render(
-            &v,
-            &csrf,
-            &email,
-            next.as_deref(),
-            Some((field, message)),
-        ));
-        *response.status_mut() = status;
-        response
-    };
     match result {
         Ok((user, id)) => {
-            let to = next.unwrap_or_else(|| match user.role {
-                Role::Broker | Role::Admin => "/desk".to_string(),
-                _ => "/".to_string(),
-            });
+            let to = next.unwrap_or_else(|| home(user.role).to_string());
             let mut response = Redirect::to(&to).into_response();
             set_cookie(&mut response, &v.session_cookie(&id));
             Ok(response)
@@ -139,10 +124,27 @@ async fn sign_in(
                     // Paced as on the API, without holding a thread.
                     tokio::time::sleep(state.sign_in_delay).await;
                 }
-                Ok(again(status, field, &message))
+                let page = render(
+                    &v,
+                    &v.csrf().unwrap_or_default(),
+                    &email,
+                    next.as_deref(),
+                    Some((field, &message)),
+                );
+                let mut response = html_response(page);
+                *response.status_mut() = status;
+                Ok(response)
             }
             None => Err(Failure::from_app(e.into(), &v)),
         },
+    }
+}
+
+/// Where a signed-in person starts: brokers and administrators at the desk, others at home.
+fn home(role: Role) -> &'static str {
+    match role {
+        Role::Broker | Role::Admin => "/desk",
+        _ => "/",
     }
 }
 
