@@ -1,5 +1,6 @@
 //! `/listings`: create, read, replace and delete listings, within the caller's rights.
 
+use super::openapi as doc;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -96,6 +97,24 @@ pub(crate) async fn store(
     Ok((listing, seq, created))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/listings",
+    operation_id = "listings_create",
+    summary = "Create a listing (admin; institute members: research outputs and patents of their organisation; enterprise members: needs of theirs)",
+    request_body(content = doc::ListingInput, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Stored", body = doc::Listing, content_type = "application/json", headers(("x-techmatch-seq" = i64, description = "Store sequence of this write; pass as min_seq to search to read it back"))),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 409, response = doc::ErrorResponse),
+        (status = 413, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -105,6 +124,27 @@ async fn create(
     Ok(written(StatusCode::CREATED, &listing, seq))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/listings/{id}",
+    operation_id = "listings_replace",
+    summary = "Create or replace a listing (admin, or a member of the owner organisation)",
+    params(
+        ("id" = String, Path)
+    ),
+    request_body(content = doc::ListingInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Replaced", body = doc::Listing, content_type = "application/json", headers(("x-techmatch-seq" = i64, description = "Store sequence of this write; pass as min_seq to search to read it back"))),
+        (status = 201, description = "Created", body = doc::Listing, content_type = "application/json", headers(("x-techmatch-seq" = i64, description = "Store sequence of this write; pass as min_seq to search to read it back"))),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 413, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn replace(
     State(state): State<AppState>,
     caller: Caller,
@@ -128,6 +168,21 @@ async fn replace(
     Ok(written(status, &listing, seq))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/listings/{id}",
+    operation_id = "listings_read",
+    summary = "Read a listing (contact details for admins, brokers and the owner organisation; drafts hidden from others)",
+    params(
+        ("id" = String, Path)
+    ),
+    responses(
+        (status = 200, description = "The listing", body = doc::Listing, content_type = "application/json"),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    )
+)]
 async fn read(
     State(state): State<AppState>,
     caller: Caller,
@@ -143,6 +198,24 @@ async fn read(
     }
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/listings/{id}",
+    operation_id = "listings_remove",
+    summary = "Delete a listing (admin, or a member of the owner organisation)",
+    params(
+        ("id" = String, Path)
+    ),
+    responses(
+        (status = 204, description = "Deleted", headers(("x-techmatch-seq" = i64, description = "Store sequence of this write; pass as min_seq to search to read it back"))),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,

@@ -16,6 +16,7 @@ mod limits;
 pub(crate) mod listings;
 mod matches;
 mod meta;
+mod openapi;
 mod orgs;
 mod outbox;
 pub(crate) mod reports;
