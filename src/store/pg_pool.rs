@@ -12,6 +12,7 @@
 //! (r2d2 asks [`Manager::has_broken`]); a lease never reconnects in the middle of its operation,
 //! where a fresh connection would silently run the rest outside the transaction.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use postgres::{Client, NoTls};
@@ -27,6 +28,9 @@ const LEASE_WAIT: Duration = Duration::from_secs(30);
 /// Longest a transaction may sit idle between two statements (the server ends it after).
 const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(30);
 
+/// How often a waiting caller looks whether the server refused a new connection meanwhile.
+const WAIT_SLICE: Duration = Duration::from_millis(50);
+
 /// A connection idle for longer than this is checked before a lease's first job uses it.
 const PROBE_AFTER_IDLE: Duration = Duration::from_secs(1);
 /// How long that check may take.
@@ -34,11 +38,14 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A PostgreSQL error as a store error, with the server's message when there is one.
 pub(super) fn pg_error(e: postgres::Error) -> StoreError {
-    let text = match e.as_db_error() {
+    StoreError::Backend(pg_error_text(&e))
+}
+
+fn pg_error_text(e: &postgres::Error) -> String {
+    match e.as_db_error() {
         Some(db) => format!("PostgreSQL: {}", db.message()),
         None => format!("PostgreSQL: {e}"),
-    };
-    StoreError::Backend(text)
+    }
 }
 
 /// Runs `f`, which may use a blocking `postgres` client, outside the caller's tokio runtime:
@@ -59,15 +66,29 @@ fn off_runtime<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 
 /// A pooled connection and when it last answered a job.
 pub(super) struct Connection {
-    client: Client,
+    /// Always there until the connection is dropped (see its `Drop`).
+    client: Option<Client>,
     last_used: Instant,
     /// Set when the connection's state is unknown (a failed rollback): r2d2 then closes it.
     broken: bool,
 }
 
+impl Drop for Connection {
+    /// Closing a client blocks on its runtime too (it says goodbye to the server), and r2d2
+    /// drops broken connections on whichever thread gives them back.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            off_runtime(move || drop(client));
+        }
+    }
+}
+
 /// Opens connections for r2d2 and tells it which are still good.
 struct Manager {
     config: postgres::Config,
+    /// The last failure to connect, cleared by the next success: r2d2 retries in the background
+    /// while callers wait, and a caller told of it fails at once instead.
+    refused: Arc<Mutex<Option<String>>>,
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -75,11 +96,26 @@ impl r2d2::ManageConnection for Manager {
     type Error = postgres::Error;
 
     fn connect(&self) -> Result<Connection, postgres::Error> {
-        Ok(Connection {
-            client: self.config.connect(NoTls)?,
-            last_used: Instant::now(),
-            broken: false,
-        })
+        let connected = self.config.connect(NoTls);
+        let mut refused = self.refused.lock().unwrap_or_else(|e| e.into_inner());
+        match connected {
+            Ok(client) => {
+                *refused = None;
+                Ok(Connection {
+                    client: Some(client),
+                    last_used: Instant::now(),
+                    broken: false,
+                })
+            }
+            Err(e) => {
+                // Logged once per outage: r2d2 retries every half second until it is over.
+                if refused.is_none() {
+                    tracing::warn!(error = %e, "connecting to PostgreSQL");
+                }
+                *refused = Some(pg_error_text(&e));
+                Err(e)
+            }
+        }
     }
 
     /// The blocking client notices a connection the server closed (a restart, a failover) only
@@ -88,24 +124,27 @@ impl r2d2::ManageConnection for Manager {
     /// not the caller's. One used a moment ago is taken as it is, sparing a round trip.
     fn is_valid(&self, conn: &mut Connection) -> Result<(), postgres::Error> {
         if conn.last_used.elapsed() > PROBE_AFTER_IDLE {
-            conn.client.is_valid(PROBE_TIMEOUT)?;
+            if let Some(client) = conn.client.as_mut() {
+                client.is_valid(PROBE_TIMEOUT)?;
+            }
             conn.last_used = Instant::now();
         }
         Ok(())
     }
 
     fn has_broken(&self, conn: &mut Connection) -> bool {
-        conn.broken || conn.client.is_closed()
+        conn.broken || conn.client.as_ref().is_none_or(Client::is_closed)
     }
 }
 
-/// Logs the pool's failures to connect (the caller sees its own error when it gives up).
+/// r2d2's failures (to connect, and checks of idle connections) are the manager's to report:
+/// a failed check is routine after a restart, a failure to connect reaches the waiting callers.
 #[derive(Debug)]
-struct LogErrors;
+struct Quiet;
 
-impl r2d2::HandleError<postgres::Error> for LogErrors {
+impl r2d2::HandleError<postgres::Error> for Quiet {
     fn handle_error(&self, error: postgres::Error) {
-        tracing::warn!(error = %error, "connecting to PostgreSQL");
+        tracing::debug!(error = %error, "PostgreSQL pool");
     }
 }
 
@@ -114,6 +153,7 @@ pub(super) struct Pool {
     config: postgres::Config,
     size: usize,
     pool: r2d2::Pool<Manager>,
+    refused: Arc<Mutex<Option<String>>>,
 }
 
 impl Pool {
@@ -139,17 +179,27 @@ impl Pool {
         config.keepalives_retries(3);
         config.tcp_user_timeout(Duration::from_secs(60));
         let size = size.max(1);
+        let refused = Arc::new(Mutex::new(None));
         let pool = r2d2::Pool::builder()
             .max_size(u32::try_from(size).unwrap_or(u32::MAX))
-            // Connect on first need, as before: opening the store must not wait for the server.
+            // Connect on first need: opening the store must not wait for the server.
             .min_idle(Some(0))
-            .connection_timeout(LEASE_WAIT)
+            // Callers wait through `lease`; here it only caps r2d2's pause between attempts to
+            // connect (half of it), so that a node reconnects within half a second of the
+            // database's return.
+            .connection_timeout(Duration::from_secs(1))
             .test_on_check_out(true)
-            .error_handler(Box::new(LogErrors))
+            .error_handler(Box::new(Quiet))
             .build_unchecked(Manager {
                 config: config.clone(),
+                refused: refused.clone(),
             });
-        Ok(Pool { config, size, pool })
+        Ok(Pool {
+            config,
+            size,
+            pool,
+            refused,
+        })
     }
 
     /// The connection settings (for the notification listener's own connection).
@@ -157,21 +207,36 @@ impl Pool {
         &self.config
     }
 
-    /// Waits for a connection of its own.
+    /// Waits for a connection of its own: while all are busy, up to [`LEASE_WAIT`]; when the
+    /// server refuses a new one, not at all (the caller answers 503 now, not in 30 s).
     pub(super) fn lease(&self) -> Result<Lease, StoreError> {
-        let conn = off_runtime(|| self.pool.get()).map_err(|e| {
-            // r2d2 gives up after LEASE_WAIT: every connection stuck (a database that stopped
-            // answering), or none could be opened; its message carries the last error.
-            StoreError::Backend(format!(
-                "no connection to PostgreSQL within {} s ({} at most): {e}",
-                LEASE_WAIT.as_secs(),
-                self.size
-            ))
-        })?;
-        Ok(Lease {
-            conn: Some(conn),
-            in_transaction: false,
-        })
+        let started = Instant::now();
+        loop {
+            if let Ok(conn) = off_runtime(|| self.pool.get_timeout(WAIT_SLICE)) {
+                return Ok(Lease {
+                    conn: Some(conn),
+                    in_transaction: false,
+                });
+            }
+            // The latest attempt to connect failed (a success clears it, and r2d2 keeps trying
+            // until one succeeds): the server is not taking connections.
+            let refused = self
+                .refused
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            if let Some(error) = refused {
+                return Err(StoreError::Backend(error));
+            }
+            if started.elapsed() >= LEASE_WAIT {
+                // Every connection is stuck (a database that stopped answering): fail this call
+                // rather than pile up blocked threads behind it.
+                return Err(StoreError::Backend(format!(
+                    "all {} connections to PostgreSQL are busy; is the database answering?",
+                    self.size
+                )));
+            }
+        }
     }
 
     /// Runs `f` in one transaction on a connection of its own, committed before it returns.
@@ -212,12 +277,12 @@ impl Lease {
         let Some(conn) = self.conn.as_mut() else {
             return Err(StoreError::Backend("the connection was given back".into()));
         };
-        if conn.client.is_closed() {
+        let Some(client) = conn.client.as_mut().filter(|c| !c.is_closed()) else {
             return Err(StoreError::Backend(
                 "the connection to PostgreSQL was lost in the middle of an operation".into(),
             ));
-        }
-        let out = off_runtime(|| f(&mut conn.client));
+        };
+        let out = off_runtime(|| f(client));
         conn.last_used = Instant::now();
         out
     }
@@ -246,7 +311,10 @@ impl Drop for Lease {
         if self.in_transaction {
             // On a lost connection there is nothing to roll back; one whose rollback fails
             // otherwise is in an unknown state and must not be lent again.
-            let rolled_back = off_runtime(|| conn.client.batch_execute("ROLLBACK").is_ok());
+            let rolled_back = conn
+                .client
+                .as_mut()
+                .is_some_and(|c| off_runtime(|| c.batch_execute("ROLLBACK").is_ok()));
             conn.broken = !rolled_back;
         }
     }
