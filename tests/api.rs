@@ -315,6 +315,37 @@ async fn over_the_in_flight_limit_the_answer_is_a_prompt_json_503() {
     assert_eq!(body["error"]["code"], "unavailable");
 }
 
+/// A request that outlives the time limit is answered with our JSON 503.
+#[tokio::test]
+async fn a_request_over_the_time_limit_gets_a_json_503() {
+    use tower::ServiceExt;
+    let app = TestApp::new().await;
+    let limits = techmatch::api::Limits {
+        timeout: std::time::Duration::from_millis(1),
+        ..techmatch::api::Limits::default()
+    };
+    // A sign-in hashes the password with argon2id (~19 MiB, tens of milliseconds), even for
+    // an unknown address.
+    let body = json!({"email": "nobody@example.vn", "password": "not the password"});
+    let response = techmatch::api::app_with_limits(app.state.clone(), limits)
+        .oneshot(
+            axum::http::Request::post("/api/v1/tokens")
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let bytes = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(body["error"]["code"], "unavailable");
+    assert_eq!(body["error"]["message"], "the request took longer than 0 s");
+}
+
 #[tokio::test]
 async fn writes_over_the_per_address_rate_get_a_json_429() {
     use tower::ServiceExt;
