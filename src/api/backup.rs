@@ -1,6 +1,7 @@
 //! `POST /admin/backup`: a consistent copy of the store, taken while serving, into a directory
 //! on the server's machine: an absolute path without `..`, absent or empty, written 0700/0600.
 
+use super::openapi as doc;
 use std::path::{Component, PathBuf};
 
 use axum::extract::State;
@@ -39,6 +40,23 @@ fn target(dir: &str) -> Result<PathBuf, ApiError> {
     Ok(path)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/backup",
+    operation_id = "backup_backup",
+    summary = "Copy the store, consistently and while serving, into a new directory on the server (admin)",
+    request_body(content = inline(doc::BackupBackupRequest), content_type = "application/json"),
+    responses(
+        (status = 200, description = "Backup taken", body = inline(doc::BackupBackupResponse), content_type = "application/json"),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 413, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn backup(
     State(state): State<AppState>,
     caller: Caller,

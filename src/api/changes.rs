@@ -12,6 +12,7 @@
 //! again from the snapshot — every public listing in id order, in pages — then follows the
 //! changes after the snapshot's first `seq`.
 
+use super::openapi as doc;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -60,6 +61,23 @@ fn parse_limit(limit: Option<&str>) -> Result<usize, ApiError> {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/changes",
+    operation_id = "changes_changes",
+    summary = "The public change feed of listings: each change after `after` with the listing as anonymous readers see it (no drafts, no contact details), or a delete when nothing public is left by that id (deleted, or back to draft); a listing changed several times in one page appears once, at its last change. Follow with after=next until next equals last.",
+    params(
+        ("after" = Option<String>, Query, description = "The seq after which to read (default 0); below the pruned log's floor the answer is 410 log_pruned: read /api/v1/changes/snapshot, then follow from its seq"),
+        ("limit" = Option<String>, Query, description = "Changes per page, 1 to 1000 (default 100)")
+    ),
+    responses(
+        (status = 200, description = "A page of changes", body = inline(doc::ChangesChangesResponse), content_type = "application/json"),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 410, description = "The log no longer holds the changes after `after` (code log_pruned; `floor` is where it now begins, `snapshot` the route to start again from)", body = doc::Error, content_type = "application/json"),
+        (status = 503, response = doc::ErrorResponse)
+    )
+)]
 async fn changes(
     State(state): State<AppState>,
     _caller: Caller,
@@ -84,6 +102,22 @@ async fn changes(
     Ok(Json(page))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/changes/snapshot",
+    operation_id = "changes_snapshot",
+    summary = "Every public listing (no drafts, no contact details) in id order, in pages: where a follower of the change feed starts, or starts again after 410; then it follows /api/v1/changes?after= the first page's seq",
+    params(
+        ("after_id" = Option<String>, Query, description = "The next_id of the previous page (absent: the first page)"),
+        ("limit" = Option<String>, Query, description = "Listings read per page, 1 to 1000 (default 100); drafts are read and left out, so a page may hold fewer")
+    ),
+    responses(
+        (status = 200, description = "A page of the snapshot", body = inline(doc::ChangesSnapshotResponse), content_type = "application/json"),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    )
+)]
 async fn snapshot(
     State(state): State<AppState>,
     _caller: Caller,

@@ -2,6 +2,7 @@
 //! `GET /leads`, the leads a caller may see, and `POST /leads/{id}/reply`, the technology's
 //! organisation's answer.
 
+use super::openapi as doc;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -23,6 +24,27 @@ pub fn router() -> Router<AppState> {
         .route("/leads/{id}/reply", post(reply))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/listings/{id}/interest",
+    operation_id = "leads_interest",
+    summary = "Mark interest in a research output or patent (enterprise members); a lead for the owner organisation and the brokers of both provinces. A second interest from the same organisation in the same technology updates the first (same id); the technology's organisation is mailed.",
+    params(
+        ("id" = String, Path)
+    ),
+    request_body(content = inline(doc::LeadsInterestRequest), content_type = "application/json"),
+    responses(
+        (status = 201, description = "Stored", body = doc::Lead, content_type = "application/json"),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 413, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn interest(
     State(state): State<AppState>,
     caller: Caller,
@@ -34,6 +56,27 @@ async fn interest(
     Ok((StatusCode::CREATED, Json(lead)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/leads/{id}/reply",
+    operation_id = "leads_reply",
+    summary = "Answer interest in a technology (members of its organisation, administrators); the enterprise is mailed, and it and the brokers see the answer",
+    params(
+        ("id" = String, Path)
+    ),
+    request_body(content = inline(doc::LeadsReplyRequest), content_type = "application/json"),
+    responses(
+        (status = 200, description = "Answered", body = doc::Lead, content_type = "application/json"),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 413, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn reply(
     State(state): State<AppState>,
     caller: Caller,
@@ -59,6 +102,18 @@ async fn reply(
     Ok(Json(lead))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/leads",
+    operation_id = "leads_leads",
+    summary = "Leads the caller may see: admins all; brokers those of their province (technology's or enterprise's); members those of their organisation",
+    responses(
+        (status = 200, description = "Leads, oldest first", body = inline(doc::LeadsLeadsResponse), content_type = "application/json"),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn leads(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.require_signed_in()?;
     let deals = state.deals.clone();

@@ -1,5 +1,6 @@
 //! Matching routes: a stored need's technologies, a technology's needs, an ad-hoc need's.
 
+use super::openapi as doc;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -96,6 +97,26 @@ async fn matches_of(
     run_with(&state, request, semantic, Some(listing.id)).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/needs/{id}/matches",
+    operation_id = "matches_need_matches",
+    summary = "Technologies (research outputs, patents) that fit a need, explained",
+    params(
+        ("id" = String, Path),
+        ("geography" = Option<String>, Query, description = "any, near (default) or only"),
+        ("provinces" = Option<String>, Query, description = "Comma-separated provinces for geography=only"),
+        ("limit" = Option<String>, Query, description = "Matches to return, 1-100 (default 10)"),
+        ("semantic" = inline(Option<doc::SemanticSwitch>), Query, description = "on (default) or off: fuse semantic neighbours with the lexical ranking when an embedder is configured")
+    ),
+    responses(
+        (status = 200, description = "Matches", body = doc::MatchResponse, content_type = "application/json"),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    )
+)]
 async fn need_matches(
     State(state): State<AppState>,
     caller: Caller,
@@ -106,6 +127,26 @@ async fn need_matches(
     matches_of(state, caller, id, params, flag, true).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/listings/{id}/matches",
+    operation_id = "matches_listing_matches",
+    summary = "Listings on the other side that fit a listing (needs for a technology)",
+    params(
+        ("id" = String, Path),
+        ("geography" = Option<String>, Query, description = "any, near (default) or only"),
+        ("provinces" = Option<String>, Query, description = "Comma-separated provinces for geography=only"),
+        ("limit" = Option<String>, Query, description = "Matches to return, 1-100 (default 10)"),
+        ("semantic" = inline(Option<doc::SemanticSwitch>), Query, description = "on (default) or off: fuse semantic neighbours with the lexical ranking when an embedder is configured")
+    ),
+    responses(
+        (status = 200, description = "Matches", body = doc::MatchResponse, content_type = "application/json"),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    )
+)]
 async fn listing_matches(
     State(state): State<AppState>,
     caller: Caller,
@@ -116,6 +157,21 @@ async fn listing_matches(
     matches_of(state, caller, id, params, flag, false).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/match",
+    operation_id = "matches_ad_hoc",
+    summary = "Technologies that fit an ad-hoc need",
+    request_body(content = doc::AdHocNeed, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Matches", body = doc::MatchResponse, content_type = "application/json"),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 413, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse)
+    )
+)]
 async fn ad_hoc(
     State(state): State<AppState>,
     // Unused but checked: a wrong token is refused here as on every other route.

@@ -1,5 +1,6 @@
 //! Reference data and service facts: provinces, fields of science, health, the OpenAPI document.
 
+use super::openapi as doc;
 use std::sync::atomic::Ordering;
 
 use axum::extract::State;
@@ -14,9 +15,6 @@ use crate::app::AppState;
 use crate::app::Caller;
 use crate::domain::field::fields;
 use crate::domain::Provinces;
-
-/// The OpenAPI 3 description of this API, kept beside the routes it describes.
-pub const OPENAPI: &str = include_str!("openapi.json");
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -42,6 +40,19 @@ pub fn metrics_router(state: AppState) -> Router {
 
 /// `GET /metrics` on the service's address: counts of failed sign-ins and deal activity are
 /// not a visitor's business.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "meta_guarded_metrics",
+    summary = "This node's request counts and latencies, store latency, index size and lag (Prometheus text format). Needs an administrator's token here; `serve --metrics-addr` also serves it without one on a separate address.",
+    responses(
+        (status = 200, description = "Metrics", body = String, content_type = "text/plain"),
+        (status = 503, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn guarded_metrics(
     state: State<AppState>,
     caller: Caller,
@@ -50,10 +61,30 @@ async fn guarded_metrics(
     metrics(state).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/provinces",
+    operation_id = "meta_provinces",
+    summary = "The 34 provincial units of 2025",
+    responses(
+        (status = 200, description = "Provinces", body = inline(Vec<doc::MetaProvincesResponseItem>), content_type = "application/json"),
+        (status = 503, response = doc::ErrorResponse)
+    )
+)]
 async fn provinces() -> Json<Value> {
     Json(json!(Provinces::get().all()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/fields",
+    operation_id = "meta_fields_of_science",
+    summary = "OECD fields of science",
+    responses(
+        (status = 200, description = "Fields", body = inline(Vec<doc::MetaFieldsOfScienceResponseItem>), content_type = "application/json"),
+        (status = 503, response = doc::ErrorResponse)
+    )
+)]
 async fn fields_of_science() -> Json<Value> {
     Json(json!(fields()))
 }
@@ -61,6 +92,16 @@ async fn fields_of_science() -> Json<Value> {
 /// Health for anyone. The index also holds drafts, so its size (against the public total of
 /// a search) would tell how many listings are unpublished: `listings_indexed` is given to
 /// administrators only.
+#[utoipa::path(
+    get,
+    path = "/api/v1/health",
+    operation_id = "meta_health",
+    summary = "Service health and index lag",
+    responses(
+        (status = 200, description = "Health", body = inline(doc::MetaHealthResponse), content_type = "application/json"),
+        (status = 503, response = doc::ErrorResponse)
+    )
+)]
 async fn health(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -110,6 +151,19 @@ async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, Api
     Ok(([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    operation_id = "meta_openapi",
+    summary = "This document",
+    responses(
+        (status = 200, description = "OpenAPI 3 document", body = HashMap<String, serde_json::Value>, content_type = "application/json"),
+        (status = 503, response = doc::ErrorResponse)
+    )
+)]
 async fn openapi() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        doc::document(),
+    )
 }

@@ -14,6 +14,7 @@ pub(crate) mod leads;
 pub(crate) mod listings;
 mod matches;
 mod meta;
+mod openapi;
 mod orgs;
 mod outbox;
 pub(crate) mod reports;

@@ -1,6 +1,7 @@
 //! Organisations: `/orgs` (records and profiles), invitations, requests to join, verification
 //! and merges, and `/me`, the caller's own overview. The rules are `app::orgs` and `app::me`.
 
+use super::openapi as doc;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
@@ -125,6 +126,18 @@ const PROFILE_FIELDS: [&str; 6] = [
     "description",
 ];
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs",
+    operation_id = "orgs_list",
+    summary = "Organisations' records (merged ones left out), verified ones marked",
+    responses(
+        (status = 200, description = "Organisations", body = inline(doc::OrgsListResponse), content_type = "application/json"),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    )
+)]
 async fn list(State(state): State<AppState>, _caller: Caller) -> Result<Json<Value>, ApiError> {
     let orgs = state.run(|ex| Ok(ex.orgs.orgs()?)).await?;
     let views: Vec<OrgView> = orgs
@@ -137,6 +150,24 @@ async fn list(State(state): State<AppState>, _caller: Caller) -> Result<Json<Val
 
 /// `{"name", "kind", "province", "registration_no", "website", "description"}` → `201`; a
 /// member without an organisation becomes its administrator.
+#[utoipa::path(
+    post,
+    path = "/api/v1/orgs",
+    operation_id = "orgs_create",
+    summary = "Create an organisation's record. A signed-in user without an organisation becomes its first member and administrator (and gets the role its kind gives); brokers and administrators create records without joining. A name already carried by listings can only be claimed by brokers and administrators.",
+    request_body(content = inline(doc::OrgsCreateRequest), content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = inline(doc::OrgsCreateResponse), content_type = "application/json"),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 409, response = doc::ErrorResponse),
+        (status = 413, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -162,6 +193,22 @@ async fn create(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs/{id}",
+    operation_id = "orgs_show",
+    summary = "An organisation's public profile: its published technologies and needs (without contact details) and how it answers interest. A merged record shows the one it went into.",
+    params(
+        ("id" = String, Path)
+    ),
+    responses(
+        (status = 200, description = "Profile", body = inline(doc::OrgsShowResponse), content_type = "application/json"),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    )
+)]
 async fn show(
     State(state): State<AppState>,
     _caller: Caller,
@@ -177,6 +224,28 @@ async fn show(
     Ok(Json(json!(view)))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/orgs/{id}",
+    operation_id = "orgs_edit",
+    summary = "Change the profile (the organisation's administrators, administrators); the name stays.",
+    params(
+        ("id" = String, Path)
+    ),
+    request_body(content = doc::OrgInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Changed", body = doc::Organisation, content_type = "application/json"),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 409, response = doc::ErrorResponse),
+        (status = 413, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn edit(
     State(state): State<AppState>,
     caller: Caller,
@@ -198,6 +267,24 @@ fn actor_of(caller: &Caller) -> Result<orgs::Actor<'_>, AppError> {
         .map_err(|_| AppError::Forbidden(Refusal::UsersOnly))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs/{id}/members",
+    operation_id = "orgs_members",
+    summary = "Members, administrators and requests to join (the organisation's administrators, the province's brokers, administrators)",
+    params(
+        ("id" = String, Path)
+    ),
+    responses(
+        (status = 200, description = "Members", body = inline(doc::OrgsMembersResponse), content_type = "application/json"),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn members(
     State(state): State<AppState>,
     caller: Caller,
@@ -219,6 +306,28 @@ async fn members(
 }
 
 /// `{"email"}` → `202`: a mail with a link to join.
+#[utoipa::path(
+    post,
+    path = "/api/v1/orgs/{id}/invitations",
+    operation_id = "orgs_invite",
+    summary = "Invite an address to join by mail (the organisation's administrators, administrators); the link (/invite/{secret}) lets it accept, making an account if it has none. Valid 7 days.",
+    params(
+        ("id" = String, Path)
+    ),
+    request_body(content = inline(doc::OrgsInviteRequest), content_type = "application/json"),
+    responses(
+        (status = 202, description = "Invitation sent", body = inline(doc::OrgsInviteResponse), content_type = "application/json"),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 409, response = doc::ErrorResponse),
+        (status = 413, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn invite(
     State(state): State<AppState>,
     caller: Caller,
@@ -237,6 +346,25 @@ async fn invite(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/orgs/{id}/requests",
+    operation_id = "orgs_request",
+    summary = "Ask to join (signed-in users without an organisation); the organisation's administrators are mailed.",
+    params(
+        ("id" = String, Path)
+    ),
+    responses(
+        (status = 202, description = "Request sent", body = inline(doc::OrgsRequestResponse), content_type = "application/json"),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 409, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn request(
     State(state): State<AppState>,
     caller: Caller,
@@ -256,6 +384,29 @@ async fn request(
 }
 
 /// `{"accept": true|false}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/orgs/{id}/requests/{user_id}",
+    operation_id = "orgs_answer",
+    summary = "Accept or decline a request to join (the organisation's administrators, administrators); the person is mailed.",
+    params(
+        ("id" = String, Path),
+        ("user_id" = String, Path)
+    ),
+    request_body(content = inline(doc::OrgsAnswerRequest), content_type = "application/json"),
+    responses(
+        (status = 200, description = "Answered", body = inline(doc::OrgsAnswerResponse), content_type = "application/json"),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 409, response = doc::ErrorResponse),
+        (status = 413, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn answer(
     State(state): State<AppState>,
     caller: Caller,
@@ -290,6 +441,25 @@ async fn set_verified(
     Ok(Json(OrgView::from(&org)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/orgs/{id}/verification",
+    operation_id = "orgs_verify",
+    summary = "Verify the organisation (a broker of its province, administrators); kept in its history",
+    params(
+        ("id" = String, Path)
+    ),
+    responses(
+        (status = 200, description = "Verified", body = doc::Organisation, content_type = "application/json"),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 409, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn verify(
     State(state): State<AppState>,
     caller: Caller,
@@ -298,6 +468,25 @@ async fn verify(
     set_verified(state, caller, id, true).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/orgs/{id}/verification",
+    operation_id = "orgs_revoke",
+    summary = "Revoke the verification (a broker of its province, administrators); kept in its history",
+    params(
+        ("id" = String, Path)
+    ),
+    responses(
+        (status = 200, description = "Revoked", body = doc::Organisation, content_type = "application/json"),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 409, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
@@ -307,6 +496,28 @@ async fn revoke(
 }
 
 /// `{"from": ID}`: the record `from` merges into `{id}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/orgs/{id}/merge",
+    operation_id = "orgs_merge",
+    summary = "Merge the record `from` into this one (administrators): members, listings and leads move here; `from` is kept, marked merged, and its name leads here.",
+    params(
+        ("id" = String, Path)
+    ),
+    request_body(content = inline(doc::OrgsMergeRequest), content_type = "application/json"),
+    responses(
+        (status = 200, description = "Merged", body = inline(doc::OrgsMergeResponse), content_type = "application/json"),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 409, response = doc::ErrorResponse),
+        (status = 413, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn merge(
     State(state): State<AppState>,
     caller: Caller,
@@ -325,6 +536,23 @@ async fn merge(
     Ok(Json(json!({ "org": OrgView::from(&org), "moved": moved })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/invitations/{secret}",
+    operation_id = "orgs_invitation",
+    summary = "What an invitation link offers: the organisation, the address, whether it has an account",
+    params(
+        ("secret" = String, Path)
+    ),
+    responses(
+        (status = 200, description = "Invitation", body = inline(doc::OrgsInvitationResponse), content_type = "application/json"),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 409, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    )
+)]
 async fn invitation(
     State(state): State<AppState>,
     _caller: Caller,
@@ -342,6 +570,27 @@ async fn invitation(
 }
 
 /// With the invited account's bearer token: `{}`; without an account: `{"name", "password"}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/invitations/{secret}",
+    operation_id = "orgs_accept",
+    summary = "Accept an invitation: with the invited account's bearer token, `{}`; without an account, `{\"name\", \"password\"}` makes one (confirmed: the mail proved the address).",
+    params(
+        ("secret" = String, Path)
+    ),
+    request_body(content = inline(doc::OrgsAcceptRequest), content_type = "application/json"),
+    responses(
+        (status = 200, description = "Joined", body = inline(doc::OrgsAcceptResponse), content_type = "application/json"),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 409, response = doc::ErrorResponse),
+        (status = 413, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    )
+)]
 async fn accept(
     State(state): State<AppState>,
     caller: Caller,
@@ -378,6 +627,20 @@ async fn accept(
     Ok(Json(json!({ "member": UserView::from(&user) })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    operation_id = "orgs_me",
+    summary = "The caller's overview: their organisation, its listings and needs with drafts, interest sent with its answers, the leads inbox, and for brokers the organisations of their province waiting for verification",
+    responses(
+        (status = 200, description = "Overview", body = inline(doc::OrgsMeResponse), content_type = "application/json"),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.require_signed_in()?;
     let Some(user) = caller.user().cloned() else {
@@ -403,6 +666,26 @@ async fn change_member(
 }
 
 /// Takes a member out of the organisation (its administrators, administrators).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/orgs/{id}/members/{user_id}",
+    operation_id = "orgs_remove_member",
+    summary = "Take a member out of the organisation (its administrators, administrators); they become a newcomer. Its last administrator cannot leave.",
+    params(
+        ("id" = String, Path),
+        ("user_id" = String, Path)
+    ),
+    responses(
+        (status = 200, description = "Removed", body = inline(doc::OrgsRemoveMemberResponse), content_type = "application/json"),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 409, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn remove_member(
     State(state): State<AppState>,
     caller: Caller,
@@ -412,6 +695,26 @@ async fn remove_member(
 }
 
 /// Makes a member an administrator of the record too.
+#[utoipa::path(
+    post,
+    path = "/api/v1/orgs/{id}/admins/{user_id}",
+    operation_id = "orgs_make_admin",
+    summary = "Make a member an administrator of the record too (its administrators, administrators)",
+    params(
+        ("id" = String, Path),
+        ("user_id" = String, Path)
+    ),
+    responses(
+        (status = 200, description = "Administrator", body = inline(doc::OrgsMakeAdminResponse), content_type = "application/json"),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 409, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn make_admin(
     State(state): State<AppState>,
     caller: Caller,
@@ -421,6 +724,24 @@ async fn make_admin(
 }
 
 /// `{"email"}` → `202`: a link to the new address moves the account there when opened.
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/email",
+    operation_id = "orgs_change_email",
+    summary = "Move the caller's account to another e-mail address: a link mailed there makes the move when opened (GET /confirm/{secret}); the old address is told. The answer is the same when the address is taken.",
+    request_body(content = inline(doc::OrgsChangeEmailRequest), content_type = "application/json"),
+    responses(
+        (status = 202, description = "Link sent", body = inline(doc::OrgsChangeEmailResponse), content_type = "application/json"),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 409, response = doc::ErrorResponse),
+        (status = 413, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn change_email(
     State(state): State<AppState>,
     caller: Caller,

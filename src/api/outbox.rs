@@ -1,5 +1,6 @@
 //! `GET /admin/outbox`: the newest mail, sent or waiting, with why delivery failed (admins).
 
+use super::openapi as doc;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -26,6 +27,24 @@ struct Params {
 }
 
 /// `{"mails": [...]}`, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/outbox",
+    operation_id = "outbox_list",
+    summary = "The newest mail, sent or waiting, with why delivery failed (admin).",
+    params(
+        ("limit" = Option<i64>, Query, minimum = 0)
+    ),
+    responses(
+        (status = 200, description = "Mail, newest first", body = inline(doc::OutboxListResponse), content_type = "application/json"),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,

@@ -1,6 +1,7 @@
 //! `/reports`: the province report for its brokers and administrators, and the national report
 //! for administrators; JSON, or CSV with `?format=csv`.
 
+use super::openapi as doc;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -66,6 +67,25 @@ fn answer(report: &Report, format: &Format) -> Result<Response, ApiError> {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/provinces/{code}",
+    operation_id = "reports_province",
+    summary = "Province report (its brokers and admins): supply and demand by field, needs without a deal after 30 days, deals by stage, conversion, signed value, flows between provinces",
+    params(
+        ("code" = String, Path, description = "Province code or name"),
+        ("format" = inline(Option<doc::ReportFormat>), Query)
+    ),
+    responses(
+        (status = 200, description = "The report", content((doc::Report = "application/json"), (String = "text/csv"), (inline(doc::Binary) = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn province(
     State(state): State<AppState>,
     caller: Caller,
@@ -83,6 +103,23 @@ async fn province(
     answer(&report, &format)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/national",
+    operation_id = "reports_national",
+    summary = "National report (admins)",
+    params(
+        ("format" = inline(Option<doc::ReportFormat>), Query)
+    ),
+    responses(
+        (status = 200, description = "The report", content((doc::Report = "application/json"), (String = "text/csv"), (inline(doc::Binary) = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn national(
     State(state): State<AppState>,
     caller: Caller,

@@ -3,6 +3,7 @@
 //! search's private Atom feed (`/feeds/{id}/{secret}`) and one-click unsubscribe link
 //! (`/alerts/{id}/unsubscribe/{secret}`), both opened by the secret they carry.
 
+use super::openapi as doc;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -70,6 +71,24 @@ fn view(links: &Links, s: &StandingSearch) -> Value {
     v
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/saved-searches",
+    operation_id = "saved_searches_create",
+    summary = "Save a search: alerts (notification, mail, Atom feed entry) whenever a listing enters its first results",
+    request_body(content = doc::SavedSearchRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Saved", body = doc::SavedSearch, content_type = "application/json"),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 409, response = doc::ErrorResponse),
+        (status = 413, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -116,6 +135,19 @@ async fn create(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/saved-searches",
+    operation_id = "saved_searches_list",
+    summary = "The caller's standing searches: saved ones, and those of their organisation's needs and technologies",
+    responses(
+        (status = 200, description = "Standing searches, oldest first", body = inline(doc::SavedSearchesListResponse), content_type = "application/json"),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let user_id = user(&caller)?.id.clone();
     let alerts = state.alerts.clone();
@@ -140,6 +172,24 @@ fn stop(alerts: &dyn crate::store::AlertStore, search: &StandingSearch) -> Resul
     Ok(())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/saved-searches/{id}",
+    operation_id = "saved_searches_remove",
+    summary = "Stop a standing search (one's own)",
+    params(
+        ("id" = String, Path)
+    ),
+    responses(
+        (status = 204, description = "Stopped"),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,
@@ -157,6 +207,19 @@ async fn remove(
     .await?
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/notifications",
+    operation_id = "saved_searches_notifications",
+    summary = "The caller's alerts, newest first",
+    responses(
+        (status = 200, description = "Notifications", body = inline(doc::SavedSearchesNotificationsResponse), content_type = "application/json"),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn notifications(
     State(state): State<AppState>,
     caller: Caller,
@@ -183,6 +246,24 @@ async fn notifications(
     Ok(Json(json!({ "notifications": views, "unread": unread })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/notifications/{id}/read",
+    operation_id = "saved_searches_mark_read",
+    summary = "Mark one of the caller's notifications read",
+    params(
+        ("id" = String, Path)
+    ),
+    responses(
+        (status = 204, description = "Marked read"),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn mark_read(
     State(state): State<AppState>,
     caller: Caller,

@@ -18,6 +18,15 @@ pub fn router() -> Router<AppState> {
         .route("/schema/listing-template.csv", get(template))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/schema/listing.json",
+    operation_id = "schema_listing_schema",
+    summary = "The listing interchange format as a JSON Schema (what import takes, export writes, the change feed and downloads serve)",
+    responses(
+        (status = 200, description = "JSON Schema (2020-12)", body = HashMap<String, serde_json::Value>, content_type = "application/schema+json")
+    )
+)]
 async fn listing_schema() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/schema+json")],
@@ -26,6 +35,15 @@ async fn listing_schema() -> impl IntoResponse {
 }
 
 /// The header row of the import template, with a byte-order mark for spreadsheet programs.
+#[utoipa::path(
+    get,
+    path = "/api/v1/schema/listing-template.csv",
+    operation_id = "schema_template",
+    summary = "The import template beside the schema: the CSV header row of every column, in order (UTF-8 with a byte-order mark)",
+    responses(
+        (status = 200, description = "CSV header", body = String, content_type = "text/csv")
+    )
+)]
 async fn template() -> impl IntoResponse {
     (
         [

@@ -1,6 +1,7 @@
 //! `/signup` and `/password-resets`: joining the exchange and recovering a forgotten password,
 //! both by links in mail. The use cases are `app::signup` and `app::password`.
 
+use super::openapi as doc;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::post;
@@ -38,6 +39,21 @@ pub fn router() -> Router<AppState> {
 
 /// `{"email", "password", "name"}` → `201`; the account signs in once the link mailed to the
 /// address has been opened. The answer is the same for an address that has an account.
+#[utoipa::path(
+    post,
+    path = "/api/v1/signup",
+    operation_id = "signup_create",
+    summary = "Sign up with e-mail, password and name. A mail carries the link that confirms the address; until it is opened, POST /tokens gives no token (403). The answer is the same for an address that has an account (its owner gets a mail saying so).",
+    request_body(content = doc::SignUpRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Confirmation sent", body = inline(doc::SignupCreateResponse), content_type = "application/json"),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 413, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     // Extracted only so that a wrong bearer token is refused here as everywhere.
@@ -63,6 +79,21 @@ async fn create(
 
 /// `{"email"}` → `202`: a reset link goes to the address if it has an account (the answer
 /// does not say whether it has).
+#[utoipa::path(
+    post,
+    path = "/api/v1/password-resets",
+    operation_id = "signup_request",
+    summary = "Ask for a password-reset link by mail (valid 2 hours, once). The answer does not say whether the address has an account.",
+    request_body(content = inline(doc::SignupRequestRequest), content_type = "application/json"),
+    responses(
+        (status = 202, description = "Sent if registered", body = inline(doc::SignupRequestResponse), content_type = "application/json"),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 413, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    )
+)]
 async fn request(
     State(state): State<AppState>,
     _caller: Caller,
@@ -83,6 +114,25 @@ async fn request(
 
 /// `{"password"}` with the secret of a reset link → `200 {"email"}`; the user's tokens and
 /// sessions end.
+#[utoipa::path(
+    post,
+    path = "/api/v1/password-resets/{secret}",
+    operation_id = "signup_reset",
+    summary = "Set a new password with the secret of a reset link; the user's tokens and sessions end.",
+    params(
+        ("secret" = String, Path)
+    ),
+    request_body(content = inline(doc::SignupResetRequest), content_type = "application/json"),
+    responses(
+        (status = 200, description = "Password set", body = inline(doc::SignupResetResponse), content_type = "application/json"),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 413, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    )
+)]
 async fn reset(
     State(state): State<AppState>,
     _caller: Caller,

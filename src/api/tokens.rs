@@ -1,5 +1,6 @@
 //! `/tokens`: sign in with e-mail and password for a bearer API token, and revoke tokens.
 
+use super::openapi as doc;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -26,6 +27,22 @@ pub fn router() -> Router<AppState> {
 
 /// `{"email", "password", "expires_in_days"?}` → `201 {"id", "token", "expires_at", "user"}`;
 /// the token is shown this once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens",
+    operation_id = "tokens_create",
+    summary = "Sign in: e-mail and password for a bearer API token (shown once, stored hashed). Ten wrong passwords in a row, per account or per address, refuse sign-in for 15 minutes (429). Every attempt counts before its password is checked; sign-ins per address are limited (429), and a full queue of password checks answers 503. An account whose e-mail is not confirmed yet gets 403.",
+    request_body(content = doc::TokenRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Issued", body = doc::IssuedToken, content_type = "application/json"),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse),
+        (status = 413, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse)
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     // Extracted only so that a wrong bearer token is refused here as everywhere.
@@ -82,6 +99,24 @@ fn expiry(body: &Fields, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, Ap
 }
 
 /// Revokes a token: one's own, or any for an administrator.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tokens/{id}",
+    operation_id = "tokens_revoke",
+    summary = "Revoke a token (one's own; admins any)",
+    params(
+        ("id" = String, Path)
+    ),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn revoke(
     State(state): State<AppState>,
     caller: Caller,

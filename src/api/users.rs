@@ -1,6 +1,7 @@
 //! `/users`: administrators add users and set their passwords while the server runs (what
 //! `techmatch user` does through this route when the server holds the data directory).
 
+use super::openapi as doc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
@@ -50,6 +51,23 @@ pub fn user_json(user: &User) -> Value {
 }
 
 /// `{"email", "role", "password", "province", "org"}` → `201` with the user (admins).
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    operation_id = "users_create",
+    summary = "Add a user (admin): what `techmatch user add` does, also while the server runs.",
+    request_body(content = inline(doc::UsersCreateRequest), content_type = "application/json"),
+    responses(
+        (status = 201, description = "Added", body = doc::User, content_type = "application/json"),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 413, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -82,6 +100,24 @@ async fn create(
 
 /// `{"email", "password"}` → `200 {"email", "revoked"}`: a new password; the user's tokens and
 /// sessions end (admins).
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/password",
+    operation_id = "users_set_password",
+    summary = "Set a user's password (admin); the user's tokens and sessions end.",
+    request_body(content = inline(doc::UsersSetPasswordRequest), content_type = "application/json"),
+    responses(
+        (status = 200, description = "Set", body = inline(doc::UsersSetPasswordResponse), content_type = "application/json"),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 413, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn set_password(
     State(state): State<AppState>,
     caller: Caller,

@@ -1,6 +1,11 @@
-//! Load limits: a cap on requests in flight, a time limit per request, and token buckets per
-//! client address for writes, reads and sign-ins. Over a limit the answer is a prompt 503 or
-//! 429 with our JSON error, never a hang.
+//! Load limits: a cap on requests in flight and a time limit per request (tower's global
+//! concurrency limit, load shedding and timeout), and token buckets per client address for
+//! writes, reads and sign-ins. Over a limit the answer is a prompt 503 or 429 with our JSON
+//! error, never a hang.
+//!
+//! The buckets stay our own: writes are counted in the store when nodes share one (PostgreSQL),
+//! so that a client spreading writes over the nodes gets one limit, and each kind of traffic has
+//! its rate and its message; a per-node limiter (tower_governor) would do neither.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -11,7 +16,9 @@ use axum::extract::Request;
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tokio::sync::Semaphore;
+use tower::load_shed::error::Overloaded;
+use tower::timeout::error::Elapsed;
+use tower::BoxError;
 
 use super::client::client_ip;
 use crate::api::ApiError;
@@ -168,9 +175,21 @@ fn traffic(method: &Method, path: &str) -> Traffic {
     }
 }
 
-/// Applies `limits` around one request.
+/// Our answer when the in-flight cap refuses a request or its time runs out (tower's
+/// `load_shed`, `GlobalConcurrencyLimitLayer` and `timeout`, layered in `app_with_limits`).
+pub(super) fn refusal(e: &BoxError, timeout: Duration) -> Response {
+    let message = if e.is::<Overloaded>() {
+        "the server is busy; retry shortly".to_string()
+    } else if e.is::<Elapsed>() {
+        format!("the request took longer than {} s", timeout.as_secs())
+    } else {
+        format!("the request failed: {e}")
+    };
+    ApiError::Unavailable(message).into_response()
+}
+
+/// Applies the per-address buckets to one request (and records its client's address).
 pub async fn apply(
-    slots: Arc<Semaphore>,
     buckets: Arc<Buckets>,
     limits: Arc<Limits>,
     mut request: Request,
@@ -220,16 +239,5 @@ pub async fn apply(
             .into_response();
         }
     }
-    let timeout = limits.timeout;
-    let Ok(_slot) = slots.try_acquire() else {
-        return ApiError::Unavailable("the server is busy; retry shortly".into()).into_response();
-    };
-    match tokio::time::timeout(timeout, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => ApiError::Unavailable(format!(
-            "the request took longer than {} s",
-            timeout.as_secs()
-        ))
-        .into_response(),
-    }
+    next.run(request).await
 }

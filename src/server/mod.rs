@@ -14,11 +14,13 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, MatchedPath, State};
 use axum::middleware;
 use axum::Router;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::{BoxError, ServiceBuilder};
 
 use crate::app::AppState;
 
@@ -76,7 +78,7 @@ pub fn app(state: AppState) -> Router {
 
 /// The whole HTTP application with these load limits.
 pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
-    let slots = Arc::new(Semaphore::new(limits.max_in_flight));
+    let timeout = limits.timeout;
     let limits = Arc::new(limits);
     let buckets = Arc::new(limits::Buckets {
         writes: limits::WriteBuckets::for_store(state.accounts.clone()),
@@ -88,14 +90,20 @@ pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
         .fallback(unknown_route)
         .method_not_allowed_fallback(|| async { crate::api::method_not_allowed() })
         .layer(DefaultBodyLimit::max(crate::api::BODY_LIMIT))
+        // The cap on requests in flight (more are refused at once, not queued) and the time
+        // limit, each answered with our JSON 503. One semaphore for every route: axum gives
+        // each route its own copy of a layer, so a plain concurrency limit would cap each apart.
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(move |e: BoxError| async move {
+                    limits::refusal(&e, timeout)
+                }))
+                .load_shed()
+                .layer(GlobalConcurrencyLimitLayer::new(limits.max_in_flight))
+                .timeout(timeout),
+        )
         .layer(middleware::from_fn(move |request, next| {
-            limits::apply(
-                slots.clone(),
-                buckets.clone(),
-                limits.clone(),
-                request,
-                next,
-            )
+            limits::apply(buckets.clone(), limits.clone(), request, next)
         }))
         .layer(middleware::from_fn_with_state(state.clone(), record))
         .with_state(state)

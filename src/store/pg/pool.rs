@@ -1,135 +1,159 @@
-//! Connections to PostgreSQL, each owned by an OS thread of its own, lent out one caller at a
-//! time.
+//! Connections to PostgreSQL, pooled by r2d2 and lent out one caller at a time.
 //!
 //! The store traits are synchronous and are called from `spawn_blocking` threads and, in places,
 //! directly on tokio worker threads. The synchronous `postgres` client drives its connection with
 //! a private tokio runtime (`block_on`), which panics on a thread that is already inside a
-//! runtime. So no caller ever touches a client: each connection lives on a dedicated thread that
-//! has no runtime, and callers send it jobs (closures over `&mut Client`) over a std channel and
-//! wait for the answer on another. Waiting on a std channel is an ordinary blocking call, safe on
-//! any thread, like sled's disk I/O.
+//! runtime. So every use of a client — a lease's check-out (which may check the connection) and
+//! each job — runs through [`off_runtime`], which steps out of the caller's runtime first.
 //!
 //! A caller takes a [`Lease`] on one connection for a whole operation, so that a transaction
 //! spanning several jobs (read, let the caller decide, write) stays on one connection. A lost
-//! connection fails the job with [`StoreError::Backend`] and is replaced on the next lease; a
-//! lease never reconnects in the middle of its operation, where a fresh connection would silently
-//! run the rest outside the transaction.
+//! connection fails the job with [`StoreError::Backend`] and is dropped when the lease ends
+//! (r2d2 asks [`Manager::has_broken`]); a lease never reconnects in the middle of its operation,
+//! where a fresh connection would silently run the rest outside the transaction.
 
-use std::sync::mpsc;
-use std::sync::{Condvar, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use postgres::{Client, NoTls};
+use r2d2::PooledConnection;
 
 use crate::store::StoreError;
 
-/// How long connecting to the server may take before the call fails.
+/// How long connecting to the server may take before the attempt fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Longest a caller waits for a free connection.
+/// Longest a caller waits for a connection (all busy, or the server unreachable).
 const LEASE_WAIT: Duration = Duration::from_secs(30);
 /// Longest a transaction may sit idle between two statements (the server ends it after).
 const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(30);
 
-/// What a connection's thread runs: a closure given the thread's connection slot.
-type Job = Box<dyn FnOnce(&mut Slot) + Send>;
+/// How often a waiting caller looks whether the server refused a new connection meanwhile.
+const WAIT_SLICE: Duration = Duration::from_millis(50);
 
 /// A connection idle for longer than this is checked before a lease's first job uses it.
 const PROBE_AFTER_IDLE: Duration = Duration::from_secs(1);
 /// How long that check may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// A connection thread's state.
-struct Slot {
-    config: postgres::Config,
-    client: Option<Client>,
-    /// When the connection last answered a job.
-    last_used: std::time::Instant,
-}
-
-impl Slot {
-    /// The live connection, connecting first when there is none and `connect` allows it.
-    fn client(&mut self, connect: bool) -> Result<&mut Client, StoreError> {
-        if self.client.as_ref().is_some_and(Client::is_closed) {
-            self.client = None;
-        }
-        // The blocking client notices a connection the server closed (a restart, a failover)
-        // only when it next uses it, failing that call: a lease's first job checks a connection
-        // that sat idle, so that one failed call is the check's, not the caller's.
-        if connect && self.last_used.elapsed() > PROBE_AFTER_IDLE {
-            if let Some(client) = self.client.as_mut() {
-                if client.is_valid(PROBE_TIMEOUT).is_err() {
-                    self.client = None;
-                }
-            }
-        }
-        if self.client.is_none() {
-            if !connect {
-                return Err(StoreError::Backend(
-                    "the connection to PostgreSQL was lost in the middle of an operation".into(),
-                ));
-            }
-            let client = self.config.connect(NoTls).map_err(pg_error)?;
-            self.client = Some(client);
-        }
-        self.client
-            .as_mut()
-            .ok_or_else(|| StoreError::Backend("no connection to PostgreSQL".into()))
-    }
-}
-
 /// A PostgreSQL error as a store error, with the server's message when there is one.
 pub(super) fn pg_error(e: postgres::Error) -> StoreError {
-    let text = match e.as_db_error() {
+    StoreError::Backend(pg_error_text(&e))
+}
+
+fn pg_error_text(e: &postgres::Error) -> String {
+    match e.as_db_error() {
         Some(db) => format!("PostgreSQL: {}", db.message()),
         None => format!("PostgreSQL: {e}"),
-    };
-    StoreError::Backend(text)
-}
-
-/// One connection thread, addressed through its job queue.
-struct Worker {
-    jobs: mpsc::Sender<Job>,
-}
-
-impl Worker {
-    fn spawn(config: postgres::Config, n: usize) -> Result<Self, StoreError> {
-        let (jobs, queue) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
-            .name(format!("techmatch-pg-{n}"))
-            .spawn(move || {
-                let mut slot = Slot {
-                    config,
-                    client: None,
-                    last_used: std::time::Instant::now(),
-                };
-                // Ends when the pool (holding the sender) is dropped; the connection goes too.
-                while let Ok(job) = queue.recv() {
-                    // A panicking job (a bug) must not take the thread down with it, or every
-                    // later lease of this connection would fail; its caller sees the reply
-                    // channel close, and the connection, in an unknown state, is replaced.
-                    let run = std::panic::AssertUnwindSafe(|| job(&mut slot));
-                    if std::panic::catch_unwind(run).is_err() {
-                        slot.client = None;
-                    }
-                }
-            })
-            .map_err(|e| StoreError::Backend(format!("starting a PostgreSQL thread: {e}")))?;
-        Ok(Worker { jobs })
     }
 }
 
-/// Connection threads, at most `size`, started as they are first needed.
+/// Runs `f`, which may use a blocking `postgres` client, outside the caller's tokio runtime:
+/// in place on a multi-threaded runtime's worker (`block_in_place`), on a thread of its own
+/// under a current-thread runtime, and directly anywhere else.
+fn off_runtime<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Err(_) => f(),
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        Ok(_) => std::thread::scope(|s| {
+            s.spawn(f)
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        }),
+    }
+}
+
+/// A pooled connection and when it last answered a job.
+pub(super) struct Connection {
+    /// Always there until the connection is dropped (see its `Drop`).
+    client: Option<Client>,
+    last_used: Instant,
+    /// Set when the connection's state is unknown (a failed rollback): r2d2 then closes it.
+    broken: bool,
+}
+
+impl Drop for Connection {
+    /// Closing a client blocks on its runtime too (it says goodbye to the server), and r2d2
+    /// drops broken connections on whichever thread gives them back.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            off_runtime(move || drop(client));
+        }
+    }
+}
+
+/// Opens connections for r2d2 and tells it which are still good.
+struct Manager {
+    config: postgres::Config,
+    /// The last failure to connect, cleared by the next success: r2d2 retries in the background
+    /// while callers wait, and a caller told of it fails at once instead.
+    refused: Arc<Mutex<Option<String>>>,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Connection;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<Connection, postgres::Error> {
+        let connected = self.config.connect(NoTls);
+        let mut refused = self.refused.lock().unwrap_or_else(|e| e.into_inner());
+        match connected {
+            Ok(client) => {
+                *refused = None;
+                Ok(Connection {
+                    client: Some(client),
+                    last_used: Instant::now(),
+                    broken: false,
+                })
+            }
+            Err(e) => {
+                // Logged once per outage: r2d2 retries every half second until it is over.
+                if refused.is_none() {
+                    tracing::warn!(error = %e, "connecting to PostgreSQL");
+                }
+                *refused = Some(pg_error_text(&e));
+                Err(e)
+            }
+        }
+    }
+
+    /// The blocking client notices a connection the server closed (a restart, a failover) only
+    /// when it next uses it, failing that call: a connection that sat idle is checked at
+    /// check-out, so that one failed call is the check's (r2d2 then takes or opens another),
+    /// not the caller's. One used a moment ago is taken as it is, sparing a round trip.
+    fn is_valid(&self, conn: &mut Connection) -> Result<(), postgres::Error> {
+        if conn.last_used.elapsed() > PROBE_AFTER_IDLE {
+            if let Some(client) = conn.client.as_mut() {
+                client.is_valid(PROBE_TIMEOUT)?;
+            }
+            conn.last_used = Instant::now();
+        }
+        Ok(())
+    }
+
+    fn has_broken(&self, conn: &mut Connection) -> bool {
+        conn.broken || conn.client.as_ref().is_none_or(Client::is_closed)
+    }
+}
+
+/// r2d2's failures (to connect, and checks of idle connections) are the manager's to report:
+/// a failed check is routine after a restart, a failure to connect reaches the waiting callers.
+#[derive(Debug)]
+struct Quiet;
+
+impl r2d2::HandleError<postgres::Error> for Quiet {
+    fn handle_error(&self, error: postgres::Error) {
+        tracing::debug!(error = %error, "PostgreSQL pool");
+    }
+}
+
+/// Up to `size` connections, opened as they are first needed.
 pub(super) struct Pool {
     config: postgres::Config,
     size: usize,
-    state: Mutex<PoolState>,
-    returned: Condvar,
-}
-
-struct PoolState {
-    idle: Vec<Worker>,
-    started: usize,
+    pool: r2d2::Pool<Manager>,
+    refused: Arc<Mutex<Option<String>>>,
 }
 
 impl Pool {
@@ -154,14 +178,27 @@ impl Pool {
         config.keepalives_interval(Duration::from_secs(10));
         config.keepalives_retries(3);
         config.tcp_user_timeout(Duration::from_secs(60));
+        let size = size.max(1);
+        let refused = Arc::new(Mutex::new(None));
+        let pool = r2d2::Pool::builder()
+            .max_size(u32::try_from(size).unwrap_or(u32::MAX))
+            // Connect on first need: opening the store must not wait for the server.
+            .min_idle(Some(0))
+            // Callers wait through `lease`; here it only caps r2d2's pause between attempts to
+            // connect (half of it), so that a node reconnects within half a second of the
+            // database's return.
+            .connection_timeout(Duration::from_secs(1))
+            .test_on_check_out(true)
+            .error_handler(Box::new(Quiet))
+            .build_unchecked(Manager {
+                config: config.clone(),
+                refused: refused.clone(),
+            });
         Ok(Pool {
             config,
-            size: size.max(1),
-            state: Mutex::new(PoolState {
-                idle: Vec::new(),
-                started: 0,
-            }),
-            returned: Condvar::new(),
+            size,
+            pool,
+            refused,
         })
     }
 
@@ -170,24 +207,28 @@ impl Pool {
         &self.config
     }
 
-    /// Waits for a connection of its own.
-    pub(super) fn lease(&self) -> Result<Lease<'_>, StoreError> {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+    /// Waits for a connection of its own: while all are busy, up to [`LEASE_WAIT`]; when the
+    /// server refuses a new one, not at all (the caller answers 503 now, not in 30 s).
+    pub(super) fn lease(&self) -> Result<Lease, StoreError> {
+        let started = Instant::now();
         loop {
-            if let Some(worker) = state.idle.pop() {
-                return Ok(Lease::new(self, worker));
+            if let Ok(conn) = off_runtime(|| self.pool.get_timeout(WAIT_SLICE)) {
+                return Ok(Lease {
+                    conn: Some(conn),
+                    in_transaction: false,
+                });
             }
-            if state.started < self.size {
-                let worker = Worker::spawn(self.config.clone(), state.started)?;
-                state.started += 1;
-                return Ok(Lease::new(self, worker));
+            // The latest attempt to connect failed (a success clears it, and r2d2 keeps trying
+            // until one succeeds): the server is not taking connections.
+            let refused = self
+                .refused
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            if let Some(error) = refused {
+                return Err(StoreError::Backend(error));
             }
-            let (next, waited) = self
-                .returned
-                .wait_timeout(state, LEASE_WAIT)
-                .unwrap_or_else(|e| e.into_inner());
-            state = next;
-            if waited.timed_out() && state.idle.is_empty() {
+            if started.elapsed() >= LEASE_WAIT {
                 // Every connection is stuck (a database that stopped answering): fail this call
                 // rather than pile up blocked threads behind it.
                 return Err(StoreError::Backend(format!(
@@ -218,58 +259,32 @@ impl Pool {
     ) -> Result<R, StoreError> {
         self.lease()?.run(f)
     }
-
-    fn give_back(&self, worker: Worker) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.idle.push(worker);
-        self.returned.notify_one();
-    }
 }
 
 /// One connection, lent to one caller until dropped.
-pub(super) struct Lease<'p> {
-    pool: &'p Pool,
-    worker: Option<Worker>,
-    /// Whether a job ran already: only the first may (re)connect.
-    used: bool,
+pub(super) struct Lease {
+    conn: Option<PooledConnection<Manager>>,
     /// Whether a transaction begun with [`Lease::begin`] is open.
     in_transaction: bool,
 }
 
-impl<'p> Lease<'p> {
-    fn new(pool: &'p Pool, worker: Worker) -> Self {
-        Lease {
-            pool,
-            worker: Some(worker),
-            used: false,
-            in_transaction: false,
-        }
-    }
-
+impl Lease {
     /// Runs `f` on this lease's connection and waits for its answer.
     pub(super) fn run<R: Send + 'static>(
         &mut self,
         f: impl FnOnce(&mut Client) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {
-        let connect = !self.used;
-        self.used = true;
-        let (reply, answer) = mpsc::sync_channel(1);
-        let job: Job = Box::new(move |slot: &mut Slot| {
-            let out = slot.client(connect).and_then(f);
-            slot.last_used = std::time::Instant::now();
-            // The caller may be gone (it panicked); nobody is left to tell.
-            let _ = reply.send(out);
-        });
-        let Some(worker) = &self.worker else {
+        let Some(conn) = self.conn.as_mut() else {
             return Err(StoreError::Backend("the connection was given back".into()));
         };
-        worker
-            .jobs
-            .send(job)
-            .map_err(|_| StoreError::Backend("the PostgreSQL thread has stopped".into()))?;
-        answer.recv().map_err(|_| {
-            StoreError::Backend("the PostgreSQL job ended without an answer (a bug)".into())
-        })?
+        let Some(client) = conn.client.as_mut().filter(|c| !c.is_closed()) else {
+            return Err(StoreError::Backend(
+                "the connection to PostgreSQL was lost in the middle of an operation".into(),
+            ));
+        };
+        let out = off_runtime(|| f(client));
+        conn.last_used = Instant::now();
+        out
     }
 
     /// Opens a transaction that later jobs on this lease run inside; [`Lease::commit`] ends it,
@@ -288,22 +303,19 @@ impl<'p> Lease<'p> {
     }
 }
 
-impl Drop for Lease<'_> {
+impl Drop for Lease {
     fn drop(&mut self) {
-        let Some(worker) = self.worker.take() else {
+        let Some(mut conn) = self.conn.take() else {
             return;
         };
         if self.in_transaction {
-            // Queued before any later borrower's job; on a lost connection there is nothing to
-            // roll back, and a broken client is replaced on the next first job.
-            let _ = worker.jobs.send(Box::new(|slot: &mut Slot| {
-                if let Some(client) = slot.client.as_mut() {
-                    if client.batch_execute("ROLLBACK").is_err() {
-                        slot.client = None;
-                    }
-                }
-            }));
+            // On a lost connection there is nothing to roll back; one whose rollback fails
+            // otherwise is in an unknown state and must not be lent again.
+            let rolled_back = conn
+                .client
+                .as_mut()
+                .is_some_and(|c| off_runtime(|| c.batch_execute("ROLLBACK").is_ok()));
+            conn.broken = !rolled_back;
         }
-        self.pool.give_back(worker);
     }
 }
