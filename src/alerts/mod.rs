@@ -326,7 +326,8 @@ impl Alerter {
             user_id: user.id.clone(),
             search_id: search.id.clone(),
             listing_id: listing.id.clone(),
-            title: listing.title.clone(),
+            // A confidential need is named by its summary to those who may not read it.
+            title: crate::app::confidential::as_read_by(Some(&user), listing).title,
             reason,
             created_at: now,
             read: false,

@@ -137,6 +137,17 @@ pub(crate) async fn propose_deal(
                 "brokers propose deals whose need or technology is in their province".into(),
             ));
         }
+        // One open deal per need × technology: checked and written in one turn.
+        let _turn = crate::app::open_deals::proposing();
+        crate::app::open_deals::refuse_second(state.deals.as_ref(), &need.id, &listing.id)
+            .map_err(|e| match e {
+                crate::app::AppError::Conflict(refusal) => ApiError::Refused {
+                    field: "listing_id",
+                    refusal,
+                },
+                e => e.into(),
+            })?;
+        let disclose_to = listing.owner.clone().filter(|_| need.is_confidential());
         let now = Utc::now();
         let deal = Deal {
             id: new_id("dl").map_err(|e| ApiError::Internal(e.to_string()))?,
@@ -164,6 +175,22 @@ pub(crate) async fn propose_deal(
             note,
         };
         state.deals.add_deal(&deal, &event)?;
+        if let Some(org) = disclose_to {
+            // A broker's introduction: the technology's organisation reads the need in full.
+            let ex = crate::app::Exchange {
+                orgs: state.orgs.as_ref(),
+                accounts: state.accounts.as_ref(),
+                listings: state.store.as_ref(),
+                deals: state.deals.as_ref(),
+                outbox: &state.outbox,
+                alerts: state.alerts.as_ref(),
+            };
+            let actor = match caller.user() {
+                Some(u) => crate::app::orgs::Actor::User(u),
+                None => crate::app::orgs::Actor::AdminToken,
+            };
+            crate::app::confidential::disclose_with_deal(ex, actor, &deal, &org, now)?;
+        }
         Ok::<_, ApiError>(deal)
     })
     .await?

@@ -118,7 +118,7 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 fn jsonl(listings: &[Listing]) -> Result<Vec<u8>, ApiError> {
     let mut out = Vec::new();
     for l in listings {
-        serde_json::to_writer(&mut out, l).map_err(internal)?;
+        serde_json::to_writer(&mut out, &l.interchange()).map_err(internal)?;
         out.push(b'\n');
     }
     Ok(out)

@@ -6,6 +6,7 @@ mod backup;
 mod changes;
 mod client;
 pub(crate) mod deals;
+mod disclosures;
 pub(crate) mod duplicates;
 mod error;
 mod export;
@@ -78,7 +79,8 @@ pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
         .merge(changes::router())
         .merge(duplicates::router())
         .merge(schema::router())
-        .merge(saved_searches::router());
+        .merge(saved_searches::router())
+        .merge(disclosures::router());
     Router::new()
         .nest("/api/v1", api)
         .merge(meta::root_router())

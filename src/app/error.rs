@@ -84,6 +84,10 @@ pub enum Refusal {
     LastAdmin,
     /// The user is not a member of this organisation.
     NotMember,
+    /// Only the need's organisation, its province's brokers and administrators disclose it.
+    NotNeedOrgOrBroker,
+    /// A deal between this need and this technology is open already.
+    DealOpen,
 }
 
 impl Refusal {
@@ -115,6 +119,12 @@ impl Refusal {
                 "the organisation's last administrator cannot leave; make another member its administrator first"
             }
             Refusal::NotMember => "this user is not a member of the organisation",
+            Refusal::NotNeedOrgOrBroker => {
+                "a confidential need is disclosed by its organisation, a broker of its province or an administrator"
+            }
+            Refusal::DealOpen => {
+                "a deal between this need and this technology is open already; move that one instead"
+            }
         }
     }
 
@@ -147,6 +157,12 @@ impl Refusal {
                 "Quản trị viên cuối cùng không thể rời tổ chức; hãy chỉ định một thành viên khác làm quản trị viên trước."
             }
             Refusal::NotMember => "Người dùng này không phải thành viên của tổ chức.",
+            Refusal::NotNeedOrgOrBroker => {
+                "Nhu cầu bảo mật chỉ được mở bởi chính doanh nghiệp, cán bộ môi giới của tỉnh hoặc quản trị viên."
+            }
+            Refusal::DealOpen => {
+                "Đã có một giao dịch đang mở giữa nhu cầu này và công nghệ này; hãy cập nhật giao dịch đó."
+            }
         }
     }
 }

@@ -7,11 +7,13 @@
 //! its answers, each user's own overview (`me`), and the outbox that carries their mail.
 
 pub mod alert_mails;
+pub mod confidential;
 mod error;
 mod exchange;
 pub mod leads;
 pub mod mails;
 pub mod me;
+pub mod open_deals;
 pub mod orgs;
 mod outbox;
 pub mod password;
