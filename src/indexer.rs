@@ -94,7 +94,11 @@ pub fn to_index_doc(listing: &Listing) -> IndexDoc {
         (TextGroup::Title, listing.title.clone()),
         (TextGroup::Body, listing.description.clone()),
     ];
-    if let Some(summary) = listing.summary.as_ref().filter(|_| listing.is_confidential()) {
+    if let Some(summary) = listing
+        .summary
+        .as_ref()
+        .filter(|_| listing.is_confidential())
+    {
         text.push((TextGroup::Title, summary.clone()));
     }
     for k in &listing.keywords {

@@ -15,6 +15,7 @@ mod changes;
 mod cli;
 mod cli_user;
 mod cluster_bench;
+mod confidential;
 mod crash;
 mod deals;
 mod demo;

@@ -61,5 +61,8 @@ async fn create(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(json!({ "id": need.id, "disclosures": need.disclosures }))))
+    Ok((
+        status,
+        Json(json!({ "id": need.id, "disclosures": need.disclosures })),
+    ))
 }

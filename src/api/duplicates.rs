@@ -51,7 +51,9 @@ pub(crate) async fn visible_duplicates(
             .iter()
             .zip(listings)
             .filter_map(|((id, similarity), listing)| {
-                let listing = caller.visible(listing).filter(|l| caller.reads_in_full(l))?;
+                let listing = caller
+                    .visible(listing)
+                    .filter(|l| caller.reads_in_full(l))?;
                 // Two decimals: the estimate is not finer than that.
                 let similarity = (f64::from(*similarity) * 100.0).round() / 100.0;
                 Some(json!({"id": id, "similarity": similarity, "title": listing.title}))

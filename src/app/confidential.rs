@@ -244,7 +244,10 @@ mod tests {
         let n = need();
         assert!(!reads_in_full(None, &n));
         assert!(reads_in_full(Some(&user(Role::Broker, None)), &n));
-        assert!(reads_in_full(Some(&user(Role::Enterprise, Some("Công ty A"))), &n));
+        assert!(reads_in_full(
+            Some(&user(Role::Enterprise, Some("Công ty A"))),
+            &n
+        ));
         let supplier = user(Role::Institute, Some("Viện B"));
         assert!(!reads_in_full(Some(&supplier), &n));
         assert_eq!(as_read_by(Some(&supplier), &n).title, "Tìm công nghệ sấy");

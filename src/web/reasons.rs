@@ -34,9 +34,9 @@ fn vietnamese(reason: &str) -> Option<String> {
             Some("Bắt buộc khi ghi nhận giao dịch không thành.")
         }
         "is above budget_max_vnd" => Some("Lớn hơn ngân sách tối đa."),
-        "is required for a confidential need: it is what others read instead" => Some(
-            "Bắt buộc với nhu cầu bảo mật: người khác chỉ đọc được phần tóm tắt này.",
-        ),
+        "is required for a confidential need: it is what others read instead" => {
+            Some("Bắt buộc với nhu cầu bảo mật: người khác chỉ đọc được phần tóm tắt này.")
+        }
         "must be true or false" => Some("Phải là có hoặc không."),
         "is not an e-mail address" => Some("Không phải địa chỉ e-mail."),
         "must be text" => Some("Phải là văn bản."),
