@@ -54,6 +54,8 @@ struct HitView<'a> {
     keywords: &'a [String],
     status: Status,
     updated_at: String,
+    /// When its owner last confirmed it is current.
+    confirmed_at: String,
     /// A confidential need: the hit shows its summary only (`domain::confidential`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     confidential: bool,
@@ -88,6 +90,7 @@ pub fn to_index_doc(listing: &Listing) -> IndexDoc {
         keywords: &shown.keywords,
         status: shown.status,
         updated_at: shown.updated_at.to_rfc3339(),
+        confirmed_at: shown.confirmed().to_rfc3339(),
         confidential: shown.confidential,
     };
     let mut text = vec![
@@ -126,7 +129,8 @@ pub fn to_index_doc(listing: &Listing) -> IndexDoc {
     }
     let mut facets = vec![
         (Facet::Kind, enum_name(&listing.kind)),
-        (Facet::Status, enum_name(&listing.status)),
+        // A stale listing is out of search and matching, which ask for published ones.
+        (Facet::Status, status_facet(listing)),
     ];
     if let Some(p) = &listing.province {
         facets.push((Facet::Province, p.to_string()));
@@ -148,6 +152,16 @@ pub fn to_index_doc(listing: &Listing) -> IndexDoc {
         trl: listing.trl.map(|t| u64::from(t.get())),
         stored: serde_json::to_string(&view).unwrap_or_default(),
         profile: match_profile(listing),
+    }
+}
+
+/// The status a listing is filtered by: its own, or `stale` for a published listing its owner
+/// has not confirmed in time (`app::freshness`).
+pub fn status_facet(listing: &Listing) -> String {
+    if listing.stale && listing.status == Status::Published {
+        "stale".to_string()
+    } else {
+        enum_name(&listing.status)
     }
 }
 

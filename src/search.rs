@@ -107,7 +107,7 @@ const MODES: [&str; 5] = [
     "technical_service",
     "consulting",
 ];
-const STATUSES: [&str; 3] = ["draft", "published", "archived"];
+const STATUSES: [&str; 4] = ["draft", "published", "archived", "stale"];
 
 fn one_of(field: &str, values: Vec<String>, allowed: &[&str]) -> Result<Vec<String>, FieldError> {
     for v in &values {

@@ -218,7 +218,7 @@ impl Alerter {
         let listing = self
             .store
             .get(listing_id)?
-            .filter(|l| l.status == Status::Published);
+            .filter(|l| l.status == Status::Published && !l.stale);
         let mut fits: Vec<(StandingSearch, String)> = Vec::new();
         if let Some(listing) = &listing {
             let doc = to_index_doc(listing);
@@ -271,6 +271,7 @@ impl Alerter {
             // A need stands for technologies, a technology for needs.
             if (counterpart.kind == Kind::Need) == (listing.kind == Kind::Need)
                 || counterpart.status != Status::Published
+                || counterpart.stale
             {
                 continue;
             }

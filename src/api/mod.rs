@@ -10,6 +10,7 @@ mod disclosures;
 pub(crate) mod duplicates;
 mod error;
 mod export;
+mod freshness;
 mod fields;
 mod json;
 pub(crate) mod leads;
@@ -80,7 +81,8 @@ pub fn app_with_limits(state: AppState, limits: Limits) -> Router {
         .merge(duplicates::router())
         .merge(schema::router())
         .merge(saved_searches::router())
-        .merge(disclosures::router());
+        .merge(disclosures::router())
+        .merge(freshness::router());
     Router::new()
         .nest("/api/v1", api)
         .merge(meta::root_router())

@@ -88,6 +88,8 @@ pub enum Refusal {
     NotNeedOrgOrBroker,
     /// A deal between this need and this technology is open already.
     DealOpen,
+    /// Only the listing's organisation (and administrators) confirm it.
+    NotListingOwner,
 }
 
 impl Refusal {
@@ -124,6 +126,9 @@ impl Refusal {
             }
             Refusal::DealOpen => {
                 "a deal between this need and this technology is open already; move that one instead"
+            }
+            Refusal::NotListingOwner => {
+                "a listing is confirmed by members of its organisation or an administrator"
             }
         }
     }
@@ -162,6 +167,9 @@ impl Refusal {
             }
             Refusal::DealOpen => {
                 "Đã có một giao dịch đang mở giữa nhu cầu này và công nghệ này; hãy cập nhật giao dịch đó."
+            }
+            Refusal::NotListingOwner => {
+                "Tin đăng do thành viên của tổ chức sở hữu hoặc quản trị viên xác nhận."
             }
         }
     }

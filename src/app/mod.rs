@@ -10,6 +10,7 @@ pub mod alert_mails;
 pub mod confidential;
 mod error;
 mod exchange;
+pub mod freshness;
 pub mod leads;
 pub mod mails;
 pub mod me;

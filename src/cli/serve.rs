@@ -208,6 +208,7 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
             None => None,
         };
         state.waiting = Arc::new(server::Waiting::new(args.max_waits_per_client));
+        tokio::spawn(freshness_every_hour(state.clone()));
         println!("listening on http://{local}");
         let limits = crate::api::Limits {
             writes_per_second: args.max_writes_per_second,
@@ -229,4 +230,21 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
     // The embedder child (if any) stops here, after the last request.
     drop(connected);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sweeps every hour on the server's clock, with the policy of the environment; a failure is
+/// logged and tried again the next hour.
+async fn freshness_every_hour(state: AppState) {
+    let policy = crate::app::freshness::Policy::from_env();
+    loop {
+        match state.run(move |ex| crate::app::freshness::sweep(ex, &policy, chrono::Utc::now())).await {
+            Ok(swept) if !swept.asked.is_empty() || !swept.stale.is_empty() => {
+                state.written.notify_one();
+                tracing::info!(asked = swept.asked.len(), stale = swept.stale.len(), "freshness sweep");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "the freshness sweep failed; trying again in an hour"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    }
 }

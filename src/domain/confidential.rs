@@ -95,14 +95,19 @@ impl Listing {
             confidential: true,
             summary: Some(summary),
             disclosures: Vec::new(),
+            confirmed_at: self.confirmed_at,
+            confirm_asked_at: None,
+            stale: self.stale,
         }
     }
 
     /// The listing as the interchange format carries it (downloads, `export`): without the
-    /// disclosure history, which stays in the store.
+    /// disclosure history and the freshness cycle's state, which stay in the store.
     pub fn interchange(&self) -> Listing {
         Listing {
             disclosures: Vec::new(),
+            confirm_asked_at: None,
+            stale: false,
             ..self.clone()
         }
     }

@@ -66,9 +66,12 @@ const SOURCE: &[&str] = &["source_exchange", "source_id", "source_url"];
 /// their column positions).
 const CONFIDENTIAL: &[&str] = &["confidential", "summary"];
 
+/// When the owner last confirmed the listing (every kind; last in the template).
+const FRESHNESS: &[&str] = &["confirmed_at"];
+
 /// What the store keeps beside a listing and an input may carry back (a listing read from the
 /// API and sent again): accepted and ignored, never taken from input.
-const KEPT_BY_THE_STORE: &[&str] = &["disclosures"];
+const KEPT_BY_THE_STORE: &[&str] = &["disclosures", "confirm_asked_at", "stale"];
 
 /// Every column a listing may have, in template order.
 pub fn all_columns() -> &'static [&'static str] {
@@ -82,6 +85,7 @@ pub fn all_columns() -> &'static [&'static str] {
             .chain(NEED)
             .chain(SOURCE)
             .chain(CONFIDENTIAL)
+            .chain(FRESHNESS)
         {
             if !out.contains(f) {
                 out.push(f);
@@ -151,6 +155,7 @@ pub struct Draft {
     listing: Listing,
     created_at: Option<DateTime<Utc>>,
     updated_at: Option<DateTime<Utc>>,
+    confirmed_at: Option<DateTime<Utc>>,
 }
 
 impl Draft {
@@ -170,6 +175,8 @@ impl Draft {
             updated_at: self.updated_at.unwrap_or(now),
             // Disclosures are a history that only grows: a new version keeps them.
             disclosures: existing.map(|e| e.disclosures.clone()).unwrap_or_default(),
+            // Storing a listing again says it is current, unless the input says when it was.
+            confirmed_at: Some(self.confirmed_at.unwrap_or(now)),
             ..self.listing
         }
     }
@@ -178,6 +185,7 @@ impl Draft {
     pub fn without_timestamps(mut self) -> Self {
         self.created_at = None;
         self.updated_at = None;
+        self.confirmed_at = None;
         self
     }
 }
@@ -220,6 +228,7 @@ pub fn parse_listing(record: &RawRecord) -> Result<Draft, Vec<FieldError>> {
             if known
                 && !COMMON.contains(&name.as_str())
                 && !SOURCE.contains(&name.as_str())
+                && !FRESHNESS.contains(&name.as_str())
                 && !applies
                 && !is_blank(value)
             {
@@ -342,14 +351,19 @@ pub fn parse_listing(record: &RawRecord) -> Result<Draft, Vec<FieldError>> {
         confidential,
         summary,
         disclosures: Vec::new(),
+        confirmed_at: None,
+        confirm_asked_at: None,
+        stale: false,
     };
     let created_at = r.timestamp("created_at");
     let updated_at = r.timestamp("updated_at");
+    let confirmed_at = r.timestamp("confirmed_at");
     if r.errors.is_empty() {
         Ok(Draft {
             listing,
             created_at,
             updated_at,
+            confirmed_at,
         })
     } else {
         Err(r.errors)

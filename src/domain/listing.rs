@@ -226,6 +226,16 @@ pub struct Listing {
     /// The organisations a confidential need was disclosed to, in order; never removed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disclosures: Vec<super::confidential::Disclosure>,
+    /// When its owner last said it is still current (creating or editing it says so too);
+    /// listings stored before this existed count from `updated_at` (`Listing::confirmed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed_at: Option<DateTime<Utc>>,
+    /// When its owner was asked to confirm it, since it was last confirmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm_asked_at: Option<DateTime<Utc>>,
+    /// Not confirmed in time: kept, but out of search and matching until confirmed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stale: bool,
 }
 
 impl Listing {
