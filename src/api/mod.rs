@@ -18,6 +18,7 @@ mod limits;
 pub(crate) mod listings;
 mod matches;
 mod meta;
+pub(crate) mod newest;
 mod orgs;
 mod outbox;
 pub(crate) mod reports;

@@ -26,6 +26,8 @@ struct Consistency {
     semantic: Option<String>,
     /// `json` (default), or a download: `csv`, `xlsx`, `jsonl`.
     format: Option<String>,
+    /// `relevance` (default) or `newest` (last confirmed first).
+    sort: Option<String>,
 }
 
 async fn search(
@@ -55,7 +57,11 @@ async fn search(
     if let Some(format) = super::export::Format::parse(consistency.format.as_deref())? {
         return super::export::search_download(&state, &caller, request, semantic, format).await;
     }
-    let body = super::search_answer::answer(&state, request, semantic).await?;
+    let body = if super::newest::wants_newest(consistency.sort.as_deref())? {
+        super::newest::answer(&state, request, semantic).await?
+    } else {
+        super::search_answer::answer(&state, request, semantic).await?
+    };
     Ok(json_bytes(body))
 }
 

@@ -210,11 +210,11 @@ pub fn to_confirm(ex: Exchange<'_>, org: &str) -> Result<Vec<Listing>, AppError>
 /// # Errors
 /// When the store fails.
 pub fn stale_in(
-    ex: Exchange<'_>,
+    listings: &dyn crate::store::Store,
     province: Option<&crate::domain::ProvinceCode>,
 ) -> Result<Vec<Listing>, AppError> {
     let mut out = Vec::new();
-    for listing in ex.listings.scan() {
+    for listing in listings.scan() {
         let listing = listing?;
         if listing.stale
             && listing.status == Status::Published

@@ -47,6 +47,8 @@ struct Board {
     histories: HashMap<String, Vec<DealEvent>>,
     /// The published needs of each lead's enterprise (id, title), to propose a deal from.
     needs_of: HashMap<String, Vec<(String, String)>>,
+    /// The province's stale listings, oldest confirmation first.
+    stale: Vec<crate::domain::Listing>,
 }
 
 /// A failed move, shown on its deal's card: the form as typed and the error by field.
@@ -63,14 +65,14 @@ async fn load(state: &AppState, v: &Visitor) -> Result<(Desk, Board), Failure> {
         Desk::All => None,
         Desk::Province(p) => Some(p.clone()),
     };
-    let report = report_of(state, province, v).await?;
+    let report = report_of(state, province.clone(), v).await?;
     let (store, deal_store, caller, covering) = (
         state.store.clone(),
         state.deals.clone(),
         v.caller.clone(),
         desk.clone(),
     );
-    let (deals, leads, titles, histories, needs_of) = blocking(move || {
+    let (deals, leads, titles, histories, needs_of, stale) = blocking(move || {
         let all_deals = deal_store.deals()?;
         // A lead that became a deal has left the list: the deal carries it on.
         let dealt: std::collections::HashSet<&str> = all_deals
@@ -112,7 +114,8 @@ async fn load(state: &AppState, v: &Visitor) -> Result<(Desk, Board), Failure> {
                 }
             }
         }
-        Ok((deals, leads, titles, histories, needs_of))
+        let stale = crate::app::freshness::stale_in(store.as_ref(), province.as_ref())?;
+        Ok((deals, leads, titles, histories, needs_of, stale))
     })
     .await
     .map_err(|e| Failure::from_api(e, v))?;
@@ -125,6 +128,7 @@ async fn load(state: &AppState, v: &Visitor) -> Result<(Desk, Board), Failure> {
             titles,
             histories,
             needs_of,
+            stale,
         },
     ))
 }
@@ -385,6 +389,7 @@ fn render(v: &Visitor, desk: &Desk, board: &Board, refused: Option<&Refused>) ->
                 } }
             }
         }
+        (super::freshness::stale_panel(l, &board.stale))
     };
     page(v, &title, body)
 }

@@ -322,6 +322,10 @@ fn render(
             p { (x.description) }
             (facts(l, x, org))
             (super::source::source(l, x))
+            (super::freshness::confirmed_line(l, x))
+            @if v.caller.role().is_some() && x.status == Status::Published && v.caller.may_write_listing(Some(x), None).is_ok() {
+                (super::freshness::confirm_button(v, x))
+            }
         }
         @if v.caller.desk().is_ok() || (v.caller.role().is_some() && v.caller.may_write_listing(Some(x), None).is_ok()) { (disclosures(l, x)) }
         (contact(l, x))

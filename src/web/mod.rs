@@ -17,6 +17,7 @@ mod desk;
 mod downloads;
 mod duplicates;
 mod forms;
+mod freshness;
 mod i18n;
 mod invite;
 mod join;
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .merge(listing::router())
         .merge(forms::router())
         .merge(desk::router())
+        .merge(freshness::router())
         .merge(signin::router())
         .merge(join::router())
         .merge(outbox::router())

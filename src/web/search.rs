@@ -208,6 +208,7 @@ fn hit(l: Lang, h: &Value, verified: &BTreeMap<String, String>) -> Markup {
                     } @else { (o) }
                 }
                 @if let Some(t) = h["trl"].as_u64() { " · TRL " (t) }
+                @if let Some(c) = h["confirmed_at"].as_str().and_then(|c| c.get(..10)) { " · " (l.t("xác nhận ", "confirmed ")) (c) }
             }
             p { (snippet(h["snippet"].as_str().unwrap_or_default())) }
         }
