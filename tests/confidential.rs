@@ -26,7 +26,7 @@ const SECRETS: [&str; 4] = [OWNER, "Zirconova", "Valtrexium", "Quỳnh Lâm"];
 const SUMMARY: &str = "Doanh nghiệp cần công nghệ xử lý nước thải ngành thuộc da";
 
 /// One HTTP/1.1 exchange on loopback: status, response head, body bytes (de-chunked).
-fn raw(
+pub(crate) fn raw(
     server: &Server,
     method: &str,
     path: &str,
@@ -98,13 +98,13 @@ fn call(
 
 /// A page or download as a caller: a bearer token, a session cookie, or nobody.
 #[derive(Clone, Copy)]
-enum As<'a> {
+pub(crate) enum As<'a> {
     Nobody,
     Token(&'a str),
     Session(&'a str),
 }
 
-fn fetch(server: &Server, who: As<'_>, path: &str) -> (u16, String) {
+pub(crate) fn fetch(server: &Server, who: As<'_>, path: &str) -> (u16, String) {
     let bearer;
     let headers: Vec<(&str, &str)> = match who {
         As::Nobody => Vec::new(),
@@ -139,7 +139,7 @@ fn xlsx_text(bytes: &[u8]) -> String {
 }
 
 /// Signs in through the page's form; returns the session cookie (`tm_session=…`).
-fn session(server: &Server, email: &str) -> String {
+pub(crate) fn session(server: &Server, email: &str) -> String {
     let (_, head, body) = raw(server, "GET", "/signin", &[], b"");
     let body = String::from_utf8_lossy(&body);
     let at = body.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;

@@ -25,6 +25,7 @@ mod embedder_slow;
 mod exchange_walk;
 mod exports;
 mod failover;
+mod freshness;
 mod fuzz_replay;
 mod import;
 mod mail;

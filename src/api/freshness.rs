@@ -7,7 +7,6 @@ use axum::routing::post;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 
-
 use super::auth::Caller;
 use super::error::ApiError;
 use super::fields::Fields;
@@ -60,7 +59,12 @@ async fn run_sweep(
     let now = match body.text("now")? {
         Some(t) => DateTime::parse_from_rfc3339(&t)
             .map(|d| d.with_timezone(&Utc))
-            .map_err(|_| ApiError::invalid("now", "must be an RFC 3339 time such as 2026-07-01T08:00:00Z"))?,
+            .map_err(|_| {
+                ApiError::invalid(
+                    "now",
+                    "must be an RFC 3339 time such as 2026-07-01T08:00:00Z",
+                )
+            })?,
         None => Utc::now(),
     };
     let swept = state
@@ -70,4 +74,3 @@ async fn run_sweep(
     let seq = state.store.last_seq()?;
     Ok(([(SEQ_HEADER, seq.to_string())], Json(swept)))
 }
-

@@ -58,7 +58,8 @@ pub(crate) async fn answer(
     }
     // RFC 3339 in UTC sorts as text; equal dates keep their relevance order.
     hits.sort_by(|a, b| {
-        let date = |h: &serde_json::Value| h["confirmed_at"].as_str().unwrap_or_default().to_string();
+        let date =
+            |h: &serde_json::Value| h["confirmed_at"].as_str().unwrap_or_default().to_string();
         date(b).cmp(&date(a))
     });
     let mut answer = first.unwrap_or(SearchResponse {

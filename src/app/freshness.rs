@@ -135,7 +135,8 @@ pub fn sweep(ex: Exchange<'_>, policy: &Policy, now: DateTime<Utc>) -> Result<Sw
                 let text = confirm_mail(&listing.title, policy.stale_at(&listing), &link);
                 for member in ex.alerts.users_of_org(owner)? {
                     if member.role.is_member() {
-                        ex.outbox.queue(&member.email, text.clone(), now)?;
+                        // Mail leaves on the outbox's clock, not on the cycle's.
+                        ex.outbox.queue(&member.email, text.clone(), Utc::now())?;
                     }
                 }
             }
@@ -273,9 +274,21 @@ mod tests {
             confirm_asked_at: Some(at("2025-06-30T00:00:00Z")),
             ..l.clone()
         };
-        assert_eq!(state_at(&p, &asked, at("2025-07-29T00:00:00Z")), (false, false));
-        assert_eq!(state_at(&p, &asked, at("2025-07-30T00:00:00Z")), (false, true));
-        let stale = Listing { stale: true, ..asked };
-        assert_eq!(state_at(&p, &stale, at("2026-01-01T00:00:00Z")), (false, false));
+        assert_eq!(
+            state_at(&p, &asked, at("2025-07-29T00:00:00Z")),
+            (false, false)
+        );
+        assert_eq!(
+            state_at(&p, &asked, at("2025-07-30T00:00:00Z")),
+            (false, true)
+        );
+        let stale = Listing {
+            stale: true,
+            ..asked
+        };
+        assert_eq!(
+            state_at(&p, &stale, at("2026-01-01T00:00:00Z")),
+            (false, false)
+        );
     }
 }

@@ -237,13 +237,22 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
 async fn freshness_every_hour(state: AppState) {
     let policy = crate::app::freshness::Policy::from_env();
     loop {
-        match state.run(move |ex| crate::app::freshness::sweep(ex, &policy, chrono::Utc::now())).await {
+        match state
+            .run(move |ex| crate::app::freshness::sweep(ex, &policy, chrono::Utc::now()))
+            .await
+        {
             Ok(swept) if !swept.asked.is_empty() || !swept.stale.is_empty() => {
                 state.written.notify_one();
-                tracing::info!(asked = swept.asked.len(), stale = swept.stale.len(), "freshness sweep");
+                tracing::info!(
+                    asked = swept.asked.len(),
+                    stale = swept.stale.len(),
+                    "freshness sweep"
+                );
             }
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "the freshness sweep failed; trying again in an hour"),
+            Err(e) => {
+                tracing::warn!(error = %e, "the freshness sweep failed; trying again in an hour")
+            }
         }
         tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
     }
