@@ -215,6 +215,26 @@ fn hit(l: Lang, h: &Value, verified: &BTreeMap<String, String>) -> Markup {
     }
 }
 
+/// The link that switches the order: newest confirmed first, or most relevant first.
+fn sort_link(l: Lang, pairs: &[(String, String)], newest: bool) -> Markup {
+    let mut query: Vec<String> = pairs
+        .iter()
+        .filter(|(k, v)| k != "sort" && !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect();
+    if !newest {
+        query.push("sort=newest".to_string());
+    }
+    let href = format!("/search?{}", query.join("&"));
+    html! {
+        @if newest {
+            a id="sort" href=(href) { (l.t("Xếp theo mức phù hợp", "Most relevant first")) }
+        } @else {
+            a id="sort" href=(href) { (l.t("Mới xác nhận trước", "Newest first")) }
+        }
+    }
+}
+
 async fn search(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -267,8 +287,13 @@ async fn search(
     };
     // The same answer as the API's, kept in the same cache.
     let semantic = state.semantic.clone();
-    let answer: SearchResponse = crate::api::search_answer::answer(&state, request, semantic)
-        .await
+    let newest = params.get("sort") == Some("newest");
+    let answer = if newest {
+        crate::api::newest::answer(&state, request, semantic).await
+    } else {
+        crate::api::search_answer::answer(&state, request, semantic).await
+    };
+    let answer: SearchResponse = answer
         .and_then(|body| {
             serde_json::from_slice(&body)
                 .map_err(|e| ApiError::Internal(format!("reading a search answer: {e}")))
@@ -298,6 +323,7 @@ async fn search(
                     a.to-filters href="#filters" { (l.t("Bộ lọc ↓", "Filters ↓")) }
                     span id="total" { (answer.total) " " (l.t("kết quả", "results")) }
                     @if answer.total > 0 { (super::downloads::links(l, &params.0)) }
+                    " · " (sort_link(l, &params.0, newest))
                 }
                 @if skipped {
                     p.meta id="semantic-skipped" { (l.t(
