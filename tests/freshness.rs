@@ -1,5 +1,5 @@
 //! Freshness (#20) with the real binary, a real SMTP server and the sweep run on a clock the
-//! test sets (`POST /api/v1/admin/freshness {"now"}`): a listing's owner is asked after 180
+//! test sets (`POST /api/v1/admin/sweep {"now"}`): a listing's owner is asked after 180
 //! days, by mail and on `/me`, once; 30 days later the listing is stale — kept, out of search
 //! and matching, on the province desk with its organisation — until the owner confirms it.
 //! Search sorts by the last confirmation with `sort=newest`.
@@ -64,7 +64,7 @@ fn sweep(server: &Server, admin: &str, days: i64) -> (Vec<String>, Vec<String>, 
     let (status, swept, seq) = call(
         server,
         "POST",
-        "/api/v1/admin/freshness",
+        "/api/v1/admin/sweep",
         Some(admin),
         Some(json!({"now": now})),
     );
@@ -212,7 +212,11 @@ fn an_unconfirmed_listing_is_asked_then_stale_then_back_when_confirmed() {
     let mut mailed = 0;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while mailed < 2 {
-        assert!(std::time::Instant::now() < deadline, "the question's mail: {:?}", smtp.received());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the question's mail: {:?}",
+            smtp.received()
+        );
         std::thread::sleep(std::time::Duration::from_millis(200));
         mailed = smtp
             .received()
@@ -295,7 +299,10 @@ fn an_unconfirmed_listing_is_asked_then_stale_then_back_when_confirmed() {
         (200, None),
         "{confirmed}"
     );
-    assert_eq!(found(&server, "q=xoai&kind=research_output", seq), ["ro-xoai"]);
+    assert_eq!(
+        found(&server, "q=xoai&kind=research_output", seq),
+        ["ro-xoai"]
+    );
     assert!(matched(&server, &minh).contains(&"ro-xoai".to_string()));
     assert!(
         !matched(&server, &minh).contains(&"ro-xoai-2".to_string()),
@@ -325,5 +332,167 @@ fn an_unconfirmed_listing_is_asked_then_stale_then_back_when_confirmed() {
     assert_eq!(
         found(&server, "q=xoai&kind=research_output&sort=newest", seq),
         ["ro-xoai", "ro-xoai-2"]
+    );
+}
+
+#[test]
+fn unanswered_interest_is_due_in_ten_working_days_then_reminded_and_overdue_on_the_desk() {
+    if !SmtpReceiver::available("reply reminders") {
+        return;
+    }
+    let ws = Workspace::new();
+    let smtp = SmtpReceiver::start(ws.dir.path(), free_port());
+    let url = smtp.url();
+    let server = Server::start(
+        &ws,
+        &["--smtp-url", url.as_str(), "--mail-retry-seconds", "1"],
+    );
+    let admin = server.token.clone().expect("admin token");
+    let (status, created, _) = call(
+        &server,
+        "POST",
+        "/api/v1/orgs",
+        Some(&admin),
+        Some(json!({"name": INSTITUTE, "kind": "institute", "province": "82"})),
+    );
+    assert_eq!(status, 201, "{created}");
+    let org_id = created["org"]["id"].as_str().unwrap().to_string();
+    let lan = user(
+        &server,
+        &admin,
+        json!({"email": "lan@caqmn.vn", "role": "institute", "org": INSTITUTE, "password": PASSWORD}),
+    );
+    let minh = user(
+        &server,
+        &admin,
+        json!({"email": "minh@caibe.vn", "role": "enterprise", "org": ENTERPRISE, "province": "82", "password": PASSWORD}),
+    );
+    user(
+        &server,
+        &admin,
+        json!({"email": "moigioi@dongthap.gov.vn", "role": "broker", "province": "82", "password": PASSWORD}),
+    );
+    put(
+        &server,
+        &lan,
+        technology("ro-xoai", "Bảo quản xoài bằng màng chitosan"),
+    );
+
+    let (status, lead, _) = call(
+        &server,
+        "POST",
+        "/api/v1/listings/ro-xoai/interest",
+        Some(&minh),
+        Some(json!({"message": "Chúng tôi muốn mua li-xăng"})),
+    );
+    assert_eq!(status, 201, "{lead}");
+    let id = lead["id"].as_str().unwrap().to_string();
+    let created_at =
+        chrono::DateTime::parse_from_rfc3339(lead["created_at"].as_str().unwrap()).unwrap();
+    let reply_by =
+        chrono::DateTime::parse_from_rfc3339(lead["reply_by"].as_str().expect("reply_by")).unwrap();
+    let days = (reply_by - created_at).num_days();
+    assert!(
+        (12..=14).contains(&days),
+        "ten working days are two weeks and a bit: {days}"
+    );
+
+    // Not yet due: no reminder; past it: one reminder, mailed to the organisation, once.
+    let (_, _, _) = call(
+        &server,
+        "POST",
+        "/api/v1/admin/sweep",
+        Some(&admin),
+        Some(json!({"now": (Utc::now() + Duration::days(11)).to_rfc3339()})),
+    );
+    let (_, swept, _) = call(
+        &server,
+        "POST",
+        "/api/v1/admin/sweep",
+        Some(&admin),
+        Some(json!({"now": (Utc::now() + Duration::days(11)).to_rfc3339()})),
+    );
+    assert_eq!(swept["reminded"], json!([]), "{swept}");
+    let (_, swept, _) = call(
+        &server,
+        "POST",
+        "/api/v1/admin/sweep",
+        Some(&admin),
+        Some(json!({"now": (Utc::now() + Duration::days(17)).to_rfc3339()})),
+    );
+    assert_eq!(swept["reminded"], json!([id]), "{swept}");
+    let (_, swept, _) = call(
+        &server,
+        "POST",
+        "/api/v1/admin/sweep",
+        Some(&admin),
+        Some(json!({"now": (Utc::now() + Duration::days(18)).to_rfc3339()})),
+    );
+    assert_eq!(swept["reminded"], json!([]), "reminded once: {swept}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !smtp.received().iter().any(|(to, _, body)| {
+        to.contains("lan@caqmn.vn")
+            && body.contains("chưa nhận được trả lời")
+            && body.contains("no answer yet")
+    }) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the reminder: {:?}",
+            smtp.received()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let broker = session(&server, "moigioi@dongthap.gov.vn");
+    let (_, desk) = fetch(&server, As::Session(&broker), "/desk");
+    assert!(
+        desk.contains(&format!("data-overdue=\"{id}\"")),
+        "the desk shows it overdue: {desk}"
+    );
+
+    // The profile counts it unanswered, then answered with the time it took.
+    let (_, profile, _) = call(
+        &server,
+        "GET",
+        &format!("/api/v1/orgs/{org_id}"),
+        None,
+        None,
+    );
+    assert_eq!(
+        (
+            profile["replies"]["received"].as_u64(),
+            profile["replies"]["replied"].as_u64()
+        ),
+        (Some(1), Some(0)),
+        "{profile}"
+    );
+    let (status, answered, _) = call(
+        &server,
+        "POST",
+        &format!("/api/v1/leads/{id}/reply"),
+        Some(&lan),
+        Some(json!({"message": "Xin mời trao đổi"})),
+    );
+    assert_eq!(status, 200, "{answered}");
+    let (_, profile, _) = call(
+        &server,
+        "GET",
+        &format!("/api/v1/orgs/{org_id}"),
+        None,
+        None,
+    );
+    assert_eq!(profile["replies"]["replied"].as_u64(), Some(1), "{profile}");
+    assert!(
+        profile["replies"]["median_reply_hours"].is_number(),
+        "{profile}"
+    );
+    let (_, page) = fetch(&server, As::Nobody, &format!("/orgs/{org_id}"));
+    assert!(
+        page.contains("Đã trả lời 1/1 quan tâm (100%), thời gian trả lời trung vị"),
+        "{page}"
+    );
+    let (_, desk) = fetch(&server, As::Session(&broker), "/desk");
+    assert!(
+        !desk.contains(&format!("data-overdue=\"{id}\"")),
+        "answered: no longer overdue"
     );
 }

@@ -120,7 +120,7 @@ fn table() -> Vec<Row> {
         // A listing is confirmed current by its organisation (ro-1 is the institute's) and
         // admins; the freshness sweep is run by admins.
         row(M::POST, "/api/v1/listings/{id}/confirm", "/api/v1/listings/ro-1/confirm", None,    [200, 200, 403, 200, 403, 401, 401]),
-        row(M::POST, "/api/v1/admin/freshness", "/api/v1/admin/freshness", Some(json!({"now": "2020-01-01T00:00:00Z"})), [200, 200, 403, 403, 403, 401, 401]),
+        row(M::POST, "/api/v1/admin/sweep", "/api/v1/admin/sweep", Some(json!({"now": "2020-01-01T00:00:00Z"})), [200, 200, 403, 403, 403, 401, 401]),
         // Reports: a province's brokers and admins; the nation's admins.
         row(M::GET, "/api/v1/reports/provinces/{code}", "/api/v1/reports/provinces/79", None,   [200, 200, 200, 403, 403, 401, 401]),
         row(M::GET, "/api/v1/reports/provinces/{code}", "/api/v1/reports/provinces/92?format=csv", None, [200, 200, 403, 403, 403, 401, 401]),

@@ -1,6 +1,7 @@
-//! Freshness (`app::freshness`): `POST /listings/{id}/confirm`, the owner saying a listing is
-//! still current, and `POST /admin/freshness` `{"now"?}`, the cycle's sweep run by an
-//! administrator at any time (the server runs it every hour on its own clock).
+//! The exchange's clock-driven upkeep: `POST /listings/{id}/confirm`, the owner saying a
+//! listing is still current (`app::freshness`), and `POST /admin/sweep` `{"now"?}`, run by an
+//! administrator at any time (the server runs it every hour on its own clock): the freshness
+//! cycle, and reminders of overdue interest (`app::replies`).
 
 use axum::extract::{Path, State};
 use axum::routing::post;
@@ -21,7 +22,7 @@ use crate::server::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/listings/{id}/confirm", post(confirm_listing))
-        .route("/admin/freshness", post(run_sweep))
+        .route("/admin/sweep", post(run_sweep))
 }
 
 async fn confirm_listing(
@@ -48,12 +49,34 @@ async fn confirm_listing(
     Ok(([(SEQ_HEADER, seq.to_string())], Json(view)))
 }
 
-/// `{"now"?: RFC 3339}` (default: the present) → `{"asked": [ids], "stale": [ids]}`.
+/// What one sweep did: listings asked and marked stale, leads reminded.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct Upkeep {
+    #[serde(flatten)]
+    listings: Swept,
+    reminded: Vec<String>,
+}
+
+/// Runs the freshness cycle and the reminders as of `now`.
+pub(crate) async fn upkeep(state: &AppState, now: DateTime<Utc>) -> Result<Upkeep, ApiError> {
+    let result = state
+        .run(move |ex| {
+            let listings = sweep(ex, &Policy::from_env(), now)?;
+            let reminded = crate::app::replies::remind(ex, now)?;
+            Ok(Upkeep { listings, reminded })
+        })
+        .await?;
+    state.written.notify_one();
+    Ok(result)
+}
+
+/// `{"now"?: RFC 3339}` (default: the present) → `{"asked": [ids], "stale": [ids],
+/// "reminded": [lead ids]}`.
 async fn run_sweep(
     State(state): State<AppState>,
     caller: Caller,
     JsonObject(body): JsonObject,
-) -> Result<([(&'static str, String); 1], Json<Swept>), ApiError> {
+) -> Result<([(&'static str, String); 1], Json<Upkeep>), ApiError> {
     caller.require_admin()?;
     let body = Fields::new(body, &["now"])?;
     let now = match body.text("now")? {
@@ -67,10 +90,7 @@ async fn run_sweep(
             })?,
         None => Utc::now(),
     };
-    let swept = state
-        .run(move |ex| sweep(ex, &Policy::from_env(), now))
-        .await?;
-    state.written.notify_one();
+    let swept = upkeep(&state, now).await?;
     let seq = state.store.last_seq()?;
     Ok(([(SEQ_HEADER, seq.to_string())], Json(swept)))
 }

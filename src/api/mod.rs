@@ -11,7 +11,7 @@ pub(crate) mod duplicates;
 mod error;
 mod export;
 mod fields;
-mod freshness;
+pub(crate) mod freshness;
 mod json;
 pub(crate) mod leads;
 mod limits;

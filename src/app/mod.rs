@@ -18,6 +18,7 @@ pub mod open_deals;
 pub mod orgs;
 mod outbox;
 pub mod password;
+pub mod replies;
 pub mod reports;
 pub mod signup;
 pub mod statistics;

@@ -232,26 +232,14 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Sweeps every hour on the server's clock, with the policy of the environment; a failure is
-/// logged and tried again the next hour.
+/// Sweeps every hour on the server's clock (`api::freshness::upkeep`: the freshness cycle and
+/// reminders of overdue interest); a failure is logged and tried again the next hour.
 async fn freshness_every_hour(state: AppState) {
-    let policy = crate::app::freshness::Policy::from_env();
     loop {
-        match state
-            .run(move |ex| crate::app::freshness::sweep(ex, &policy, chrono::Utc::now()))
-            .await
-        {
-            Ok(swept) if !swept.asked.is_empty() || !swept.stale.is_empty() => {
-                state.written.notify_one();
-                tracing::info!(
-                    asked = swept.asked.len(),
-                    stale = swept.stale.len(),
-                    "freshness sweep"
-                );
-            }
-            Ok(_) => {}
+        match crate::api::freshness::upkeep(&state, chrono::Utc::now()).await {
+            Ok(done) => tracing::debug!(?done, "hourly sweep"),
             Err(e) => {
-                tracing::warn!(error = %e, "the freshness sweep failed; trying again in an hour")
+                tracing::warn!(error = %e, "the hourly sweep failed; trying again in an hour")
             }
         }
         tokio::time::sleep(std::time::Duration::from_secs(3600)).await;

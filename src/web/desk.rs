@@ -84,6 +84,10 @@ async fn load(state: &AppState, v: &Visitor) -> Result<(Desk, Board), Failure> {
             .into_iter()
             .filter(|l| caller.may_see_lead(l) && !dealt.contains(l.id.as_str()))
             .collect();
+        // Overdue, unanswered interest first: the desk chases it.
+        let now = chrono::Utc::now();
+        let mut leads = leads;
+        leads.sort_by_key(|l| !crate::app::replies::overdue(l, now));
         let deals: Vec<Deal> = all_deals
             .into_iter()
             .filter(|d| covering.covers(d))
@@ -371,7 +375,7 @@ fn render(v: &Visitor, desk: &Desk, board: &Board, refused: Option<&Refused>) ->
             @if board.leads.is_empty() { p.meta { (l.t("Chưa có.", "None yet.")) } }
             @else {
                 div.table-wrap { table {
-                    thead { tr { th { (l.t("Công nghệ", "Technology")) } th { (l.t("Doanh nghiệp", "Enterprise")) } th { (l.t("Lời nhắn", "Message")) } th { (l.t("Ngày", "Date")) } th { (l.t("Đề xuất giao dịch", "Propose a deal")) } } }
+                    thead { tr { th { (l.t("Công nghệ", "Technology")) } th { (l.t("Doanh nghiệp", "Enterprise")) } th { (l.t("Lời nhắn", "Message")) } th { (l.t("Ngày", "Date")) } th { (l.t("Hạn trả lời", "Reply by")) } th { (l.t("Đề xuất giao dịch", "Propose a deal")) } } }
                     tbody {
                         @for lead in &board.leads {
                             tr {
@@ -382,6 +386,10 @@ fn render(v: &Visitor, desk: &Desk, board: &Board, refused: Option<&Refused>) ->
                                     @if let Some(r) = &lead.reply { br; span.meta { (l.t("Trả lời: ", "Answer: ")) (r.message) } }
                                 }
                                 td { (lead.created_at.format("%Y-%m-%d")) }
+                                td {
+                                    (crate::app::replies::due(lead).format("%Y-%m-%d"))
+                                    @if crate::app::replies::overdue(lead, chrono::Utc::now()) { " " span.badge.overdue data-overdue=(lead.id) { (l.t("Quá hạn", "Overdue")) } }
+                                }
                                 td { (propose_form(v, lead, board.needs_of.get(&lead.from_org).map_or(&[][..], Vec::as_slice), refused)) }
                             }
                         }
