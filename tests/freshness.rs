@@ -496,3 +496,121 @@ fn unanswered_interest_is_due_in_ten_working_days_then_reminded_and_overdue_on_t
         "answered: no longer overdue"
     );
 }
+
+#[test]
+fn a_search_saved_from_its_page_alerts_in_a_daily_digest_on_the_sweeps_clock() {
+    if !SmtpReceiver::available("daily digests") {
+        return;
+    }
+    let ws = Workspace::new();
+    let smtp = SmtpReceiver::start(ws.dir.path(), free_port());
+    let url = smtp.url();
+    let server = Server::start(
+        &ws,
+        &["--smtp-url", url.as_str(), "--mail-retry-seconds", "1"],
+    );
+    let admin = server.token.clone().expect("admin token");
+    let minh = user(
+        &server,
+        &admin,
+        json!({"email": "minh@caibe.vn", "role": "enterprise", "org": ENTERPRISE, "password": PASSWORD}),
+    );
+
+    // The button is for signed-in users; it saves the page's query and filters.
+    let (_, anonymous) = fetch(&server, As::Nobody, "/search?q=xoai&kind=research_output");
+    assert!(!anonymous.contains("id=\"save-search\""));
+    let cookie = session(&server, "minh@caibe.vn");
+    let (_, page) = fetch(
+        &server,
+        As::Session(&cookie),
+        "/search?q=xoai&kind=research_output",
+    );
+    assert!(page.contains("id=\"save-search\""), "{page}");
+    let at = page.find("name=\"csrf\" value=\"").expect("csrf") + 19;
+    let csrf = page[at..].split('"').next().unwrap().to_string();
+    let form = format!("csrf={csrf}&q=xoai&kind=research_output&delivery=daily");
+    let (status, head, _) = crate::confidential::raw(
+        &server,
+        "POST",
+        "/search/save",
+        &[
+            ("Cookie", cookie.as_str()),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        form.as_bytes(),
+    );
+    assert_eq!(status, 303, "{head}");
+    assert!(head.contains("saved=1"), "{head}");
+    let (_, saved, _) = call(&server, "GET", "/api/v1/saved-searches", Some(&minh), None);
+    let mine = saved["saved_searches"].as_array().unwrap();
+    assert_eq!(mine.len(), 1, "{saved}");
+    assert_eq!(
+        (
+            mine[0]["q"].as_str(),
+            mine[0]["kind"].as_str(),
+            mine[0]["delivery"].as_str()
+        ),
+        (Some("xoai"), Some("research_output"), Some("daily"))
+    );
+
+    // A fitting listing: a notification now, mail only in the digest a day later.
+    put(
+        &server,
+        &admin,
+        technology("ro-xoai", "Bảo quản xoài bằng màng chitosan"),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (_, notes, _) = call(&server, "GET", "/api/v1/notifications", Some(&minh), None);
+        if notes["notifications"]
+            .as_array()
+            .is_some_and(|n| !n.is_empty())
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the notification");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let (_, swept, _) = call(
+        &server,
+        "POST",
+        "/api/v1/admin/sweep",
+        Some(&admin),
+        Some(json!({"now": (Utc::now() + Duration::hours(2)).to_rfc3339()})),
+    );
+    assert_eq!(swept["digests"], 0, "not a day old: {swept}");
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert!(
+        smtp.received()
+            .iter()
+            .all(|(to, _, _)| !to.contains("minh@caibe.vn")),
+        "no mail at once"
+    );
+    let (_, swept, _) = call(
+        &server,
+        "POST",
+        "/api/v1/admin/sweep",
+        Some(&admin),
+        Some(json!({"now": (Utc::now() + Duration::hours(25)).to_rfc3339()})),
+    );
+    assert_eq!(swept["digests"], 1, "{swept}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !smtp.received().iter().any(|(to, _, body)| {
+        to.contains("minh@caibe.vn") && body.contains("Bảo quản xoài bằng màng chitosan")
+    }) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the digest: {:?}",
+            smtp.received()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let (_, swept, _) = call(
+        &server,
+        "POST",
+        "/api/v1/admin/sweep",
+        Some(&admin),
+        Some(json!({"now": (Utc::now() + Duration::hours(50)).to_rfc3339()})),
+    );
+    assert_eq!(swept["digests"], 0, "digested once: {swept}");
+}

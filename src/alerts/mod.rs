@@ -387,7 +387,8 @@ impl Alerter {
                 }
             }
             let outbox = self.outbox();
-            let mail = outbox.compose(&user.email, alert_mails::digest(&items), now)?;
+            // The digest leaves on the outbox's clock; `now` may be a sweep's (`/admin/sweep`).
+            let mail = outbox.compose(&user.email, alert_mails::digest(&items), Utc::now())?;
             self.alerts.record_digest(&notes, &mail)?;
             outbox.ring();
             sent += 1;

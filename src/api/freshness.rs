@@ -55,19 +55,30 @@ pub(crate) struct Upkeep {
     #[serde(flatten)]
     listings: Swept,
     reminded: Vec<String>,
+    /// Daily digests mailed (standing searches delivered by digest).
+    digests: usize,
 }
 
-/// Runs the freshness cycle and the reminders as of `now`.
+/// Runs the freshness cycle, the reminders and the daily digests as of `now`.
 pub(crate) async fn upkeep(state: &AppState, now: DateTime<Utc>) -> Result<Upkeep, ApiError> {
     let result = state
         .run(move |ex| {
             let listings = sweep(ex, &Policy::from_env(), now)?;
             let reminded = crate::app::replies::remind(ex, now)?;
-            Ok(Upkeep { listings, reminded })
+            Ok((listings, reminded))
         })
         .await?;
     state.written.notify_one();
-    Ok(result)
+    let alerter = state.alerter.clone();
+    let digests = tokio::task::spawn_blocking(move || alerter.send_digests(now))
+        .await?
+        .map_err(|e| ApiError::Internal(format!("daily digests: {e}")))?;
+    let (listings, reminded) = result;
+    Ok(Upkeep {
+        listings,
+        reminded,
+        digests,
+    })
 }
 
 /// `{"now"?: RFC 3339}` (default: the present) → `{"asked": [ids], "stale": [ids],

@@ -15,14 +15,12 @@ use super::auth::{same, Caller};
 use super::error::ApiError;
 use super::fields::Fields;
 use super::json::JsonObject;
-use crate::alerts::{feed, feed_url, new_secret, percolator::request_of};
+use crate::alerts::{feed, feed_url};
 use crate::app::Links;
 use crate::domain::account::User;
 use crate::domain::alert::{Delivery, SavedQuery, StandingSearch};
 use crate::server::AppState;
 
-/// Most saved searches one user may keep.
-pub const MAX_SAVED_SEARCHES: usize = 100;
 /// Notifications listed, newest first.
 const NOTIFICATIONS: usize = 200;
 /// Entries in a feed.
@@ -110,33 +108,9 @@ async fn create(
         trl_min: body.text("trl_min")?,
         transfer_mode: body.text("transfer_mode")?,
     };
-    let search = StandingSearch {
-        id: format!("ss-{}", new_secret()?.get(..20).unwrap_or_default()),
-        user_id: user.id.clone(),
-        query,
-        listing_id: None,
-        secret: new_secret()?,
-        delivery,
-        created_at: Utc::now(),
-        active: true,
-    };
-    // Checked as the search route checks it: a saved search that cannot run is refused now.
-    request_of(&search).map_err(ApiError::Invalid)?;
-    let alerts = state.alerts.clone();
-    let stored = tokio::task::spawn_blocking(move || {
-        let saved = alerts
-            .searches_of(&search.user_id)?
-            .iter()
-            .filter(|s| s.listing_id.is_none())
-            .count();
-        if saved >= MAX_SAVED_SEARCHES {
-            return Ok(Err(ApiError::Conflict(format!(
-                "at most {MAX_SAVED_SEARCHES} saved searches per user; delete one first"
-            ))));
-        }
-        alerts.add_search(&search).map(Ok)
-    })
-    .await???;
+    let stored = state
+        .run(move |ex| crate::app::saved_searches::save(ex, &user, query, delivery, Utc::now()))
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(view(&state.outbox.links, &stored)),

@@ -90,6 +90,8 @@ pub enum Refusal {
     DealOpen,
     /// Only the listing's organisation (and administrators) confirm it.
     NotListingOwner,
+    /// The user keeps as many saved searches as allowed.
+    TooManySavedSearches,
 }
 
 impl Refusal {
@@ -129,6 +131,9 @@ impl Refusal {
             }
             Refusal::NotListingOwner => {
                 "a listing is confirmed by members of its organisation or an administrator"
+            }
+            Refusal::TooManySavedSearches => {
+                "at most 100 saved searches per user; delete one first"
             }
         }
     }
@@ -170,6 +175,9 @@ impl Refusal {
             }
             Refusal::NotListingOwner => {
                 "Tin đăng do thành viên của tổ chức sở hữu hoặc quản trị viên xác nhận."
+            }
+            Refusal::TooManySavedSearches => {
+                "Mỗi người dùng lưu tối đa 100 tìm kiếm; hãy xóa bớt một tìm kiếm trước."
             }
         }
     }

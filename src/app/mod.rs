@@ -20,6 +20,7 @@ mod outbox;
 pub mod password;
 pub mod replies;
 pub mod reports;
+pub mod saved_searches;
 pub mod signup;
 pub mod statistics;
 

@@ -28,6 +28,7 @@ pub(crate) mod next;
 mod orgs;
 mod outbox;
 mod reasons;
+mod save_search;
 mod search;
 mod session;
 mod signin;
@@ -54,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .merge(forms::router())
         .merge(desk::router())
         .merge(freshness::router())
+        .merge(save_search::router())
         .merge(signin::router())
         .merge(join::router())
         .merge(outbox::router())

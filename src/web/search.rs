@@ -250,9 +250,12 @@ async fn search(
         .unwrap_or(1);
     let params = Params(
         all.into_iter()
-            .filter(|(k, _)| k != "page" && k != "lang")
+            .filter(|(k, _)| k != "page" && k != "lang" && k != "saved")
             .collect(),
     );
+    let saved = query
+        .as_deref()
+        .is_some_and(|q| q.split('&').any(|p| p == "saved=1"));
     let owned = |name: &str| params.get(name).map(str::to_string);
     let search = SearchParams {
         q: owned("q"),
@@ -314,7 +317,11 @@ async fn search(
     // A page past the end (an old link, a typed number) says so rather than "page 25 of 8".
     let past_end = page_no > pages;
     let body = html! {
-        section.panel { (search_box(l, &q)) }
+        section.panel {
+            (search_box(l, &q))
+            @if saved { p.notice id="saved" role="status" { (l.t("Đã lưu tìm kiếm: bạn sẽ được báo khi có tin mới phù hợp.", "Search saved: you will be told when a new listing fits.")) } }
+            (super::save_search::button(&visitor, &params.0))
+        }
         div.results {
             (facets(l, &params, &answer.facets))
             section aria-live="polite" {
