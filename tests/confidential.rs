@@ -568,6 +568,32 @@ fn a_confidential_need_shows_only_its_summary_until_disclosed() {
         "{page}"
     );
 
+    // The enterprise discloses from the page too.
+    const FOURTH: &str = "Trung tâm Ứng dụng Tiến bộ KH&CN Đồng Tháp";
+    org(&server, &admin, FOURTH, "other");
+    let lan_session = session(&server, "lan@quynhlam.vn");
+    let (_, page) = fetch(&server, As::Session(&lan_session), "/listings/nd-kin");
+    assert!(page.contains("id=\"disclose\""), "{page}");
+    let at = page.find("name=\"csrf\" value=\"").expect("csrf") + 19;
+    let csrf = page[at..].split('"').next().unwrap().to_string();
+    let form = format!("csrf={}&org={}", enc(&csrf), enc(FOURTH));
+    let (status, head, _) = raw(
+        &server,
+        "POST",
+        "/listings/nd-kin/disclose",
+        &[
+            ("Cookie", lan_session.as_str()),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        form.as_bytes(),
+    );
+    assert_eq!(status, 303, "{head}");
+    let (_, full) = call(&server, "GET", "/api/v1/listings/nd-kin", Some(&lan), None);
+    assert_eq!(full["disclosures"][2]["org"], FOURTH, "{full}");
+    assert_eq!(full["disclosures"][2]["via"], "owner", "{full}");
+    let (_, page) = fetch(&server, As::Nobody, "/listings/nd-kin");
+    assert!(!page.contains("id=\"disclose\"") && !page.contains("id=\"disclosures\""));
+
     // Anonymous readers still read the summary only, everywhere.
     assert!(walk(As::Nobody, "anonymous, after the disclosures") >= 6);
 }

@@ -327,7 +327,7 @@ fn render(
                 (super::freshness::confirm_button(v, x))
             }
         }
-        @if v.caller.desk().is_ok() || (v.caller.role().is_some() && v.caller.may_write_listing(Some(x), None).is_ok()) { (disclosures(l, x)) }
+        @if v.caller.desk().is_ok() || (v.caller.role().is_some() && v.caller.may_write_listing(Some(x), None).is_ok()) { (disclosures(l, x)) @if x.confidential { section.panel { (super::disclose::form(v, &x.id)) } } }
         (contact(l, x))
         @if let Some(c) = comparables { (valuation(l, c)) }
         (form)

@@ -14,6 +14,7 @@
 mod charts;
 mod collapse;
 mod desk;
+mod disclose;
 mod downloads;
 mod duplicates;
 mod forms;
@@ -56,6 +57,7 @@ pub fn router() -> Router<AppState> {
         .merge(desk::router())
         .merge(freshness::router())
         .merge(save_search::router())
+        .merge(disclose::router())
         .merge(signin::router())
         .merge(join::router())
         .merge(outbox::router())
