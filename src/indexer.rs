@@ -60,6 +60,11 @@ struct HitView<'a> {
     keywords: &'a [String],
     status: Status,
     updated_at: String,
+    /// When its owner last confirmed it is current.
+    confirmed_at: String,
+    /// A confidential need: the hit shows its summary only (`domain::confidential`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    confidential: bool,
 }
 
 /// The enum's snake_case name, as in JSON.
@@ -74,30 +79,43 @@ pub fn enum_name<T: Serialize>(value: &T) -> String {
 pub fn to_index_doc(listing: &Listing) -> IndexDoc {
     let provinces = Provinces::get();
     let province = listing.province.as_ref().and_then(|c| provinces.by_code(c));
+    // A hit is shown to everyone alike: a confidential need's shows its summary only. Its full
+    // text is indexed for matching, but not its organisation's name.
+    let shown = listing.redacted();
     let view = HitView {
-        id: &listing.id,
-        kind: listing.kind,
-        title: &listing.title,
-        field: listing.field.as_ref().map(|f| f.as_str()),
-        province: listing.province.as_ref().map(|p| p.as_str()),
+        id: &shown.id,
+        kind: shown.kind,
+        title: &shown.title,
+        field: shown.field.as_ref().map(|f| f.as_str()),
+        province: shown.province.as_ref().map(|p| p.as_str()),
         province_name: province.map(|p| p.short_name.as_str()),
-        owner: listing.owner.as_deref(),
-        trl: listing.trl.map(|t| t.get()),
-        trl_min: listing.trl_min.map(|t| t.get()),
-        transfer_modes: &listing.transfer_modes,
-        keywords: &listing.keywords,
-        status: listing.status,
-        updated_at: listing.updated_at.to_rfc3339(),
+        owner: shown.owner.as_deref(),
+        trl: shown.trl.map(|t| t.get()),
+        trl_min: shown.trl_min.map(|t| t.get()),
+        transfer_modes: &shown.transfer_modes,
+        keywords: &shown.keywords,
+        status: shown.status,
+        updated_at: shown.updated_at.to_rfc3339(),
+        confirmed_at: shown.confirmed().to_rfc3339(),
+        confidential: shown.confidential,
     };
     let mut text = vec![
         (TextGroup::Title, listing.title.clone()),
         (TextGroup::Body, listing.description.clone()),
     ];
+    if let Some(summary) = listing
+        .summary
+        .as_ref()
+        .filter(|_| listing.is_confidential())
+    {
+        text.push((TextGroup::Title, summary.clone()));
+    }
     for k in &listing.keywords {
         text.push((TextGroup::Keywords, k.clone()));
     }
+    let owner = listing.owner.clone().filter(|_| !listing.is_confidential());
     let extra = [
-        &listing.owner,
+        &owner,
         &listing.holder,
         &listing.industry,
         &listing.desired_outcome,
@@ -117,7 +135,8 @@ pub fn to_index_doc(listing: &Listing) -> IndexDoc {
     }
     let mut facets = vec![
         (Facet::Kind, enum_name(&listing.kind)),
-        (Facet::Status, enum_name(&listing.status)),
+        // A stale listing is out of search and matching, which ask for published ones.
+        (Facet::Status, status_facet(listing)),
     ];
     if let Some(p) = &listing.province {
         facets.push((Facet::Province, p.to_string()));
@@ -139,6 +158,16 @@ pub fn to_index_doc(listing: &Listing) -> IndexDoc {
         trl: listing.trl.map(|t| u64::from(t.get())),
         stored: serde_json::to_string(&view).unwrap_or_default(),
         profile: match_profile(listing),
+    }
+}
+
+/// The status a listing is filtered by: its own, or `stale` for a published listing its owner
+/// has not confirmed in time (`app::freshness`).
+pub fn status_facet(listing: &Listing) -> String {
+    if listing.stale && listing.status == Status::Published {
+        "stale".to_string()
+    } else {
+        enum_name(&listing.status)
     }
 }
 

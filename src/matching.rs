@@ -246,6 +246,18 @@ fn view(m: &Match, request: &MatchRequest) -> Value {
         Ok(Value::Object(map)) => map,
         _ => serde_json::Map::new(),
     };
+    // A confidential need is matched on its full text, but the words it shares with the
+    // technology would quote that text: its match names none.
+    let hidden;
+    let m = if out.get("confidential") == Some(&Value::Bool(true)) {
+        hidden = Match {
+            matched_terms: Vec::new(),
+            ..m.clone()
+        };
+        &hidden
+    } else {
+        m
+    };
     out.insert("score".into(), json!(m.score));
     out.insert(
         "components".into(),

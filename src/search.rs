@@ -100,7 +100,7 @@ fn number(field: &str, value: &Option<String>, max: usize) -> Result<Option<usiz
 }
 
 const KINDS: [&str; 3] = ["research_output", "patent", "need"];
-const STATUSES: [&str; 3] = ["draft", "published", "archived"];
+const STATUSES: [&str; 4] = ["draft", "published", "archived", "stale"];
 
 fn one_of(field: &str, values: Vec<String>, allowed: &[&str]) -> Result<Vec<String>, FieldError> {
     for v in &values {
@@ -210,7 +210,15 @@ pub fn run(index: &SearchIndex, request: &SearchRequest) -> Result<SearchRespons
                 _ => serde_json::Map::new(),
             };
             view.insert("score".into(), serde_json::json!(hit.score));
-            view.insert("snippet".into(), serde_json::Value::String(hit.snippet));
+            // A confidential need's snippet would quote its hidden text: its summary instead.
+            let snippet = match view.get("confidential") {
+                Some(serde_json::Value::Bool(true)) => {
+                    let summary = view.get("title").and_then(|t| t.as_str()).unwrap_or("");
+                    escape_html(summary)
+                }
+                _ => hit.snippet,
+            };
+            view.insert("snippet".into(), serde_json::Value::String(snippet));
             serde_json::Value::Object(view)
         })
         .collect();
@@ -238,6 +246,22 @@ pub fn run(index: &SearchIndex, request: &SearchRequest) -> Result<SearchRespons
         facets,
         semantic: None,
     })
+}
+
+/// `text` safe inside HTML, as snippets are.
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Readiness counts as the `trl_min` filter reads them: each level with the listings at or

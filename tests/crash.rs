@@ -259,13 +259,25 @@ struct DealLog {
     unexpected: Vec<(String, u16, String)>,
 }
 
-/// Proposes deals on `need` × `tech` and moves each through [`PIPELINE`] until the server
-/// dies or the window passes.
+/// Proposes deals on `need` and a technology of their own (one open deal per need ×
+/// technology; `tech` and a number name it, stored first) and moves each through
+/// [`PIPELINE`] until the server dies or the window passes.
 fn deal_writer(addr: &str, token: &str, need: &str, tech: &str) -> DealLog {
     let started = Instant::now();
     let mut log = DealLog::default();
+    let mut n = 0;
     'deals: while started.elapsed() < WRITE_WINDOW {
-        let body = json!({"need_id": need, "listing_id": tech, "note": "thử nghiệm"}).to_string();
+        n += 1;
+        let technology = format!("{tech}-{n}");
+        let body = json!({"id": technology, "kind": "research_output",
+            "title": "Sấy lạnh nông sản", "description": "Sấy lạnh nông sản"})
+        .to_string();
+        match send(addr, "POST", "/api/v1/listings", Some(token), Some(&body)) {
+            Ok(reply) if reply.status == 201 => {}
+            _ => break,
+        }
+        let body =
+            json!({"need_id": need, "listing_id": technology, "note": "thử nghiệm"}).to_string();
         let Ok(reply) = send(addr, "POST", "/api/v1/deals", Some(token), Some(&body)) else {
             break;
         };
@@ -534,7 +546,8 @@ fn acknowledged_writes_survive_sigkill() {
             .collect();
         let deal_writer = {
             let (addr, token) = (server.addr.clone(), token.clone());
-            thread::spawn(move || deal_writer(&addr, &token, need, tech))
+            let tech = format!("{tech}-{cycle}");
+            thread::spawn(move || deal_writer(&addr, &token, need, &tech))
         };
         thread::sleep(delay);
         server.child.kill().expect("SIGKILL the server");

@@ -102,8 +102,9 @@ fn table() -> Vec<Row> {
         row(M::POST, "/api/v1/listings/{id}/interest", "/api/v1/listings/nd-hn/interest", Some(interest), [403, 403, 403, 403, 400, 401, 401]),
         row(M::GET, "/api/v1/leads", "/api/v1/leads", None,                                     [200, 200, 200, 200, 200, 401, 401]),
         // Deals: brokers of either side's province, and admins.
-        row(M::POST, "/api/v1/deals", "/api/v1/deals", Some(json!({"need_id": "nd-1", "listing_id": "ro-1"})), [201, 201, 201, 403, 403, 401, 401]),
-        row(M::POST, "/api/v1/deals", "/api/v1/deals", Some(json!({"need_id": "nd-hn", "listing_id": "ro-hn"})), [201, 201, 403, 403, 403, 401, 401]),
+        // (A technology of its own for each call: one open deal per need × technology.)
+        row(M::POST, "/api/v1/deals", "/api/v1/deals", Some(json!({"need_id": "nd-1", "listing_id": "{fresh_listing}"})), [201, 201, 201, 403, 403, 401, 401]),
+        row(M::POST, "/api/v1/deals", "/api/v1/deals", Some(json!({"need_id": "nd-hn", "listing_id": "{fresh_hn}"})), [201, 201, 403, 403, 403, 401, 401]),
         // A broker's deal takes only what the broker may read: another province's draft is
         // refused exactly like an id that does not exist.
         row(M::POST, "/api/v1/deals", "/api/v1/deals", Some(json!({"need_id": "nd-1", "listing_id": "{other_draft}"})), [201, 201, 400, 403, 403, 401, 401]),
@@ -113,6 +114,13 @@ fn table() -> Vec<Row> {
         row(M::POST, "/api/v1/deals/{id}/stage", "/api/v1/deals/{other_deal}/stage", Some(contacted), [200, 200, 403, 403, 403, 401, 401]),
         row(M::GET, "/api/v1/deals/{id}/history", "/api/v1/deals/{deal}/history", None,        [200, 200, 200, 403, 403, 401, 401]),
         row(M::GET, "/api/v1/deals/{id}/history", "/api/v1/deals/{other_deal}/history", None,  [200, 200, 403, 403, 403, 401, 401]),
+        // A confidential need is disclosed by its organisation, its province's brokers and
+        // admins (nd-1, Cần Thơ's, is not confidential: 400 for those who may).
+        row(M::POST, "/api/v1/listings/{id}/disclosures", "/api/v1/listings/nd-1/disclosures", Some(json!({"org": INSTITUTE})), [400, 400, 403, 403, 400, 401, 401]),
+        // A listing is confirmed current by its organisation (ro-1 is the institute's) and
+        // admins; the freshness sweep is run by admins.
+        row(M::POST, "/api/v1/listings/{id}/confirm", "/api/v1/listings/ro-1/confirm", None,    [200, 200, 403, 200, 403, 401, 401]),
+        row(M::POST, "/api/v1/admin/sweep", "/api/v1/admin/sweep", Some(json!({"now": "2020-01-01T00:00:00Z"})), [200, 200, 403, 403, 403, 401, 401]),
         // Reports: a province's brokers and admins; the nation's admins.
         row(M::GET, "/api/v1/reports/provinces/{code}", "/api/v1/reports/provinces/79", None,   [200, 200, 200, 403, 403, 401, 401]),
         row(M::GET, "/api/v1/reports/provinces/{code}", "/api/v1/reports/provinces/92?format=csv", None, [200, 200, 403, 403, 403, 401, 401]),
@@ -198,6 +206,24 @@ async fn draft(world: &World, own: bool) -> String {
 /// Numbers fresh organisation names, unique within the test run.
 static NAMES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
 
+/// A new published research output in `province` (79: the institute's), made as the admin
+/// token; returns its id. Each deal of the table takes its own: one deal per need × technology
+/// may be open.
+async fn technology(world: &World, province: &str) -> String {
+    let owner = if province == "79" {
+        INSTITUTE
+    } else {
+        "Đại học Bách khoa Hà Nội"
+    };
+    let mut body = new_listing("research_output", Some(owner));
+    body["province"] = json!(province);
+    let (status, created) = world
+        .call_with(TOKEN, Method::POST, "/api/v1/listings", Some(body))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    created["id"].as_str().unwrap().to_string()
+}
+
 /// Replaces the placeholders of `uri` (or of a body) with resources made for this one call.
 async fn resolve(world: &World, uri: &str) -> String {
     let mut uri = uri.to_string();
@@ -227,11 +253,16 @@ async fn resolve(world: &World, uri: &str) -> String {
             .replace("{fresh_listing}", id)
             .replace("{other_listing}", id);
     }
+    if uri.contains("{fresh_hn}") {
+        uri = uri.replace("{fresh_hn}", &technology(world, "01").await);
+    }
     if uri.contains("{deal}") {
-        uri = uri.replace("{deal}", &world.deal("nd-1", "ro-1").await);
+        let technology = technology(world, "79").await;
+        uri = uri.replace("{deal}", &world.deal("nd-1", &technology).await);
     }
     if uri.contains("{other_deal}") {
-        uri = uri.replace("{other_deal}", &world.deal("nd-hn", "ro-hn").await);
+        let technology = technology(world, "01").await;
+        uri = uri.replace("{other_deal}", &world.deal("nd-hn", &technology).await);
     }
     if uri.contains("{fresh_name}") {
         let n = NAMES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

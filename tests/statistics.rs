@@ -39,6 +39,9 @@ async fn world_of_deals() -> World {
     agreed(&world, "nd-1", "ro-1", 600 * M, "2026-03-01").await;
     // A deal still open counts as proposed, not as a transaction.
     world.deal("nd-hn", "ro-hn").await;
+    // Supply and demand are the index's counts: wait until it holds the world's listings.
+    let seq = world.app.state.store.last_seq().unwrap();
+    world.app.search_after(seq, "?q=").await;
     world
 }
 

@@ -218,7 +218,7 @@ impl Alerter {
         let listing = self
             .store
             .get(listing_id)?
-            .filter(|l| l.status == Status::Published);
+            .filter(|l| l.status == Status::Published && !l.stale);
         let mut fits: Vec<(StandingSearch, String)> = Vec::new();
         if let Some(listing) = &listing {
             let doc = to_index_doc(listing);
@@ -271,6 +271,7 @@ impl Alerter {
             // A need stands for technologies, a technology for needs.
             if (counterpart.kind == Kind::Need) == (listing.kind == Kind::Need)
                 || counterpart.status != Status::Published
+                || counterpart.stale
             {
                 continue;
             }
@@ -326,7 +327,8 @@ impl Alerter {
             user_id: user.id.clone(),
             search_id: search.id.clone(),
             listing_id: listing.id.clone(),
-            title: listing.title.clone(),
+            // A confidential need is named by its summary to those who may not read it.
+            title: crate::app::confidential::as_read_by(Some(&user), listing).title,
             reason,
             created_at: now,
             read: false,
@@ -385,7 +387,8 @@ impl Alerter {
                 }
             }
             let outbox = self.outbox();
-            let mail = outbox.compose(&user.email, alert_mails::digest(&items), now)?;
+            // The digest leaves on the outbox's clock; `now` may be a sweep's (`/admin/sweep`).
+            let mail = outbox.compose(&user.email, alert_mails::digest(&items), Utc::now())?;
             self.alerts.record_digest(&notes, &mail)?;
             outbox.ring();
             sent += 1;

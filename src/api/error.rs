@@ -58,6 +58,14 @@ pub enum ApiError {
     Clash(String),
     #[error("{0}")]
     Unavailable(String),
+    /// What is stored stands in the way of this field (409), said in English and Vietnamese.
+    #[error("{}", .refusal.en())]
+    Refused {
+        /// The field at fault.
+        field: &'static str,
+        /// Why.
+        refusal: crate::app::Refusal,
+    },
     /// The change feed no longer keeps the changes after `after` (the log was pruned to this
     /// sequence): the follower starts again from the snapshot.
     #[error("the change log now begins after sequence {0}; read /api/v1/changes/snapshot, then follow from its seq")]
@@ -84,7 +92,9 @@ impl ApiError {
             ApiError::InvalidTransition(_) => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) | ApiError::Clash(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::Clash(_) | ApiError::Refused { .. } => {
+                StatusCode::CONFLICT
+            }
             ApiError::Unavailable(_) | ApiError::StoreUnavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -105,7 +115,7 @@ impl ApiError {
             ApiError::InvalidTransition(_) => "invalid_transition",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::NotFound(_) => "not_found",
-            ApiError::Conflict(_) | ApiError::Clash(_) => "conflict",
+            ApiError::Conflict(_) | ApiError::Clash(_) | ApiError::Refused { .. } => "conflict",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Pruned(_) => "log_pruned",
             ApiError::Internal(_) => "internal",
@@ -140,6 +150,10 @@ impl IntoResponse for ApiError {
             }
             ApiError::InvalidTransition(_) => {
                 error["field"] = json!("stage");
+            }
+            ApiError::Refused { field, refusal } => {
+                error["field"] = json!(field);
+                error["message_vi"] = json!(refusal.vi());
             }
             ApiError::Pruned(floor) => {
                 error["field"] = json!("after");
@@ -241,9 +255,11 @@ impl From<AppError> for ApiError {
             AppError::Unavailable(why) => ApiError::Unavailable(why),
             AppError::Pruned(floor) => ApiError::Pruned(floor),
             AppError::Conflict(r) => ApiError::Clash(r.en().into()),
+            AppError::Refused { field, refusal } => ApiError::Refused { field, refusal },
             e @ (AppError::Credentials(_)
             | AppError::Csv(_)
             | AppError::Json(_)
+            | AppError::Digests(_)
             | AppError::Xlsx(_)
             | AppError::Index(_)
             | AppError::Panicked(_)) => ApiError::internal(e),

@@ -85,7 +85,7 @@ fn internal(e: impl std::error::Error + Send + Sync + 'static) -> ApiError {
 fn jsonl(listings: &[Listing]) -> Result<Vec<u8>, ApiError> {
     let mut out = Vec::new();
     for l in listings {
-        serde_json::to_writer(&mut out, l).map_err(internal)?;
+        serde_json::to_writer(&mut out, &l.interchange()).map_err(internal)?;
         out.push(b'\n');
     }
     Ok(out)

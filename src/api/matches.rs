@@ -93,8 +93,11 @@ async fn matches_of(
     if must_be_need && listing.kind != Kind::Need {
         return Err(ApiError::NotFound(format!("need {id:?}")));
     }
+    // Those who may not read a confidential need match what they read of it, its summary.
+    let full = caller.reads_in_full(&listing);
+    let listing = if full { listing } else { listing.redacted() };
     let request = for_listing(&listing, geography, limit);
-    run_with(&state, request, semantic, Some(listing.id)).await
+    run_with(&state, request, semantic, full.then_some(listing.id)).await
 }
 
 #[utoipa::path(

@@ -5,10 +5,12 @@ mod auth;
 mod backup;
 mod changes;
 pub(crate) mod deals;
+mod disclosures;
 pub(crate) mod duplicates;
 mod error;
 mod export;
 mod fields;
+pub(crate) mod freshness;
 mod json;
 pub(crate) mod leads;
 pub(crate) mod listings;
@@ -59,7 +61,9 @@ pub fn router() -> Router<AppState> {
         .merge(changes::router())
         .merge(duplicates::router())
         .merge(schema::router())
-        .merge(saved_searches::router());
+        .merge(saved_searches::router())
+        .merge(disclosures::router())
+        .merge(freshness::router());
     Router::new()
         .nest("/api/v1", api)
         .merge(meta::root_router())

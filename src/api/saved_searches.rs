@@ -128,7 +128,9 @@ async fn create(
         trl_min: body.text("trl_min")?,
         transfer_mode: body.text("transfer_mode")?,
     };
-    let stored = crate::app::saved_searches::save(&state, &user, query, delivery).await?;
+    let stored = state
+        .run(move |ex| crate::app::saved_searches::save(ex, &user, query, delivery, Utc::now()))
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(view(&state.outbox.links, &stored)),

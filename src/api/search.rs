@@ -28,6 +28,8 @@ struct Consistency {
     semantic: Option<String>,
     /// `json` (default), or a download: `csv`, `xlsx`, `jsonl`.
     format: Option<String>,
+    /// `relevance` (default) or `newest` (last confirmed first).
+    sort: Option<String>,
 }
 
 #[utoipa::path(
@@ -47,7 +49,8 @@ struct Consistency {
         ("offset" = Option<String>, Query, description = "Hits to skip, at most 10000"),
         ("min_seq" = Option<String>, Query, description = "Wait (up to 5 s, then 503) until the index has applied this store sequence; a sequence beyond the store's last write is refused at once (400), and a client may have 8 such waits at a time (429)"),
         ("format" = inline(Option<doc::SearchFormat>), Query, description = "json (default), or a download of the hits as listings in the interchange format (/api/v1/schema/listing.json), up to 1000 from offset, limit ignored: csv (UTF-8 with a byte-order mark, the import template's columns), xlsx, jsonl"),
-        ("semantic" = inline(Option<doc::SemanticSwitch>), Query, description = "on (default) or off: fuse semantic neighbours with the lexical ranking when an embedder is configured")
+        ("semantic" = inline(Option<doc::SemanticSwitch>), Query, description = "on (default) or off: fuse semantic neighbours with the lexical ranking when an embedder is configured"),
+        ("sort" = inline(Option<doc::SearchSort>), Query, description = "relevance (default) or newest: the first 1,000 hits by when their owners last confirmed them, newest first")
     ),
     responses(
         (status = 200, description = "Results", content((doc::SearchResponse = "application/json"), (String = "text/csv"), (inline(doc::Binary) = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "application/x-ndjson"))),
@@ -84,7 +87,11 @@ async fn search(
     if let Some(format) = super::export::Format::parse(consistency.format.as_deref())? {
         return super::export::search_download(&state, &caller, request, semantic, format).await;
     }
-    let body = crate::app::search::answer(&state, request, semantic).await?;
+    let body = if crate::app::search::wants_newest(consistency.sort.as_deref())? {
+        crate::app::search::newest(&state, request, semantic).await?
+    } else {
+        crate::app::search::answer(&state, request, semantic).await?
+    };
     Ok(json_bytes(body))
 }
 

@@ -105,6 +105,17 @@ pub async fn propose_deal(
                 "brokers propose deals whose need or technology is in their province".into(),
             ));
         }
+        // One open deal per need × technology: checked and written in one turn.
+        let _turn = crate::app::open_deals::proposing();
+        crate::app::open_deals::refuse_second(state.deals.as_ref(), &need.id, &listing.id)
+            .map_err(|e| match e {
+                AppError::Conflict(refusal) => AppError::Refused {
+                    field: "listing_id",
+                    refusal,
+                },
+                e => e,
+            })?;
+        let disclose_to = listing.owner.clone().filter(|_| need.is_confidential());
         let now = Utc::now();
         let deal = Deal {
             id: new_id("dl")?,
@@ -132,6 +143,22 @@ pub async fn propose_deal(
             note,
         };
         state.deals.add_deal(&deal, &event)?;
+        if let Some(org) = disclose_to {
+            // A broker's introduction: the technology's organisation reads the need in full.
+            let ex = crate::app::Exchange {
+                orgs: state.orgs.as_ref(),
+                accounts: state.accounts.as_ref(),
+                listings: state.store.as_ref(),
+                deals: state.deals.as_ref(),
+                outbox: &state.outbox,
+                alerts: state.alerts.as_ref(),
+            };
+            let actor = match caller.user() {
+                Some(u) => crate::app::orgs::Actor::User(u),
+                None => crate::app::orgs::Actor::AdminToken,
+            };
+            crate::app::confidential::disclose_with_deal(ex, actor, &deal, &org, now)?;
+        }
         Ok::<_, AppError>(deal)
     })
     .await?

@@ -30,9 +30,13 @@ pub async fn visible_duplicates(
         id.to_string(),
     );
     tokio::task::spawn_blocking(move || {
-        caller
+        let asked = caller
             .visible(store.get(&id)?)
             .ok_or_else(|| AppError::NotFound(format!("listing {id}")))?;
+        // What a confidential need resembles would tell its hidden text.
+        if !caller.reads_in_full(&asked) {
+            return Ok(Vec::new());
+        }
         let found = duplicates.of(&id);
         let ids: Vec<&str> = found.iter().map(|(id, _)| id.as_str()).collect();
         let listings = store.get_many(&ids)?;
@@ -40,7 +44,9 @@ pub async fn visible_duplicates(
             .iter()
             .zip(listings)
             .filter_map(|((id, similarity), listing)| {
-                let listing = caller.visible(listing)?;
+                let listing = caller
+                    .visible(listing)
+                    .filter(|l| caller.reads_in_full(l))?;
                 // Two decimals: the estimate is not finer than that.
                 let similarity = (f64::from(*similarity) * 100.0).round() / 100.0;
                 Some(Duplicate {

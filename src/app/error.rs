@@ -54,6 +54,14 @@ pub enum AppError {
     /// What is stored stands in the way.
     #[error("{}", .0.en())]
     Conflict(Refusal),
+    /// What is stored stands in the way of this field.
+    #[error("{}", .refusal.en())]
+    Refused {
+        /// The field at fault.
+        field: &'static str,
+        /// Why.
+        refusal: Refusal,
+    },
     /// Our failure: no randomness, or hashing failed.
     #[error(transparent)]
     Credentials(#[from] CredentialError),
@@ -66,6 +74,9 @@ pub enum AppError {
     /// Our failure: the work stopped half-way (it panicked).
     #[error("the work stopped")]
     Panicked(#[source] tokio::task::JoinError),
+    /// Our failure: daily digests could not be sent.
+    #[error("daily digests")]
+    Digests(#[source] Box<crate::alerts::AlertError>),
     /// Our failure: an answer could not be written as JSON.
     #[error("writing JSON: {0}")]
     Json(#[source] serde_json::Error),
@@ -163,6 +174,12 @@ pub enum Refusal {
     LastAdmin,
     /// The user is not a member of this organisation.
     NotMember,
+    /// Only the need's organisation, its province's brokers and administrators disclose it.
+    NotNeedOrgOrBroker,
+    /// A deal between this need and this technology is open already.
+    DealOpen,
+    /// Only the listing's organisation (and administrators) confirm it.
+    NotListingOwner,
     /// The user keeps as many saved searches as allowed.
     TooManySavedSearches,
 }
@@ -196,6 +213,15 @@ impl Refusal {
                 "the organisation's last administrator cannot leave; make another member its administrator first"
             }
             Refusal::NotMember => "this user is not a member of the organisation",
+            Refusal::NotNeedOrgOrBroker => {
+                "a confidential need is disclosed by its organisation, a broker of its province or an administrator"
+            }
+            Refusal::DealOpen => {
+                "a deal between this need and this technology is open already; move that one instead"
+            }
+            Refusal::NotListingOwner => {
+                "a listing is confirmed by members of its organisation or an administrator"
+            }
             Refusal::TooManySavedSearches => {
                 "at most 100 saved searches per user; delete one first"
             }
@@ -231,8 +257,17 @@ impl Refusal {
                 "Quản trị viên cuối cùng không thể rời tổ chức; hãy chỉ định một thành viên khác làm quản trị viên trước."
             }
             Refusal::NotMember => "Người dùng này không phải thành viên của tổ chức.",
+            Refusal::NotNeedOrgOrBroker => {
+                "Nhu cầu bảo mật chỉ được mở bởi chính doanh nghiệp, cán bộ môi giới của tỉnh hoặc quản trị viên."
+            }
+            Refusal::DealOpen => {
+                "Đã có một giao dịch đang mở giữa nhu cầu này và công nghệ này; hãy cập nhật giao dịch đó."
+            }
+            Refusal::NotListingOwner => {
+                "Tin đăng do thành viên của tổ chức sở hữu hoặc quản trị viên xác nhận."
+            }
             Refusal::TooManySavedSearches => {
-                "Mỗi người dùng lưu tối đa 100 tìm kiếm; hãy xoá bớt một tìm kiếm trước."
+                "Mỗi người dùng lưu tối đa 100 tìm kiếm; hãy xóa bớt một tìm kiếm trước."
             }
         }
     }

@@ -98,6 +98,8 @@ pub fn mark_interest(
             created_at: now,
             updated_at: None,
             reply: None,
+            reply_by: Some(super::replies::reply_by(now)),
+            reminded_at: None,
         },
     };
     deals.add_lead(&lead)?;

@@ -71,6 +71,8 @@ pub struct Overview {
     pub to_verify: Vec<Organisation>,
     /// The newest alerts of their standing searches.
     pub notifications: Vec<Notification>,
+    /// Their organisation's listings its owner is asked to confirm as current, or stale.
+    pub to_confirm: Vec<Listing>,
 }
 
 /// Alerts shown on the overview.
@@ -127,10 +129,18 @@ pub fn overview(ex: Exchange<'_>, user: &User) -> Result<Overview, AppError> {
         org,
         org_admin,
         members,
-        listings,
         sent_interest: sent,
         leads_inbox: inbox,
         to_verify,
         notifications: ex.alerts.notifications(&user.id, NOTIFICATIONS_SHOWN)?,
+        to_confirm: listings
+            .iter()
+            .filter(|l| {
+                l.status == crate::domain::Status::Published
+                    && (l.stale || l.confirm_asked_at.is_some())
+            })
+            .cloned()
+            .collect(),
+        listings,
     })
 }

@@ -8,17 +8,21 @@
 
 pub mod alert_mails;
 pub mod changes;
+pub mod confidential;
 pub mod deals;
 pub mod duplicates;
 mod error;
 mod exchange;
+pub mod freshness;
 pub mod leads;
 pub mod listings;
 pub mod mails;
 pub mod me;
+pub mod open_deals;
 pub mod orgs;
 mod outbox;
 pub mod password;
+pub mod replies;
 pub mod reports;
 mod rights;
 pub mod saved_searches;

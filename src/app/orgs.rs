@@ -684,6 +684,8 @@ pub fn profile(ex: Exchange<'_>, id: &str) -> Result<Profile, AppError> {
         .owned_by(&org.name)?
         .into_iter()
         .filter(|l| l.status != Status::Draft)
+        // A confidential need is never shown under its organisation's name.
+        .filter(|l| !l.is_confidential())
         .map(|l| l.public())
         .collect();
     let replies = reply_stats(ex.deals, &org.name)?;

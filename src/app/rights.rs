@@ -173,16 +173,24 @@ impl Caller {
         listing.filter(|l| self.may_see(l))
     }
 
-    /// What this caller sees of a listing: all of it, the public part, or nothing (`None`:
-    /// answer as if it did not exist).
+    /// What this caller sees of a listing: all of it, the public part, a confidential need's
+    /// summary only, or nothing (`None`: answer as if it did not exist).
     pub fn listing_view(&self, listing: &Listing) -> Option<Listing> {
         if self.sees_in_full(listing) {
             Some(listing.clone())
-        } else if self.may_see(listing) {
+        } else if !self.may_see(listing) {
+            None
+        } else if self.reads_in_full(listing) {
             Some(listing.public())
         } else {
-            None
+            Some(listing.redacted())
         }
+    }
+
+    /// Whether the caller reads the listing's text and organisation: every listing but a
+    /// confidential need not disclosed to them (`app::confidential`).
+    pub fn reads_in_full(&self, listing: &Listing) -> bool {
+        self.is_admin() || crate::app::confidential::reads_in_full(self.user(), listing)
     }
 
     /// A quick refusal before reading a listing body: anonymous (401) and brokers (403).

@@ -1,26 +1,26 @@
-//! Saved searches: a member keeps a search (query and filters) to be told when a listing
-//! enters its first results.
+//! Saving a search as a standing search, from the API or the search page's button.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
+use super::{AppError, Exchange, Refusal};
 use crate::alerts::{new_secret, percolator::request_of};
-use crate::app::{AppError, AppState, Refusal};
 use crate::domain::account::User;
 use crate::domain::alert::{Delivery, SavedQuery, StandingSearch};
 
 /// Most saved searches one user may keep.
 pub const MAX_SAVED_SEARCHES: usize = 100;
 
-/// Saves `query` as a standing search of `user`, delivered as `delivery`.
+/// Saves `query` as `user`'s standing search, checked as the search route checks it.
 ///
 /// # Errors
-/// [`AppError::Invalid`] when the search could not run (checked as the search route checks
-/// it); [`AppError::Conflict`] past [`MAX_SAVED_SEARCHES`]; our failure when the store fails.
-pub async fn save(
-    state: &AppState,
+/// [`AppError::Invalid`] on the parameter a search would refuse; [`AppError::Conflict`] past
+/// [`MAX_SAVED_SEARCHES`]; store failures.
+pub fn save(
+    ex: Exchange<'_>,
     user: &User,
     query: SavedQuery,
     delivery: Delivery,
+    now: DateTime<Utc>,
 ) -> Result<StandingSearch, AppError> {
     let search = StandingSearch {
         id: format!("ss-{}", new_secret()?.get(..20).unwrap_or_default()),
@@ -29,22 +29,19 @@ pub async fn save(
         listing_id: None,
         secret: new_secret()?,
         delivery,
-        created_at: Utc::now(),
+        created_at: now,
         active: true,
     };
-    // A saved search that cannot run is refused now, not at its first alert.
+    // A saved search that cannot run is refused now.
     request_of(&search)?;
-    let alerts = state.alerts.clone();
-    tokio::task::spawn_blocking(move || {
-        let saved = alerts
-            .searches_of(&search.user_id)?
-            .iter()
-            .filter(|s| s.listing_id.is_none())
-            .count();
-        if saved >= MAX_SAVED_SEARCHES {
-            return Err(AppError::Conflict(Refusal::TooManySavedSearches));
-        }
-        Ok(alerts.add_search(&search)?)
-    })
-    .await?
+    let saved = ex
+        .alerts
+        .searches_of(&search.user_id)?
+        .iter()
+        .filter(|s| s.listing_id.is_none())
+        .count();
+    if saved >= MAX_SAVED_SEARCHES {
+        return Err(AppError::Conflict(Refusal::TooManySavedSearches));
+    }
+    Ok(ex.alerts.add_search(&search)?)
 }

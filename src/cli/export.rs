@@ -27,7 +27,8 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
     let mut out = std::io::BufWriter::new(out);
     let mut n = 0;
     for listing in store.scan() {
-        serde_json::to_writer(&mut out, &listing?)?;
+        // The interchange format: a confidential need's disclosures stay in the store.
+        serde_json::to_writer(&mut out, &listing?.interchange())?;
         out.write_all(b"\n")?;
         n += 1;
     }

@@ -217,6 +217,7 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
             }
             None => None,
         };
+        tokio::spawn(freshness_every_hour(state.clone()));
         println!("listening on http://{local}");
         server::run(listener, state, config.limits, server::shutdown_signal()).await?;
         if let Some(task) = metrics {
@@ -229,4 +230,18 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
     // The embedder child (if any) stops here, after the last request.
     drop(connected);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sweeps every hour on the server's clock (`app::freshness::upkeep`: the freshness cycle and
+/// reminders of overdue interest); a failure is logged and tried again the next hour.
+async fn freshness_every_hour(state: app::AppState) {
+    loop {
+        match app::freshness::upkeep(&state, chrono::Utc::now()).await {
+            Ok(done) => tracing::debug!(?done, "hourly sweep"),
+            Err(e) => {
+                tracing::warn!(error = %e, "the hourly sweep failed; trying again in an hour")
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    }
 }

@@ -125,6 +125,13 @@ pub struct Lead {
     /// The owner organisation's answer, which the enterprise and the brokers see.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply: Option<LeadReply>,
+    /// When an answer is due (working days after the interest, `app::replies`); leads stored
+    /// before this existed are due by the same rule from `created_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_by: Option<DateTime<Utc>>,
+    /// When the organisation was reminded that the answer is overdue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminded_at: Option<DateTime<Utc>>,
 }
 
 /// An organisation's answer to interest in its technology.

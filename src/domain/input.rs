@@ -62,6 +62,17 @@ const NEED: &[&str] = &[
 /// so that older templates keep their column positions).
 const SOURCE: &[&str] = &["source_exchange", "source_id", "source_url"];
 
+/// A confidential need's columns (needs only; after the source's, so that older templates keep
+/// their column positions).
+const CONFIDENTIAL: &[&str] = &["confidential", "summary"];
+
+/// When the owner last confirmed the listing (every kind; last in the template).
+const FRESHNESS: &[&str] = &["confirmed_at"];
+
+/// What the store keeps beside a listing and an input may carry back (a listing read from the
+/// API and sent again): accepted and ignored, never taken from input.
+const KEPT_BY_THE_STORE: &[&str] = &["disclosures", "confirm_asked_at", "stale"];
+
 /// Every column a listing may have, in template order.
 pub fn all_columns() -> &'static [&'static str] {
     // Asked for every field of every record read: built once.
@@ -73,6 +84,8 @@ pub fn all_columns() -> &'static [&'static str] {
             .chain(PATENT)
             .chain(NEED)
             .chain(SOURCE)
+            .chain(CONFIDENTIAL)
+            .chain(FRESHNESS)
         {
             if !out.contains(f) {
                 out.push(f);
@@ -142,6 +155,7 @@ pub struct Draft {
     listing: Listing,
     created_at: Option<DateTime<Utc>>,
     updated_at: Option<DateTime<Utc>>,
+    confirmed_at: Option<DateTime<Utc>>,
 }
 
 impl Draft {
@@ -159,6 +173,10 @@ impl Draft {
         Listing {
             created_at,
             updated_at: self.updated_at.unwrap_or(now),
+            // Disclosures are a history that only grows: a new version keeps them.
+            disclosures: existing.map(|e| e.disclosures.clone()).unwrap_or_default(),
+            // Storing a listing again says it is current, unless the input says when it was.
+            confirmed_at: Some(self.confirmed_at.unwrap_or(now)),
             ..self.listing
         }
     }
@@ -167,6 +185,7 @@ impl Draft {
     pub fn without_timestamps(mut self) -> Self {
         self.created_at = None;
         self.updated_at = None;
+        self.confirmed_at = None;
         self
     }
 }
@@ -201,10 +220,16 @@ pub fn parse_listing(record: &RawRecord) -> Result<Draft, Vec<FieldError>> {
         };
         for (name, value) in &record.fields {
             let known = all_columns().contains(&name.as_str());
+            let applies = if CONFIDENTIAL.contains(&name.as_str()) {
+                kind == Kind::Need
+            } else {
+                allowed.contains(&name.as_str())
+            };
             if known
                 && !COMMON.contains(&name.as_str())
                 && !SOURCE.contains(&name.as_str())
-                && !allowed.contains(&name.as_str())
+                && !FRESHNESS.contains(&name.as_str())
+                && !applies
                 && !is_blank(value)
             {
                 r.error(name, format!("does not apply to kind {}", kind_name(kind)));
@@ -212,7 +237,7 @@ pub fn parse_listing(record: &RawRecord) -> Result<Draft, Vec<FieldError>> {
         }
     }
     for (name, _) in &record.fields {
-        if !all_columns().contains(&name.as_str()) {
+        if !all_columns().contains(&name.as_str()) && !KEPT_BY_THE_STORE.contains(&name.as_str()) {
             let hint = nearest_column(name)
                 .map(|c| format!("; did you mean {c:?}?"))
                 .unwrap_or_default();
@@ -257,6 +282,16 @@ pub fn parse_listing(record: &RawRecord) -> Result<Draft, Vec<FieldError>> {
         if lo > hi {
             r.error("budget_min_vnd", "is above budget_max_vnd".into());
         }
+    }
+    let confidential = r.flag("confidential");
+    let summary = r
+        .text("summary")
+        .and_then(|t| r.limit("summary", t, MAX_TITLE));
+    if confidential && summary.is_none() && !r.errors.iter().any(|e| e.field == "summary") {
+        r.error(
+            "summary",
+            "is required for a confidential need: it is what others read instead".into(),
+        );
     }
     let contact_email = r.short("contact_email");
     if let Some(email) = &contact_email {
@@ -313,14 +348,22 @@ pub fn parse_listing(record: &RawRecord) -> Result<Draft, Vec<FieldError>> {
         source_exchange,
         source_id,
         source_url,
+        confidential,
+        summary,
+        disclosures: Vec::new(),
+        confirmed_at: None,
+        confirm_asked_at: None,
+        stale: false,
     };
     let created_at = r.timestamp("created_at");
     let updated_at = r.timestamp("updated_at");
+    let confirmed_at = r.timestamp("confirmed_at");
     if r.errors.is_empty() {
         Ok(Draft {
             listing,
             created_at,
             updated_at,
+            confirmed_at,
         })
     } else {
         Err(r.errors)
@@ -496,6 +539,23 @@ impl<'a> Reader<'a> {
         self.convert(field, &t, parse_date)
     }
 
+    /// A yes/no field: JSON `true`/`false`, or text `true`, `yes`, `1`, `có` (and their
+    /// opposites); absent or blank is no.
+    fn flag(&mut self, field: &str) -> bool {
+        if let Some(RawValue::Json(Value::Bool(b))) = self.values.get(field) {
+            return *b;
+        }
+        let Some(t) = self.text(field) else {
+            return false;
+        };
+        self.convert(field, &t, |s| match fold_text(s).as_str() {
+            "true" | "yes" | "1" | "co" | "x" => Ok(true),
+            "false" | "no" | "0" | "khong" => Ok(false),
+            _ => Err("must be true or false".into()),
+        })
+        .unwrap_or(false)
+    }
+
     fn timestamp(&mut self, field: &str) -> Option<DateTime<Utc>> {
         let t = self.text(field)?;
         self.convert(field, &t, |s| {
@@ -512,6 +572,7 @@ fn is_blank(v: &RawValue) -> bool {
         RawValue::Json(Value::Null) => true,
         RawValue::Json(Value::String(s)) => s.trim().is_empty(),
         RawValue::Json(Value::Array(a)) => a.is_empty(),
+        RawValue::Json(Value::Bool(b)) => !b,
         RawValue::Json(_) => false,
     }
 }

@@ -259,15 +259,37 @@ pub struct Listing {
     /// The listing's address on that exchange.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_url: Option<String>,
+    /// A need posted as confidential: readers who may not see it in full see its summary,
+    /// field and province only (`domain::confidential`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confidential: bool,
+    /// What a confidential need shows in its stead, written by its enterprise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// The organisations a confidential need was disclosed to, in order; never removed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disclosures: Vec<super::confidential::Disclosure>,
+    /// When its owner last said it is still current (creating or editing it says so too);
+    /// listings stored before this existed count from `updated_at` (`Listing::confirmed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed_at: Option<DateTime<Utc>>,
+    /// When its owner was asked to confirm it, since it was last confirmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm_asked_at: Option<DateTime<Utc>>,
+    /// Not confirmed in time: kept, but out of search and matching until confirmed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stale: bool,
 }
 
 impl Listing {
-    /// This listing without contact details, for readers who may not see them.
+    /// This listing without contact details (nor a confidential need's disclosures), for
+    /// readers who may not see them.
     pub fn public(&self) -> Listing {
         Listing {
             contact_name: None,
             contact_email: None,
             contact_phone: None,
+            disclosures: Vec::new(),
             ..self.clone()
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod alert;
+pub mod confidential;
 pub mod deal;
 pub mod field;
 pub mod input;

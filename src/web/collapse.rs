@@ -42,6 +42,8 @@ pub(super) async fn collapse(state: &AppState, hits: Vec<Value>) -> Vec<(Value, 
                 .into_iter()
                 .flatten()
                 .map(|l| {
+                    // Hits are alike for everyone: a confidential need is named by its summary.
+                    let l = l.redacted();
                     let label = l
                         .source_exchange
                         .clone()

@@ -47,6 +47,8 @@ struct Board {
     histories: HashMap<String, Vec<DealEvent>>,
     /// The published needs of each lead's enterprise (id, title), to propose a deal from.
     needs_of: HashMap<String, Vec<(String, String)>>,
+    /// The province's stale listings, oldest confirmation first.
+    stale: Vec<crate::domain::Listing>,
 }
 
 /// A failed move, shown on its deal's card: the form as typed and the error by field.
@@ -63,14 +65,14 @@ async fn load(state: &AppState, v: &Visitor) -> Result<(Desk, Board), Failure> {
         Desk::All => None,
         Desk::Province(p) => Some(p.clone()),
     };
-    let report = report_of(state, province, v).await?;
+    let report = report_of(state, province.clone(), v).await?;
     let (store, deal_store, caller, covering) = (
         state.store.clone(),
         state.deals.clone(),
         v.caller.clone(),
         desk.clone(),
     );
-    let (deals, leads, titles, histories, needs_of) = blocking(move || {
+    let (deals, leads, titles, histories, needs_of, stale) = blocking(move || {
         let all_deals = deal_store.deals()?;
         // A lead that became a deal has left the list: the deal carries it on.
         let dealt: std::collections::HashSet<&str> = all_deals
@@ -82,6 +84,10 @@ async fn load(state: &AppState, v: &Visitor) -> Result<(Desk, Board), Failure> {
             .into_iter()
             .filter(|l| caller.may_see_lead(l) && !dealt.contains(l.id.as_str()))
             .collect();
+        // Overdue, unanswered interest first: the desk chases it.
+        let now = chrono::Utc::now();
+        let mut leads = leads;
+        leads.sort_by_key(|l| !crate::app::replies::overdue(l, now));
         let deals: Vec<Deal> = all_deals
             .into_iter()
             .filter(|d| covering.covers(d))
@@ -112,7 +118,8 @@ async fn load(state: &AppState, v: &Visitor) -> Result<(Desk, Board), Failure> {
                 }
             }
         }
-        Ok((deals, leads, titles, histories, needs_of))
+        let stale = crate::app::freshness::stale_in(store.as_ref(), province.as_ref())?;
+        Ok((deals, leads, titles, histories, needs_of, stale))
     })
     .await
     .map_err(|e| Failure::from_app(e, v))?;
@@ -125,6 +132,7 @@ async fn load(state: &AppState, v: &Visitor) -> Result<(Desk, Board), Failure> {
             titles,
             histories,
             needs_of,
+            stale,
         },
     ))
 }
@@ -363,7 +371,7 @@ fn render(v: &Visitor, desk: &Desk, board: &Board, refused: Option<&Refused>) ->
             @if board.leads.is_empty() { p.meta { (l.t("Chưa có.", "None yet.")) } }
             @else {
                 div.table-wrap { table {
-                    thead { tr { th { (l.t("Công nghệ", "Technology")) } th { (l.t("Doanh nghiệp", "Enterprise")) } th { (l.t("Lời nhắn", "Message")) } th { (l.t("Ngày", "Date")) } th { (l.t("Đề xuất giao dịch", "Propose a deal")) } } }
+                    thead { tr { th { (l.t("Công nghệ", "Technology")) } th { (l.t("Doanh nghiệp", "Enterprise")) } th { (l.t("Lời nhắn", "Message")) } th { (l.t("Ngày", "Date")) } th { (l.t("Hạn trả lời", "Reply by")) } th { (l.t("Đề xuất giao dịch", "Propose a deal")) } } }
                     tbody {
                         @for lead in &board.leads {
                             tr {
@@ -374,6 +382,10 @@ fn render(v: &Visitor, desk: &Desk, board: &Board, refused: Option<&Refused>) ->
                                     @if let Some(r) = &lead.reply { br; span.meta { (l.t("Trả lời: ", "Answer: ")) (r.message) } }
                                 }
                                 td { (lead.created_at.format("%Y-%m-%d")) }
+                                td {
+                                    (crate::app::replies::due(lead).format("%Y-%m-%d"))
+                                    @if crate::app::replies::overdue(lead, chrono::Utc::now()) { " " span.badge.overdue data-overdue=(lead.id) { (l.t("Quá hạn", "Overdue")) } }
+                                }
                                 td { (propose_form(v, lead, board.needs_of.get(&lead.from_org).map_or(&[][..], Vec::as_slice), refused)) }
                             }
                         }
@@ -381,6 +393,7 @@ fn render(v: &Visitor, desk: &Desk, board: &Board, refused: Option<&Refused>) ->
                 } }
             }
         }
+        (super::freshness::stale_panel(l, &board.stale))
     };
     page(v, &title, body)
 }
@@ -481,6 +494,10 @@ async fn propose(
         }
         Err(AppError::Invalid(e)) => (e.field, e.reason),
         Err(AppError::Conflict(r)) => ("need_id".to_string(), v.lang.t(r.vi(), r.en()).to_string()),
+        Err(AppError::Refused { field, refusal }) => (
+            field.to_string(),
+            v.lang.t(refusal.vi(), refusal.en()).to_string(),
+        ),
         Err(e) => return Err(Failure::from_app(e, &v)),
     };
     let (desk, board) = load(&state, &v).await?;

@@ -79,6 +79,8 @@ enum Input {
     Trl,
     Modes,
     Kind,
+    /// A yes/no checkbox (value `true` when ticked).
+    Flag,
 }
 
 /// The fields of a form: name, input, Vietnamese and English labels.
@@ -122,6 +124,18 @@ fn layout(side: Side) -> Vec<(&'static str, Input, &'static str, &'static str)> 
                 "Budget up to (VND)",
             ),
             ("deadline", Input::Date, "Hạn", "Deadline"),
+            (
+                "confidential",
+                Input::Flag,
+                "Bảo mật: chỉ công bố phần tóm tắt, lĩnh vực và tỉnh, không nêu tên doanh nghiệp",
+                "Confidential: publish only the summary, field and province, not the enterprise's name",
+            ),
+            (
+                "summary",
+                Input::Long,
+                "Tóm tắt công khai (bắt buộc khi bảo mật)",
+                "Public summary (required when confidential)",
+            ),
         ]),
         Side::Supply => out.extend([
             ("trl", Input::Trl, "Mức sẵn sàng (TRL)", "Readiness (TRL)"),
@@ -206,6 +220,7 @@ fn control(l: Lang, name: &str, input: &Input, form: &FormData, bad: bool) -> Ma
             Input::Kind => select id=(name) name=(name) class=[class] aria-describedby=[described] {
                 @for k in ["research_output", "patent"] { option value=(k) selected[value == k] { (l.kind(k)) } }
             }
+            Input::Flag => label { input id=(name) type="checkbox" name=(name) value="true" checked[value == "true"]; }
             Input::Modes => div.checks id=(name) {
                 @let chosen = form.all(name);
                 @for m in crate::domain::TransferMode::names() {
@@ -355,6 +370,7 @@ fn prefill(listing: &crate::domain::Listing) -> FormData {
             match value {
                 Value::String(s) => pairs.push((name, s)),
                 Value::Number(n) => pairs.push((name, n.to_string())),
+                Value::Bool(true) => pairs.push((name, "true".to_string())),
                 Value::Array(items) => {
                     for item in items {
                         if let Value::String(s) = item {

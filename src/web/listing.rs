@@ -23,6 +23,7 @@ use crate::app::statistics::{Comparables, MIN_DEALS};
 use crate::app::AppError;
 use crate::app::AppState;
 use crate::domain::account::Role;
+use crate::domain::confidential::DisclosedVia;
 use crate::domain::field::field_by_code;
 use crate::domain::listing::format_vnd;
 use crate::domain::org::Organisation;
@@ -113,6 +114,31 @@ fn contact(l: Lang, x: &Listing) -> Markup {
                     @if let Some(n) = &x.contact_name { dt { (l.t("Người liên hệ", "Name")) } dd { (n) } }
                     @if let Some(e) = &x.contact_email { dt { "E-mail" } dd { a href=(format!("mailto:{e}")) { (e) } } }
                     @if let Some(p) = &x.contact_phone { dt { (l.t("Điện thoại", "Phone")) } dd { (p) } }
+                }
+            }
+        }
+    }
+}
+
+/// A confidential need's disclosures, for those who read it in full and may see them (its
+/// organisation, brokers, administrators).
+fn disclosures(l: Lang, x: &Listing) -> Markup {
+    html! {
+        @if x.confidential {
+            section.panel id="disclosures" {
+                h2 { (l.t("Đã mở toàn văn cho", "Disclosed in full to")) }
+                @if x.disclosures.is_empty() { p.meta { (l.t("Chưa có tổ chức nào.", "No organisation yet.")) } }
+                ul {
+                    @for d in &x.disclosures {
+                        li {
+                            (d.org) " · " (d.at.format("%Y-%m-%d %H:%M")) " · " (d.by) " · "
+                            (match d.via {
+                                DisclosedVia::Owner => l.t("doanh nghiệp chấp nhận", "accepted by the enterprise"),
+                                DisclosedVia::Broker => l.t("môi giới giới thiệu", "introduced by a broker"),
+                                DisclosedVia::Deal => l.t("đề xuất giao dịch", "deal proposed"),
+                            })
+                        }
+                    }
                 }
             }
         }
@@ -214,7 +240,11 @@ async fn load(state: &AppState, visitor: &Visitor, id: &str) -> Result<Loaded, F
         // A listing without a vector yet is matched by its text, waited for only until the
         // deadline.
         let vector = match &semantic {
-            Some(s) => s.match_vector_within(&request, Some(&view.id)).await,
+            // A redacted need is matched by its summary, not by the vector of its full text.
+            Some(s) => {
+                let own = (!view.confidential || view.owner.is_some()).then_some(view.id.as_str());
+                s.match_vector_within(&request, own).await
+            }
             None => None,
         };
         blocking(move || {
@@ -283,7 +313,7 @@ fn render(
     let l = v.lang;
     let body = html! {
         article.panel {
-            p.meta { span.badge { (l.kind(&enum_name(&x.kind))) } @if x.status != Status::Published { span.badge { (status_label(l, x.status)) } } }
+            p.meta { span.badge { (l.kind(&enum_name(&x.kind))) } @if x.status != Status::Published { span.badge { (status_label(l, x.status)) } } @if x.confidential { " " span.badge id="confidential" { (l.t("Nhu cầu bảo mật", "Confidential need")) } } }
             h1 { (x.title) }
             @if v.caller.role().is_some() && v.caller.may_write_listing(Some(x), None).is_ok() {
                 p { a href=(format!("/listings/{}/edit", encode(&x.id))) id="edit" { (l.t("Sửa tin", "Edit")) } }
@@ -292,7 +322,12 @@ fn render(
             p { (x.description) }
             (facts(l, x, org))
             (super::source::source(l, x))
+            (super::freshness::confirmed_line(l, x))
+            @if v.caller.role().is_some() && x.status == Status::Published && v.caller.may_write_listing(Some(x), None).is_ok() {
+                (super::freshness::confirm_button(v, x))
+            }
         }
+        @if v.caller.desk().is_ok() || (v.caller.role().is_some() && v.caller.may_write_listing(Some(x), None).is_ok()) { (disclosures(l, x)) @if x.confidential { section.panel { (super::disclose::form(v, &x.id)) } } }
         (contact(l, x))
         @if let Some(c) = comparables { (valuation(l, c)) }
         (form)

@@ -243,6 +243,7 @@ fn render(v: &Visitor, me: &Overview, done: Option<&str>, refused: &Refused) -> 
         @if let Some(text) = done.and_then(|d| done_text(l, d)) { p.notice role="status" { (text) } }
         @if let Some((which, m)) = refused.as_ref().filter(|(w, _)| w.is_empty()) { p.error role="alert" data-form=(which) { (m) } }
         (notifications(l, me))
+        (super::freshness::to_confirm(v, &me.to_confirm))
         (org_section(v, me, refused))
         (email_form(v, refused))
         @if user.role == Role::Broker || user.role == Role::Admin {

@@ -14,9 +14,11 @@
 mod charts;
 mod collapse;
 mod desk;
+mod disclose;
 mod downloads;
 mod duplicates;
 mod forms;
+mod freshness;
 mod i18n;
 mod invite;
 mod join;
@@ -27,6 +29,7 @@ pub(crate) mod next;
 mod orgs;
 mod outbox;
 mod reasons;
+mod save_search;
 mod search;
 mod session;
 mod signin;
@@ -52,6 +55,9 @@ pub fn router() -> Router<AppState> {
         .merge(listing::router())
         .merge(forms::router())
         .merge(desk::router())
+        .merge(freshness::router())
+        .merge(save_search::router())
+        .merge(disclose::router())
         .merge(signin::router())
         .merge(join::router())
         .merge(outbox::router())
@@ -97,7 +103,9 @@ impl Failure {
                 .to_string(),
             ),
             AppError::Forbidden(r) => (StatusCode::FORBIDDEN, l.t(r.vi(), r.en()).to_string()),
-            AppError::Conflict(r) => (StatusCode::CONFLICT, l.t(r.vi(), r.en()).to_string()),
+            AppError::Conflict(r) | AppError::Refused { refusal: r, .. } => {
+                (StatusCode::CONFLICT, l.t(r.vi(), r.en()).to_string())
+            }
             AppError::NotFound(_) => (
                 StatusCode::NOT_FOUND,
                 l.t("Không tìm thấy.", "Not found.").to_string(),
@@ -162,6 +170,7 @@ impl Failure {
             | AppError::Panicked(_)
             | AppError::Csv(_)
             | AppError::Json(_)
+            | AppError::Digests(_)
             | AppError::Xlsx(_)
             | AppError::Index(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -34,6 +34,15 @@ fn vietnamese(reason: &str) -> Option<String> {
             Some("Bắt buộc khi ghi nhận giao dịch không thành.")
         }
         "is above budget_max_vnd" => Some("Lớn hơn ngân sách tối đa."),
+        "is required for a confidential need: it is what others read instead" => {
+            Some("Bắt buộc với nhu cầu bảo mật: người khác chỉ đọc được phần tóm tắt này.")
+        }
+        "must be true or false" => Some("Phải là có hoặc không."),
+        "no organisation by this name or id" => Some("Không có tổ chức nào mang tên hoặc mã này."),
+        "this is the need's own organisation" => Some("Đây chính là tổ chức đăng nhu cầu."),
+        "this need is not confidential: everyone reads it in full" => {
+            Some("Nhu cầu này không bảo mật: ai cũng đọc được toàn văn.")
+        }
         "is not an e-mail address" => Some("Không phải địa chỉ e-mail."),
         "must be text" => Some("Phải là văn bản."),
         "must be a list of text" => Some("Phải là danh sách văn bản."),

@@ -208,8 +208,29 @@ fn hit(l: Lang, h: &Value, verified: &BTreeMap<String, String>) -> Markup {
                     } @else { (o) }
                 }
                 @if let Some(t) = h["trl"].as_u64() { " · TRL " (t) }
+                @if let Some(c) = h["confirmed_at"].as_str().and_then(|c| c.get(..10)) { " · " (l.t("xác nhận ", "confirmed ")) (c) }
             }
             p { (snippet(h["snippet"].as_str().unwrap_or_default())) }
+        }
+    }
+}
+
+/// The link that switches the order: newest confirmed first, or most relevant first.
+fn sort_link(l: Lang, pairs: &[(String, String)], newest: bool) -> Markup {
+    let mut query: Vec<String> = pairs
+        .iter()
+        .filter(|(k, v)| k != "sort" && !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect();
+    if !newest {
+        query.push("sort=newest".to_string());
+    }
+    let href = format!("/search?{}", query.join("&"));
+    html! {
+        @if newest {
+            a id="sort" href=(href) { (l.t("Xếp theo mức phù hợp", "Most relevant first")) }
+        } @else {
+            a id="sort" href=(href) { (l.t("Mới xác nhận trước", "Newest first")) }
         }
     }
 }
@@ -220,7 +241,7 @@ async fn search(
     RawQuery(query): RawQuery,
 ) -> PageResult {
     let l = visitor.lang;
-    let (params, page_no) = read_query(query.as_deref().unwrap_or_default());
+    let (params, page_no, saved) = read_query(query.as_deref().unwrap_or_default());
     let q = params.get("q").unwrap_or_default().to_string();
     let title = if q.is_empty() {
         l.t("Tìm kiếm", "Search").to_string()
@@ -233,8 +254,13 @@ async fn search(
     };
     // The same answer as the API's, kept in the same cache.
     let semantic = state.semantic.clone();
-    let answer: SearchResponse = crate::app::search::answer(&state, request, semantic)
-        .await
+    let newest = params.get("sort") == Some("newest");
+    let answer = if newest {
+        crate::app::search::newest(&state, request, semantic).await
+    } else {
+        crate::app::search::answer(&state, request, semantic).await
+    };
+    let answer: SearchResponse = answer
         .and_then(|body| serde_json::from_slice(&body).map_err(AppError::Json))
         .map_err(|e| Failure::from_app(e, &visitor))?;
     let owners: Vec<String> = answer
@@ -255,14 +281,19 @@ async fn search(
         verified: &verified,
     };
     let body = html! {
-        section.panel { (search_box(l, &q)) }
+        section.panel {
+            (search_box(l, &q))
+            @if saved { p.notice id="saved" role="status" { (l.t("Đã lưu tìm kiếm: bạn sẽ được báo khi có tin mới phù hợp.", "Search saved: you will be told when a new listing fits.")) } }
+            (super::save_search::button(&visitor, &params.0))
+        }
         (results(l, &shown))
     };
     Ok(html_response(page(&visitor, &title, body)).into_response())
 }
 
-/// The query's parameters (without `page` and `lang`) and the page asked for (from 1).
-fn read_query(query: &str) -> (Params, usize) {
+/// The query's parameters (without `page`, `lang` and `saved`), the page asked for (from 1),
+/// and whether a search was just saved from it.
+fn read_query(query: &str) -> (Params, usize, bool) {
     let all = form_pairs(query);
     let page_no = all
         .iter()
@@ -272,10 +303,11 @@ fn read_query(query: &str) -> (Params, usize) {
         .unwrap_or(1);
     let params = Params(
         all.into_iter()
-            .filter(|(k, _)| k != "page" && k != "lang")
+            .filter(|(k, _)| k != "page" && k != "lang" && k != "saved")
             .collect(),
     );
-    (params, page_no)
+    let saved = query.split('&').any(|p| p == "saved=1");
+    (params, page_no, saved)
 }
 
 /// The search's parameters as the API takes them, for page `page_no` of the results.
@@ -345,6 +377,7 @@ fn results(l: Lang, shown: &Shown) -> Markup {
                     a.to-filters href="#filters" { (l.t("Bộ lọc ↓", "Filters ↓")) }
                     span id="total" { (answer.total) " " (l.t("kết quả", "results")) }
                     @if answer.total > 0 { (super::downloads::links(l, &params.0)) }
+                    " · " (sort_link(l, &params.0, params.get("sort") == Some("newest")))
                 }
                 @if skipped {
                     p.meta id="semantic-skipped" { (l.t(

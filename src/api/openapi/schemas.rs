@@ -994,6 +994,15 @@ pub enum SearchFormat {
     Jsonl,
 }
 
+/// The values of `SearchSort`: relevance, newest.
+#[derive(ToSchema)]
+pub enum SearchSort {
+    #[serde(rename = "relevance")]
+    Relevance,
+    #[serde(rename = "newest")]
+    Newest,
+}
+
 /// The values of `SemanticSwitch`: on, off.
 #[derive(ToSchema)]
 pub enum SemanticSwitch {

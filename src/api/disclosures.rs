@@ -1,0 +1,68 @@
+//! `POST /listings/{id}/disclosures` `{"org"}`: a confidential need disclosed to a supplier's
+//! organisation, by the enterprise accepting its interest or by a broker introducing them
+//! (`app::confidential`); the need's disclosures answer.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use chrono::Utc;
+use serde_json::{json, Value};
+
+use super::error::ApiError;
+use super::fields::Fields;
+use super::json::JsonObject;
+use crate::app::confidential::{disclose, Disclose};
+use crate::app::orgs::Actor;
+use crate::app::AppState;
+use crate::app::Caller;
+use crate::domain::account::Role;
+use crate::domain::confidential::DisclosedVia;
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/listings/{id}/disclosures", post(create))
+}
+
+/// `201 {"disclosures": [...]}` when disclosed now, `200` when it was already.
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let body = Fields::new(body, &["org"])?;
+    let org = body.required("org")?;
+    caller.actor()?;
+    // Staff introduce; the enterprise accepts.
+    let via = match caller.role() {
+        Some(Role::Admin | Role::Broker) => DisclosedVia::Broker,
+        _ => DisclosedVia::Owner,
+    };
+    let who = caller.clone();
+    let (need, fresh) = state
+        .run(move |ex| {
+            let actor = match who.user() {
+                Some(u) => Actor::User(u),
+                None => Actor::AdminToken,
+            };
+            let what = Disclose {
+                need_id: &id,
+                org: &org,
+                via,
+                deal_id: None,
+            };
+            disclose(ex, actor, what, Utc::now())
+        })
+        .await?;
+    state.written.notify_one();
+    let status = if fresh {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(json!({ "id": need.id, "disclosures": need.disclosures })),
+    ))
+}

@@ -1,0 +1,74 @@
+//! The exchange's clock-driven upkeep: `POST /listings/{id}/confirm`, the owner saying a
+//! listing is still current (`app::freshness`), and `POST /admin/sweep` `{"now"?}`, run by an
+//! administrator at any time (the server runs it every hour on its own clock): the freshness
+//! cycle, and reminders of overdue interest (`app::replies`).
+
+use axum::extract::{Path, State};
+use axum::routing::post;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+
+use super::error::ApiError;
+use super::fields::Fields;
+use super::json::JsonObject;
+use super::listings::SEQ_HEADER;
+use crate::app::freshness::{confirm, upkeep, Upkeep};
+use crate::app::orgs::Actor;
+use crate::app::{AppState, Caller};
+use crate::domain::Listing;
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/listings/{id}/confirm", post(confirm_listing))
+        .route("/admin/sweep", post(run_sweep))
+}
+
+async fn confirm_listing(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<([(&'static str, String); 1], Json<Listing>), ApiError> {
+    caller.actor()?;
+    let who = caller.clone();
+    let listing = state
+        .run(move |ex| {
+            let actor = match who.user() {
+                Some(u) => Actor::User(u),
+                None => Actor::AdminToken,
+            };
+            confirm(ex, actor, &id, Utc::now())
+        })
+        .await?;
+    state.written.notify_one();
+    let seq = state.store.last_seq()?;
+    let view = caller
+        .listing_view(&listing)
+        .ok_or_else(|| ApiError::NotFound("listing".into()))?;
+    Ok(([(SEQ_HEADER, seq.to_string())], Json(view)))
+}
+
+/// `{"now"?: RFC 3339}` (default: the present) → `{"asked": [ids], "stale": [ids],
+/// "reminded": [lead ids]}`.
+async fn run_sweep(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonObject(body): JsonObject,
+) -> Result<([(&'static str, String); 1], Json<Upkeep>), ApiError> {
+    caller.require_admin()?;
+    let body = Fields::new(body, &["now"])?;
+    let now = match body.text("now")? {
+        Some(t) => DateTime::parse_from_rfc3339(&t)
+            .map(|d| d.with_timezone(&Utc))
+            .map_err(|_| {
+                ApiError::invalid(
+                    "now",
+                    "must be an RFC 3339 time such as 2026-07-01T08:00:00Z",
+                )
+            })?,
+        None => Utc::now(),
+    };
+    let swept = upkeep(&state, now).await?;
+    let seq = state.store.last_seq()?;
+    Ok(([(SEQ_HEADER, seq.to_string())], Json(swept)))
+}
