@@ -10,6 +10,7 @@ use chrono::Utc;
 use serde_json::{json, Value};
 
 use super::error::ApiError;
+use super::openapi as doc;
 use super::fields::Fields;
 use super::json::JsonObject;
 use crate::app::confidential::{disclose, Disclose};
@@ -25,6 +26,28 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `201 {"disclosures": [...]}` when disclosed now, `200` when it was already.
+#[utoipa::path(
+    post,
+    path = "/api/v1/listings/{id}/disclosures",
+    operation_id = "disclosures_create",
+    summary = "Disclose a confidential need in full to an organisation (by name or id): the need's organisation accepting a supplier's interest, a broker of its province introducing them, or an admin. Kept in the need's disclosures; the organisation's members are mailed.",
+    params(
+        ("id" = String, Path)
+    ),
+    request_body(content = doc::DisclosureRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Disclosed now", body = doc::DisclosuresResponse, content_type = "application/json"),
+        (status = 200, description = "Disclosed before", body = doc::DisclosuresResponse, content_type = "application/json"),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 413, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn create(
     State(state): State<AppState>,
     caller: Caller,

@@ -9,6 +9,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 
 use super::error::ApiError;
+use super::openapi as doc;
 use super::fields::Fields;
 use super::json::JsonObject;
 use super::listings::SEQ_HEADER;
@@ -24,6 +25,24 @@ pub fn router() -> Router<AppState> {
         .route("/admin/sweep", post(run_sweep))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/listings/{id}/confirm",
+    operation_id = "freshness_confirm",
+    summary = "Confirm a listing is still current (members of its organisation, admins): fresh again, back in search and matching if it was stale",
+    params(
+        ("id" = String, Path)
+    ),
+    responses(
+        (status = 200, description = "Confirmed", body = doc::Listing, content_type = "application/json", headers(("x-techmatch-seq" = i64, description = "The store sequence of the write"))),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 404, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn confirm_listing(
     State(state): State<AppState>,
     caller: Caller,
@@ -50,6 +69,23 @@ async fn confirm_listing(
 
 /// `{"now"?: RFC 3339}` (default: the present) → `{"asked": [ids], "stale": [ids],
 /// "reminded": [lead ids]}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/sweep",
+    operation_id = "freshness_sweep",
+    summary = "Run the exchange's upkeep as of `now` (admins; the server runs it hourly on its own clock): owners asked to confirm listings unconfirmed for 180 days, listings unconfirmed 30 days after that marked stale, organisations reminded of overdue answers to interest, daily digests mailed",
+    request_body(content = doc::SweepRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "What the sweep did", body = doc::SweepResponse, content_type = "application/json"),
+        (status = 400, response = doc::ErrorResponse),
+        (status = 401, response = doc::ErrorResponse),
+        (status = 403, response = doc::ErrorResponse),
+        (status = 503, response = doc::ErrorResponse),
+        (status = 429, response = doc::ErrorResponse),
+        (status = 413, response = doc::ErrorResponse)
+    ),
+    security(("bearer" = []))
+)]
 async fn run_sweep(
     State(state): State<AppState>,
     caller: Caller,

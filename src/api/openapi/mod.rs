@@ -23,6 +23,9 @@ pub use schemas::*;
         super::listings::read,
         super::listings::replace,
         super::listings::remove,
+        super::freshness::confirm_listing,
+        super::freshness::run_sweep,
+        super::disclosures::create,
         super::search::search,
         super::meta::provinces,
         super::meta::fields_of_science,
@@ -106,7 +109,12 @@ pub use schemas::*;
             Statistics,
             SavedSearchRequest,
             SavedSearch,
-            Notification
+            Notification,
+            Disclosure,
+            DisclosureRequest,
+            DisclosuresResponse,
+            SweepRequest,
+            SweepResponse
         ),
         responses(ErrorResponse)
     ),

@@ -86,6 +86,15 @@ pub struct ListingInput {
     /// The listing's address on that exchange (http:// or https://)
     #[schema(nullable = false)]
     pub source_url: Option<String>,
+    /// A need posted as confidential: readers it is not disclosed to see its summary, field and province only
+    #[schema(nullable = false)]
+    pub confidential: Option<bool>,
+    /// What a confidential need shows in its stead (required when confidential, at most 500 characters)
+    #[schema(nullable = false)]
+    pub summary: Option<String>,
+    /// When its owner last said it is still current (default: now)
+    #[schema(format = DateTime, nullable = false)]
+    pub confirmed_at: Option<String>,
 }
 
 /// The values of `Kind`: research_output, patent, need.
@@ -221,6 +230,24 @@ pub struct Listing {
     /// The listing's address on that exchange (http:// or https://)
     #[schema(nullable = false)]
     pub source_url: Option<String>,
+    /// A need posted as confidential
+    #[schema(nullable = false)]
+    pub confidential: Option<bool>,
+    /// What a confidential need shows to readers it is not disclosed to
+    #[schema(nullable = false)]
+    pub summary: Option<String>,
+    /// The organisations a confidential need was disclosed to (its organisation, brokers and admins see them)
+    #[schema(nullable = false)]
+    pub disclosures: Option<Vec<Disclosure>>,
+    /// When its owner last said it is still current
+    #[schema(format = DateTime, nullable = false)]
+    pub confirmed_at: Option<String>,
+    /// When its owner was asked to confirm it, since it was last confirmed
+    #[schema(format = DateTime, nullable = false)]
+    pub confirm_asked_at: Option<String>,
+    /// Not confirmed in time: kept, but out of search and matching until confirmed
+    #[schema(nullable = false)]
+    pub stale: Option<bool>,
 }
 
 /// Our error body: a code, a message in English, and the field at fault.
@@ -235,6 +262,9 @@ pub struct Error {
 pub struct ErrorError {
     pub code: String,
     pub message: String,
+    /// The message in Vietnamese, for refusals that have one
+    #[schema(nullable = false)]
+    pub message_vi: Option<String>,
     pub field: Option<String>,
     #[schema(inline, nullable = false)]
     pub details: Option<Vec<Detail>>,
@@ -304,7 +334,11 @@ pub struct Hit {
     pub keywords: Option<Vec<String>>,
     pub status: String,
     #[schema(nullable = false)]
-    pub updated_at: Option<String>,
+    pub updated_at: Option<String>,    #[schema(nullable = false)]
+    pub confidential: Option<bool>,
+    #[schema(format = DateTime, nullable = false)]
+    pub confirmed_at: Option<String>,
+
 }
 
 /// A sign-in for an API token.
@@ -378,7 +412,13 @@ pub struct Lead {
     #[schema(format = DateTime, nullable = false)]
     pub updated_at: Option<String>,
     #[schema(inline, nullable = false)]
-    pub reply: Option<Reply>,
+    pub reply: Option<Reply>,    /// The day by which the technology's organisation should answer
+    #[schema(format = DateTime, nullable = false)]
+    pub reply_by: Option<String>,
+    /// When the organisation was reminded of an overdue answer
+    #[schema(format = DateTime, nullable = false)]
+    pub reminded_at: Option<String>,
+
 }
 
 /// The technology's organisation's answer to a lead.
@@ -1498,3 +1538,66 @@ impl utoipa::PartialSchema for TrlMin {
 }
 
 impl ToSchema for TrlMin {}
+
+/// How a confidential need was disclosed: owner (the enterprise accepted the supplier), broker (a broker or an administrator introduced them), deal (a broker proposed a deal with the supplier's technology).
+#[derive(ToSchema)]
+pub enum DisclosedVia {
+    #[serde(rename = "owner")]
+    Owner,
+    #[serde(rename = "broker")]
+    Broker,
+    #[serde(rename = "deal")]
+    Deal,
+}
+
+/// One disclosure of a confidential need, kept for good.
+#[derive(ToSchema)]
+pub struct Disclosure {
+    /// The organisation that may now read the need in full
+    pub org: String,
+    /// Who disclosed it (an e-mail, or admin-token)
+    pub by: String,
+    #[schema(format = DateTime)]
+    pub at: String,
+    #[schema(inline)]
+    pub via: DisclosedVia,
+    /// The deal it came with
+    #[schema(nullable = false)]
+    pub deal_id: Option<String>,
+}
+
+/// The organisation a confidential need is disclosed to.
+#[derive(ToSchema)]
+pub struct DisclosureRequest {
+    /// The organisation's name or id
+    #[schema(min_length = 1)]
+    pub org: String,
+}
+
+/// A need's disclosures.
+#[derive(ToSchema)]
+pub struct DisclosuresResponse {
+    pub id: String,
+    pub disclosures: Vec<Disclosure>,
+}
+
+/// When the sweep runs.
+#[derive(ToSchema)]
+pub struct SweepRequest {
+    /// The clock to run on (default: now)
+    #[schema(format = DateTime, nullable = false)]
+    pub now: Option<String>,
+}
+
+/// What one sweep did.
+#[derive(ToSchema)]
+pub struct SweepResponse {
+    /// Listings whose owners were asked to confirm them now
+    pub asked: Vec<String>,
+    /// Listings marked stale now
+    pub stale: Vec<String>,
+    /// Leads whose organisations were reminded of an answer overdue
+    pub reminded: Vec<String>,
+    /// Daily digests mailed
+    pub digests: i64,
+}
