@@ -10,9 +10,9 @@ use chrono::Utc;
 use serde_json::{json, Value};
 
 use super::error::ApiError;
-use super::openapi as doc;
 use super::fields::Fields;
 use super::json::JsonObject;
+use super::openapi as doc;
 use crate::app::confidential::{disclose, Disclose};
 use crate::app::orgs::Actor;
 use crate::app::AppState;

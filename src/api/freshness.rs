@@ -9,10 +9,10 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 
 use super::error::ApiError;
-use super::openapi as doc;
 use super::fields::Fields;
 use super::json::JsonObject;
 use super::listings::SEQ_HEADER;
+use super::openapi as doc;
 use crate::app::freshness::{confirm, upkeep, Upkeep};
 use crate::app::orgs::Actor;
 use crate::app::{AppState, Caller};

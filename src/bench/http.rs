@@ -3,44 +3,18 @@
 
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
+use crate::cluster_bench::http::Conn;
 
 /// An answer marked as given without the semantic ranking it should have had.
 const SKIPPED: &[u8] = b"\"semantic\":\"skipped\"";
 
-/// Sends GET `path` on an open connection and reads the whole answer; returns the status and
-/// whether the answer says its semantic ranking was skipped.
-async fn get(stream: &mut BufReader<TcpStream>, path: &str) -> std::io::Result<(u16, bool)> {
-    let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n");
-    stream.get_mut().write_all(request.as_bytes()).await?;
-    let mut head = Vec::with_capacity(512);
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if stream.read(&mut byte).await? == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        head.push(byte[0]);
-    }
-    let head = String::from_utf8_lossy(&head);
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let length: usize = head
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length")
-                .then(|| v.trim().parse().ok())
-                .flatten()
-        })
-        .unwrap_or(0);
-    let mut body = vec![0u8; length];
-    stream.read_exact(&mut body).await?;
-    let skipped = body.windows(SKIPPED.len()).any(|w| w == SKIPPED);
-    Ok((status, skipped))
+/// Sends GET `path` on an open connection and reads the whole answer; returns the status,
+/// whether the answer says its semantic ranking was skipped, and whether the connection may be
+/// used again.
+async fn get(conn: &mut Conn, path: &str) -> std::io::Result<(u16, bool, bool)> {
+    let (answer, reusable) = conn.send("GET", path, None, None).await?;
+    let skipped = answer.body.windows(SKIPPED.len()).any(|w| w == SKIPPED);
+    Ok((answer.status, skipped, reusable))
 }
 
 /// What a load measured.
@@ -69,16 +43,16 @@ pub async fn load(
         let paths = paths.clone();
         tasks.push(tokio::spawn(async move {
             let mut load = Load::default();
-            let Ok(stream) = TcpStream::connect(addr).await else {
+            let Ok(mut conn) = Conn::connect(addr).await else {
                 load.errors = 1;
                 return load;
             };
-            let mut stream = BufReader::new(stream);
             let mut i = c;
             while Instant::now() < deadline {
                 let started = Instant::now();
-                match get(&mut stream, &paths[i % paths.len()]).await {
-                    Ok((200, skipped)) => {
+                let answer = get(&mut conn, &paths[i % paths.len()]).await;
+                match answer {
+                    Ok((200, skipped, _)) => {
                         load.times.push(started.elapsed());
                         load.skipped += usize::from(skipped);
                     }
@@ -87,6 +61,10 @@ pub async fn load(
                         load.errors += 1;
                         break;
                     }
+                }
+                // The server closed the connection: this loop ends, as on an error.
+                if matches!(answer, Ok((_, _, false))) {
+                    break;
                 }
                 i += connections;
             }

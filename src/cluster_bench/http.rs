@@ -1,11 +1,15 @@
-//! A small HTTP/1.1 client for loopback load: keep-alive connections, a pool per address,
-//! answers with status, headers and body (Content-Length, chunked, or up to the close).
+//! An HTTP/1.1 client for loopback load over hyper's connections: keep-alive connections, a
+//! pool per address, answers with status, headers and body.
 
 use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Bytes;
+use hyper::client::conn::http1;
+use hyper::{header, Request};
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 /// Longest one request may take: above haproxy's 35 s server timeout, so that a stuck request
@@ -40,13 +44,13 @@ impl Answer {
     }
 }
 
-fn bad(what: impl Into<String>) -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::InvalidData, what.into())
+fn io_error(e: impl std::error::Error + Send + Sync + 'static) -> std::io::Error {
+    std::io::Error::other(e)
 }
 
-/// One open connection.
+/// One open HTTP/1.1 connection (hyper's), kept alive between requests.
 pub struct Conn {
-    stream: BufReader<TcpStream>,
+    sender: http1::SendRequest<Full<Bytes>>,
 }
 
 impl Conn {
@@ -54,9 +58,12 @@ impl Conn {
     pub async fn connect(addr: SocketAddr) -> std::io::Result<Conn> {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
-        Ok(Conn {
-            stream: BufReader::new(stream),
-        })
+        let (sender, connection) = http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(io_error)?;
+        // Drives the connection; ends when it closes or the sender is dropped.
+        tokio::spawn(connection);
+        Ok(Conn { sender })
     }
 
     /// Sends one request and reads its answer; also whether the connection may be reused.
@@ -79,106 +86,48 @@ impl Conn {
         token: Option<&str>,
         body: Option<&str>,
     ) -> std::io::Result<(Answer, bool)> {
-        let mut request = format!("{method} {path} HTTP/1.1\r\nHost: techmatch\r\n");
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, "techmatch");
         if let Some(t) = token {
-            request.push_str(&format!("Authorization: Bearer {t}\r\n"));
+            request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
         }
         let body = body.unwrap_or("");
         if !body.is_empty() || method != "GET" {
-            request.push_str(&format!(
-                "Content-Type: application/json\r\nContent-Length: {}\r\n",
-                body.len()
-            ));
+            request = request.header(header::CONTENT_TYPE, "application/json");
         }
-        request.push_str("\r\n");
-        request.push_str(body);
-        self.stream.get_mut().write_all(request.as_bytes()).await?;
-
-        let mut line = String::new();
-        if self.stream.read_line(&mut line).await? == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        let status: u16 = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| bad(format!("not an HTTP status line: {line:?}")))?;
-        let mut headers = Vec::new();
-        let mut head_len = line.len();
-        loop {
-            line.clear();
-            let n = self.stream.read_line(&mut line).await?;
-            head_len += n;
-            if n == 0 || head_len > MAX_ANSWER {
-                return Err(bad("incomplete or oversized head"));
-            }
-            let trimmed = line.trim_end();
-            if trimmed.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = trimmed.split_once(':') {
-                headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
-            }
-        }
-        let mut answer = Answer {
+        let request = request
+            .body(Full::new(Bytes::from(body.to_string())))
+            .map_err(io_error)?;
+        self.sender.ready().await.map_err(io_error)?;
+        let response = self.sender.send_request(request).await.map_err(io_error)?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body = Limited::new(response.into_body(), MAX_ANSWER)
+            .collect()
+            .await
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?
+            .to_bytes()
+            .to_vec();
+        let answer = Answer {
             status,
             headers,
-            body: Vec::new(),
+            body,
         };
         let close = answer
             .header("connection")
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));
-        let chunked = answer
-            .header("transfer-encoding")
-            .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-        let length = answer
-            .header("content-length")
-            .and_then(|v| v.parse::<usize>().ok());
-        if chunked {
-            answer.body = self.read_chunked().await?;
-        } else if let Some(length) = length {
-            if length > MAX_ANSWER {
-                return Err(bad("oversized body"));
-            }
-            answer.body = vec![0; length];
-            self.stream.read_exact(&mut answer.body).await?;
-        } else if status >= 200 && status != 204 && status != 304 {
-            // No length: the body runs to the close.
-            (&mut self.stream)
-                .take(MAX_ANSWER as u64)
-                .read_to_end(&mut answer.body)
-                .await?;
-            return Ok((answer, false));
-        }
-        Ok((answer, !close))
-    }
-
-    async fn read_chunked(&mut self) -> std::io::Result<Vec<u8>> {
-        let mut body = Vec::new();
-        let mut line = String::new();
-        loop {
-            line.clear();
-            self.stream.read_line(&mut line).await?;
-            let size = line.trim().split(';').next().unwrap_or("");
-            let size = usize::from_str_radix(size, 16).map_err(|_| bad("bad chunk size"))?;
-            if body.len() + size > MAX_ANSWER {
-                return Err(bad("oversized body"));
-            }
-            if size == 0 {
-                // Trailers, then the empty line.
-                loop {
-                    line.clear();
-                    if self.stream.read_line(&mut line).await? == 0 || line.trim().is_empty() {
-                        return Ok(body);
-                    }
-                }
-            }
-            let start = body.len();
-            body.resize(start + size, 0);
-            self.stream.read_exact(&mut body[start..]).await?;
-            line.clear();
-            self.stream.read_line(&mut line).await?;
-        }
+        Ok((answer, !close && !self.sender.is_closed()))
     }
 }
 

@@ -9,7 +9,7 @@
 //! ([`load`]), and at the end searched for on every node and looked up in the store (and the
 //! replica). Everything started is stopped and removed on the way out, errors included.
 
-mod http;
+pub(crate) mod http;
 mod load;
 mod nodes;
 mod replica;

@@ -334,11 +334,11 @@ pub struct Hit {
     pub keywords: Option<Vec<String>>,
     pub status: String,
     #[schema(nullable = false)]
-    pub updated_at: Option<String>,    #[schema(nullable = false)]
+    pub updated_at: Option<String>,
+    #[schema(nullable = false)]
     pub confidential: Option<bool>,
     #[schema(format = DateTime, nullable = false)]
     pub confirmed_at: Option<String>,
-
 }
 
 /// A sign-in for an API token.
@@ -412,13 +412,13 @@ pub struct Lead {
     #[schema(format = DateTime, nullable = false)]
     pub updated_at: Option<String>,
     #[schema(inline, nullable = false)]
-    pub reply: Option<Reply>,    /// The day by which the technology's organisation should answer
+    pub reply: Option<Reply>,
+    /// The day by which the technology's organisation should answer
     #[schema(format = DateTime, nullable = false)]
     pub reply_by: Option<String>,
     /// When the organisation was reminded of an overdue answer
     #[schema(format = DateTime, nullable = false)]
     pub reminded_at: Option<String>,
-
 }
 
 /// The technology's organisation's answer to a lead.
