@@ -92,42 +92,10 @@ fn view(links: &Links, s: &StandingSearch) -> Value {
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    JsonObject(mut body): JsonObject,
+    JsonObject(body): JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let user = user(&caller)?.clone();
-    // A readiness level may come as a number or as the text the search route takes.
-    if let Some(Value::Number(n)) = body.get("trl_min") {
-        let text = n.to_string();
-        body.insert("trl_min".into(), Value::String(text));
-    }
-    let known = [
-        "q",
-        "kind",
-        "province",
-        "field",
-        "trl_min",
-        "transfer_mode",
-        "delivery",
-    ];
-    let body = Fields::new(body, &known)?;
-    let delivery = match body.text("delivery")?.as_deref().map(str::trim) {
-        None | Some("immediate") => Delivery::Immediate,
-        Some("daily") => Delivery::Daily,
-        Some(other) => {
-            return Err(ApiError::invalid(
-                "delivery",
-                format!("{other:?} is not one of immediate, daily"),
-            ))
-        }
-    };
-    let query = SavedQuery {
-        q: body.text("q")?,
-        kind: body.text("kind")?,
-        province: body.text("province")?,
-        field: body.text("field")?,
-        trl_min: body.text("trl_min")?,
-        transfer_mode: body.text("transfer_mode")?,
-    };
+    let (query, delivery) = saved_query(body)?;
     let stored = state
         .run(move |ex| crate::app::saved_searches::save(ex, &user, query, delivery, Utc::now()))
         .await?;
@@ -345,4 +313,44 @@ fn page(message: &str) -> String {
         "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>techmatch</title>\
          </head><body><p>{message}</p></body></html>"
     )
+}
+
+/// The saved search a body asks for: the search's parameters and the delivery.
+fn saved_query(
+    mut body: serde_json::Map<String, Value>,
+) -> Result<(SavedQuery, Delivery), ApiError> {
+    // A readiness level may come as a number or as the text the search route takes.
+    if let Some(Value::Number(n)) = body.get("trl_min") {
+        let text = n.to_string();
+        body.insert("trl_min".into(), Value::String(text));
+    }
+    let known = [
+        "q",
+        "kind",
+        "province",
+        "field",
+        "trl_min",
+        "transfer_mode",
+        "delivery",
+    ];
+    let body = Fields::new(body, &known)?;
+    let delivery = match body.text("delivery")?.as_deref().map(str::trim) {
+        None | Some("immediate") => Delivery::Immediate,
+        Some("daily") => Delivery::Daily,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "delivery",
+                format!("{other:?} is not one of immediate, daily"),
+            ))
+        }
+    };
+    let query = SavedQuery {
+        q: body.text("q")?,
+        kind: body.text("kind")?,
+        province: body.text("province")?,
+        field: body.text("field")?,
+        trl_min: body.text("trl_min")?,
+        transfer_mode: body.text("transfer_mode")?,
+    };
+    Ok((query, delivery))
 }

@@ -449,9 +449,7 @@ async fn move_stage(
     };
     let (field, reason) = match result {
         Ok(_) => return Ok(Redirect::to(&format!("/desk#deal-{}", encode(&id))).into_response()),
-        Err(AppError::Invalid(e)) => (e.field, e.reason),
-        Err(e @ AppError::Transition(_)) => ("stage".to_string(), e.to_string()),
-        Err(e) => return Err(Failure::from_app(e, &v)),
+        Err(e) => beside_field(v.lang, e, "stage").map_err(|e| Failure::from_app(e, &v))?,
     };
     let (desk, board) = load(&state, &v).await?;
     let refused = Refused {
@@ -492,13 +490,7 @@ async fn propose(
         Ok(deal) => {
             return Ok(Redirect::to(&format!("/desk#deal-{}", encode(&deal.id))).into_response())
         }
-        Err(AppError::Invalid(e)) => (e.field, e.reason),
-        Err(AppError::Conflict(r)) => ("need_id".to_string(), v.lang.t(r.vi(), r.en()).to_string()),
-        Err(AppError::Refused { field, refusal }) => (
-            field.to_string(),
-            v.lang.t(refusal.vi(), refusal.en()).to_string(),
-        ),
-        Err(e) => return Err(Failure::from_app(e, &v)),
+        Err(e) => beside_field(v.lang, e, "need_id").map_err(|e| Failure::from_app(e, &v))?,
     };
     let (desk, board) = load(&state, &v).await?;
     let target = match (&lead, &from_listing) {
@@ -514,4 +506,19 @@ async fn propose(
     let mut response = html_response(render(&v, &desk, &board, Some(&refused)));
     *response.status_mut() = StatusCode::BAD_REQUEST;
     Ok(response)
+}
+
+/// A refusal the desk shows beside its field (`fallback` when it names none), or the error
+/// when it is not the broker's to fix.
+fn beside_field(l: Lang, e: AppError, fallback: &str) -> Result<(String, String), AppError> {
+    match e {
+        AppError::Invalid(e) => Ok((e.field, e.reason)),
+        e @ AppError::Transition(_) => Ok((fallback.to_string(), e.to_string())),
+        AppError::Conflict(r) => Ok((fallback.to_string(), l.t(r.vi(), r.en()).to_string())),
+        AppError::Refused { field, refusal } => Ok((
+            field.to_string(),
+            l.t(refusal.vi(), refusal.en()).to_string(),
+        )),
+        e => Err(e),
+    }
 }

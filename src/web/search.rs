@@ -252,24 +252,8 @@ async fn search(
         Ok(r) => r,
         Err(e) => return Ok(bad_filter(&visitor, &title, &q, &e)),
     };
-    // The same answer as the API's, kept in the same cache.
-    let semantic = state.semantic.clone();
     let newest = params.get("sort") == Some("newest");
-    let answer = if newest {
-        crate::app::search::newest(&state, request, semantic).await
-    } else {
-        crate::app::search::answer(&state, request, semantic).await
-    };
-    let answer: SearchResponse = answer
-        .and_then(|body| serde_json::from_slice(&body).map_err(AppError::Json))
-        .map_err(|e| Failure::from_app(e, &visitor))?;
-    let owners: Vec<String> = answer
-        .hits
-        .iter()
-        .filter_map(|h| h["owner"].as_str().map(str::to_string))
-        .collect();
-    let verified = state
-        .run(move |ex| verified_names(ex.orgs, owners.iter().map(String::as_str)))
+    let (answer, verified) = answer_of(&state, request, newest)
         .await
         .map_err(|e| Failure::from_app(e, &visitor))?;
     let collapsed = super::collapse::collapse(&state, answer.hits.clone()).await;
@@ -289,6 +273,31 @@ async fn search(
         (results(l, &shown))
     };
     Ok(html_response(page(&visitor, &title, body)).into_response())
+}
+
+/// The search's answer (the same as the API's, kept in the same cache), by relevance or newest
+/// first, and the verified organisations among its hits' owners.
+async fn answer_of(
+    state: &AppState,
+    request: techmatch_index::SearchRequest,
+    newest: bool,
+) -> Result<(SearchResponse, BTreeMap<String, String>), AppError> {
+    let semantic = state.semantic.clone();
+    let body = if newest {
+        crate::app::search::newest(state, request, semantic).await?
+    } else {
+        crate::app::search::answer(state, request, semantic).await?
+    };
+    let answer: SearchResponse = serde_json::from_slice(&body).map_err(AppError::Json)?;
+    let owners: Vec<String> = answer
+        .hits
+        .iter()
+        .filter_map(|h| h["owner"].as_str().map(str::to_string))
+        .collect();
+    let verified = state
+        .run(move |ex| verified_names(ex.orgs, owners.iter().map(String::as_str)))
+        .await?;
+    Ok((answer, verified))
 }
 
 /// The query's parameters (without `page`, `lang` and `saved`), the page asked for (from 1),
