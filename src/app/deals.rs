@@ -54,41 +54,15 @@ pub async fn propose_deal(
     proposal: Proposal,
 ) -> Result<Deal, AppError> {
     let desk = caller.desk()?;
-    let Proposal {
-        need_id,
-        listing_id,
-        lead_id,
-        note,
-    } = proposal;
-    let note = clean_text("note", note.as_deref())?;
+    let note = clean_text("note", proposal.note.as_deref())?;
     let (state, caller) = (state.clone(), caller.clone());
     tokio::task::spawn_blocking(move || {
-        let lead = match &lead_id {
-            Some(id) => Some(
-                state
-                    .deals
-                    .lead(id)?
-                    .filter(|lead| caller.may_see_lead(lead))
-                    .ok_or_else(|| invalid("lead_id", format!("no lead {id:?}")))?,
-            ),
-            None => None,
-        };
-        let listing_id = match (listing_id, &lead) {
-            (Some(given), Some(lead)) if given != lead.listing_id => {
-                return Err(invalid(
-                    "listing_id",
-                    "differs from the technology of the lead",
-                ))
-            }
-            (Some(given), _) => given,
-            (None, Some(lead)) => lead.listing_id.clone(),
-            (None, None) => return Err(invalid("listing_id", "is required (or lead_id)")),
-        };
+        let listing_id = technology_of(&state, &caller, &proposal)?;
         let need = referenced(
             &state,
             &caller,
             "need_id",
-            &need_id,
+            &proposal.need_id,
             &[Kind::Need],
             "a need",
         )?;
@@ -117,51 +91,89 @@ pub async fn propose_deal(
             })?;
         let disclose_to = listing.owner.clone().filter(|_| need.is_confidential());
         let now = Utc::now();
-        let deal = Deal {
-            id: new_id("dl")?,
-            need_id: need.id,
-            listing_id: listing.id,
-            lead_id,
-            need_province: need.province,
-            listing_province: listing.province,
-            stage: Stage::Proposed,
-            contract_value_vnd: None,
-            signed_on: None,
-            lost_reason: None,
-            created_by: caller.who(),
-            created_at: now,
-            updated_at: now,
-        };
-        let event = DealEvent {
-            n: 1,
-            at: now,
-            by: caller.who(),
-            what: EventKind::Proposed {
-                need_id: deal.need_id.clone(),
-                listing_id: deal.listing_id.clone(),
-            },
-            note,
-        };
+        let (deal, event) = proposed(&caller, need, listing, proposal.lead_id, note, now)?;
         state.deals.add_deal(&deal, &event)?;
         if let Some(org) = disclose_to {
             // A broker's introduction: the technology's organisation reads the need in full.
-            let ex = crate::app::Exchange {
-                orgs: state.orgs.as_ref(),
-                accounts: state.accounts.as_ref(),
-                listings: state.store.as_ref(),
-                deals: state.deals.as_ref(),
-                outbox: &state.outbox,
-                alerts: state.alerts.as_ref(),
-            };
             let actor = match caller.user() {
                 Some(u) => crate::app::orgs::Actor::User(u),
                 None => crate::app::orgs::Actor::AdminToken,
             };
-            crate::app::confidential::disclose_with_deal(ex, actor, &deal, &org, now)?;
+            crate::app::confidential::disclose_with_deal(
+                state.exchange(),
+                actor,
+                &deal,
+                &org,
+                now,
+            )?;
         }
         Ok::<_, AppError>(deal)
     })
     .await?
+}
+
+/// The technology a proposal is about: the one given, or its lead's (which must agree).
+fn technology_of(
+    state: &AppState,
+    caller: &Caller,
+    proposal: &Proposal,
+) -> Result<String, AppError> {
+    let lead = match &proposal.lead_id {
+        Some(id) => Some(
+            state
+                .deals
+                .lead(id)?
+                .filter(|lead| caller.may_see_lead(lead))
+                .ok_or_else(|| invalid("lead_id", format!("no lead {id:?}")))?,
+        ),
+        None => None,
+    };
+    match (&proposal.listing_id, &lead) {
+        (Some(given), Some(lead)) if *given != lead.listing_id => Err(invalid(
+            "listing_id",
+            "differs from the technology of the lead",
+        )),
+        (Some(given), _) => Ok(given.clone()),
+        (None, Some(lead)) => Ok(lead.listing_id.clone()),
+        (None, None) => Err(invalid("listing_id", "is required (or lead_id)")),
+    }
+}
+
+/// A new deal in stage proposed between `need` and `listing`, and its first history entry.
+fn proposed(
+    caller: &Caller,
+    need: Listing,
+    listing: Listing,
+    lead_id: Option<String>,
+    note: Option<String>,
+    now: chrono::DateTime<Utc>,
+) -> Result<(Deal, DealEvent), AppError> {
+    let deal = Deal {
+        id: new_id("dl")?,
+        need_id: need.id,
+        listing_id: listing.id,
+        lead_id,
+        need_province: need.province,
+        listing_province: listing.province,
+        stage: Stage::Proposed,
+        contract_value_vnd: None,
+        signed_on: None,
+        lost_reason: None,
+        created_by: caller.who(),
+        created_at: now,
+        updated_at: now,
+    };
+    let event = DealEvent {
+        n: 1,
+        at: now,
+        by: caller.who(),
+        what: EventKind::Proposed {
+            need_id: deal.need_id.clone(),
+            listing_id: deal.listing_id.clone(),
+        },
+        note,
+    };
+    Ok((deal, event))
 }
 
 /// The deal with this id, if it is on the desk; 404 when there is none, 403 when it is

@@ -154,18 +154,21 @@ impl AppState {
         work: impl FnOnce(crate::app::Exchange<'_>) -> Result<T, AppError> + Send + 'static,
     ) -> Result<T, AppError> {
         let state = self.clone();
-        tokio::task::spawn_blocking(move || {
-            work(crate::app::Exchange {
-                orgs: state.orgs.as_ref(),
-                accounts: state.accounts.as_ref(),
-                listings: state.store.as_ref(),
-                deals: state.deals.as_ref(),
-                outbox: &state.outbox,
-                alerts: state.alerts.as_ref(),
-            })
-        })
-        .await
-        .map_err(AppError::Panicked)?
+        tokio::task::spawn_blocking(move || work(state.exchange()))
+            .await
+            .map_err(AppError::Panicked)?
+    }
+
+    /// The stores and the outbox, borrowed for a use case run on the current (blocking) thread.
+    pub fn exchange(&self) -> crate::app::Exchange<'_> {
+        crate::app::Exchange {
+            orgs: self.orgs.as_ref(),
+            accounts: self.accounts.as_ref(),
+            listings: self.store.as_ref(),
+            deals: self.deals.as_ref(),
+            outbox: &self.outbox,
+            alerts: self.alerts.as_ref(),
+        }
     }
 
     /// Builds the state and starts the task that keeps the index following the store.
