@@ -151,18 +151,20 @@ async fn accept(
     match outcome {
         Ok(user) => joined(&state, &v, user).await,
         Err(AppError::InvalidLink) => Ok(gone(&v)),
-        Err(AppError::Invalid(e)) => {
-            let field = match e.field.as_str() {
-                "name" => "name",
-                "password" => "password",
-                _ => "",
-            };
-            again(field, field_reason(l, &e.reason)).await
-        }
+        Err(AppError::Invalid(e)) => again(form_field(&e.field), field_reason(l, &e.reason)).await,
         Err(AppError::Forbidden(r) | AppError::Conflict(r)) => {
             again("", l.t(r.vi(), r.en()).to_string()).await
         }
         Err(e) => Err(Failure::from_app(e, &v)),
+    }
+}
+
+/// The invitation form's field an error names, if the form has it.
+fn form_field(field: &str) -> &'static str {
+    match field {
+        "name" => "name",
+        "password" => "password",
+        _ => "",
     }
 }
 

@@ -124,16 +124,9 @@ async fn sign_in(
                     // Paced as on the API, without holding a thread.
                     tokio::time::sleep(state.sign_in_delay).await;
                 }
-                let page = render(
-                    &v,
-                    &v.csrf().unwrap_or_default(),
-                    &email,
-                    next.as_deref(),
-                    Some((field, &message)),
-                );
-                let mut response = html_response(page);
-                *response.status_mut() = status;
-                Ok(response)
+                let csrf = v.csrf().unwrap_or_default();
+                let page = render(&v, &csrf, &email, next.as_deref(), Some((field, &message)));
+                Ok((status, html_response(page)).into_response())
             }
             None => Err(Failure::from_app(e.into(), &v)),
         },
