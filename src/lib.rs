@@ -44,4 +44,5 @@ pub mod search;
 pub mod search_cache;
 pub mod server;
 pub mod store;
+pub mod views;
 pub mod web;

@@ -65,7 +65,7 @@ pub struct SearchResponse {
     /// Matching listings.
     pub total: usize,
     /// This page.
-    pub hits: Vec<serde_json::Value>,
+    pub hits: Vec<crate::views::Hit>,
     /// Counts per facet.
     pub facets: serde_json::Map<String, serde_json::Value>,
     /// With an embedder: `fused` when the query's semantic neighbours are in the ranking,
@@ -205,21 +205,21 @@ pub fn run(index: &SearchIndex, request: &SearchRequest) -> Result<SearchRespons
         .hits
         .into_iter()
         .map(|hit| {
-            let mut view = match serde_json::from_str(&hit.stored) {
-                Ok(serde_json::Value::Object(map)) => map,
-                _ => serde_json::Map::new(),
-            };
-            view.insert("score".into(), serde_json::json!(hit.score));
+            // The stored view of an index older than a field lacks it; one that cannot be
+            // read at all still names its listing.
+            let mut view: crate::views::Hit =
+                serde_json::from_str(&hit.stored).unwrap_or_else(|_| crate::views::Hit {
+                    id: hit.id.clone(),
+                    ..Default::default()
+                });
+            view.score = hit.score;
             // A confidential need's snippet would quote its hidden text: its summary instead.
-            let snippet = match view.get("confidential") {
-                Some(serde_json::Value::Bool(true)) => {
-                    let summary = view.get("title").and_then(|t| t.as_str()).unwrap_or("");
-                    escape_html(summary)
-                }
-                _ => hit.snippet,
+            view.snippet = if view.confidential {
+                escape_html(&view.title)
+            } else {
+                hit.snippet
             };
-            view.insert("snippet".into(), serde_json::Value::String(snippet));
-            serde_json::Value::Object(view)
+            view
         })
         .collect();
     let mut facets = serde_json::Map::new();

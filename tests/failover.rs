@@ -36,7 +36,7 @@ fn ids(index: &SearchIndex, q: &str) -> Vec<String> {
         .unwrap()
         .hits
         .iter()
-        .filter_map(|h| h["id"].as_str().map(str::to_string))
+        .map(|h| h.id.clone())
         .collect();
     found.sort();
     found

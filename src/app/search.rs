@@ -94,12 +94,7 @@ pub async fn listings_found(
         let body = answer(state, request.clone(), semantic.clone()).await?;
         let answer: SearchResponse = serde_json::from_slice(&body).map_err(AppError::Json)?;
         let got = answer.hits.len();
-        ids.extend(
-            answer
-                .hits
-                .iter()
-                .filter_map(|h| h["id"].as_str().map(str::to_string)),
-        );
+        ids.extend(answer.hits.iter().map(|h| h.id.clone()));
         request.offset += got;
         if got < request.limit || request.offset >= end.min(answer.total) {
             break;
@@ -179,11 +174,7 @@ pub async fn newest(
         }
     }
     // RFC 3339 in UTC sorts as text; equal dates keep their relevance order.
-    hits.sort_by(|a, b| {
-        let date =
-            |h: &serde_json::Value| h["confirmed_at"].as_str().unwrap_or_default().to_string();
-        date(b).cmp(&date(a))
-    });
+    hits.sort_by(|a, b| b.confirmed_at.cmp(&a.confirmed_at));
     let mut answer = first.unwrap_or(SearchResponse {
         total: 0,
         hits: Vec::new(),

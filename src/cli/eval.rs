@@ -426,7 +426,11 @@ fn rank(args: &Args, corpus: &[Doc], queries: &[QueryLine]) -> anyhow::Result<Ra
                     let filter = search_filter(&request);
                     request.semantic = neighbours(v, n, request.fusion.depth, &filter, &mut recall);
                 }
-                run_search(&index, &request)?.hits
+                run_search(&index, &request)?
+                    .hits
+                    .iter()
+                    .filter_map(|h| serde_json::to_value(h).ok())
+                    .collect()
             }
             Mode::Match => {
                 let need = AdHocNeed {

@@ -89,16 +89,16 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
     }
     println!("{} result(s)", response.total);
     for (i, hit) in response.hits.iter().enumerate() {
-        let get = |k: &str| hit.get(k).and_then(|v| v.as_str()).unwrap_or("");
         println!(
             "{:>3}. [{}] {} — {} ({})",
             request.offset + i + 1,
-            get("kind"),
-            get("title"),
-            get("province_name"),
-            get("id")
+            hit.kind,
+            hit.title,
+            hit.province_name.as_deref().unwrap_or(""),
+            hit.id
         );
-        let snippet = get("snippet")
+        let snippet = hit
+            .snippet
             .replace("<mark>", "\x1b[1m")
             .replace("</mark>", "\x1b[0m");
         println!("     {}", html_unescape(&snippet));

@@ -4,22 +4,21 @@
 //! Totals and facets still count every listing.
 
 use maud::{html, Markup};
-use serde_json::{json, Value};
 
 use super::layout::encode;
 use super::Lang;
 use crate::app::AppState;
+use crate::views::{Also, Hit};
 
 /// The page's hits in order, each with the near-duplicates folded under it.
-pub(super) async fn collapse(state: &AppState, hits: Vec<Value>) -> Vec<(Value, Vec<Value>)> {
-    let mut kept: Vec<(Value, Vec<String>)> = Vec::new();
+pub(super) async fn collapse(state: &AppState, hits: Vec<Hit>) -> Vec<(Hit, Vec<Also>)> {
+    let mut kept: Vec<(Hit, Vec<String>)> = Vec::new();
     let mut folded: Vec<(usize, String)> = Vec::new();
     for h in hits {
-        let id = h["id"].as_str().unwrap_or_default().to_string();
-        let under = kept.iter().position(|(k, _)| {
-            let kid = k["id"].as_str().unwrap_or_default();
-            state.duplicates.of(kid).iter().any(|(d, _)| *d == id)
-        });
+        let id = h.id.clone();
+        let under = kept
+            .iter()
+            .position(|(k, _)| state.duplicates.of(&k.id).iter().any(|(d, _)| *d == id));
         match under {
             Some(k) => folded.push((k, id)),
             None => kept.push((h, Vec::new())),
@@ -61,7 +60,7 @@ pub(super) async fn collapse(state: &AppState, hits: Vec<Value>) -> Vec<(Value, 
                 .into_iter()
                 .map(|id| {
                     let label = labels.get(&id).cloned().unwrap_or_else(|| id.clone());
-                    json!({"id": id, "label": label})
+                    Also { id, label }
                 })
                 .collect();
             (h, also)
@@ -70,15 +69,14 @@ pub(super) async fn collapse(state: &AppState, hits: Vec<Value>) -> Vec<(Value, 
 }
 
 /// The "also listed at" line under a hit, or nothing.
-pub(super) fn also(l: Lang, also: &[Value]) -> Markup {
+pub(super) fn also(l: Lang, also: &[Also]) -> Markup {
     html! {
         @if !also.is_empty() {
             p.meta.also {
                 (l.t("Cũng đăng tại: ", "Also listed at: "))
                 @for (n, a) in also.iter().enumerate() {
                     @if n > 0 { ", " }
-                    @let id = a["id"].as_str().unwrap_or_default();
-                    a href=(format!("/listings/{}", encode(id))) { (a["label"].as_str().unwrap_or(id)) }
+                    a href=(format!("/listings/{}", encode(&a.id))) { (a.label) }
                 }
             }
         }

@@ -19,6 +19,7 @@ use crate::app::AppError;
 use crate::app::AppState;
 use crate::domain::{ProvinceCode, Provinces};
 use crate::search::{SearchParams, SearchResponse};
+use crate::views::{Also, Hit};
 
 /// Hits on one page.
 const PAGE_SIZE: usize = 10;
@@ -194,23 +195,22 @@ fn facets(l: Lang, params: &Params, facets: &serde_json::Map<String, Value>) -> 
 }
 
 /// One hit; its organisation is linked, and marked when verified (`verified`: name → id).
-fn hit(l: Lang, h: &Value, verified: &BTreeMap<String, String>) -> Markup {
-    let id = h["id"].as_str().unwrap_or_default();
+fn hit(l: Lang, h: &Hit, verified: &BTreeMap<String, String>) -> Markup {
     html! {
         article.hit {
-            h2 { a href=(format!("/listings/{}", encode(id))) { (h["title"].as_str().unwrap_or(id)) } }
+            h2 { a href=(format!("/listings/{}", encode(&h.id))) { (h.title) } }
             p.meta {
-                span.badge { (l.kind(h["kind"].as_str().unwrap_or_default())) }
-                @if let Some(p) = h["province"].as_str().and_then(province_name) { (p) " · " }
-                @if let Some(o) = h["owner"].as_str() {
+                span.badge { (l.kind(&h.kind)) }
+                @if let Some(p) = h.province.as_deref().and_then(province_name) { (p) " · " }
+                @if let Some(o) = &h.owner {
                     @if let Some(org) = verified.get(o) {
                         a href=(format!("/orgs/{}", encode(org))) { (o) } " " (super::orgs::verified_badge(l))
                     } @else { (o) }
                 }
-                @if let Some(t) = h["trl"].as_u64() { " · TRL " (t) }
-                @if let Some(c) = h["confirmed_at"].as_str().and_then(|c| c.get(..10)) { " · " (l.t("xác nhận ", "confirmed ")) (c) }
+                @if let Some(t) = h.trl { " · TRL " (t) }
+                @if let Some(c) = h.confirmed_at.as_deref().and_then(|c| c.get(..10)) { " · " (l.t("xác nhận ", "confirmed ")) (c) }
             }
-            p { (snippet(h["snippet"].as_str().unwrap_or_default())) }
+            p { (snippet(&h.snippet)) }
         }
     }
 }
@@ -289,11 +289,7 @@ async fn answer_of(
         crate::app::search::answer(state, request, semantic).await?
     };
     let answer: SearchResponse = serde_json::from_slice(&body).map_err(AppError::Json)?;
-    let owners: Vec<String> = answer
-        .hits
-        .iter()
-        .filter_map(|h| h["owner"].as_str().map(str::to_string))
-        .collect();
+    let owners: Vec<String> = answer.hits.iter().filter_map(|h| h.owner.clone()).collect();
     let verified = state
         .run(move |ex| verified_names(ex.orgs, owners.iter().map(String::as_str)))
         .await?;
@@ -359,7 +355,7 @@ struct Shown<'a> {
     params: &'a Params,
     page_no: usize,
     answer: &'a SearchResponse,
-    collapsed: &'a [(Value, Vec<Value>)],
+    collapsed: &'a [(Hit, Vec<Also>)],
     verified: &'a BTreeMap<String, String>,
 }
 
