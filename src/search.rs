@@ -67,7 +67,7 @@ pub struct SearchResponse {
     /// This page.
     pub hits: Vec<crate::views::Hit>,
     /// Counts per facet.
-    pub facets: serde_json::Map<String, serde_json::Value>,
+    pub facets: std::collections::BTreeMap<String, Vec<FacetValue>>,
     /// With an embedder: `fused` when the query's semantic neighbours are in the ranking,
     /// `skipped` when its vector did not arrive in time and the ranking is lexical.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -222,7 +222,7 @@ pub fn run(index: &SearchIndex, request: &SearchRequest) -> Result<SearchRespons
             view
         })
         .collect();
-    let mut facets = serde_json::Map::new();
+    let mut facets = std::collections::BTreeMap::new();
     for (facet, mut counts) in result.facets {
         if facet == Facet::Trl {
             counts = at_or_above(counts);
@@ -235,10 +235,7 @@ pub fn run(index: &SearchIndex, request: &SearchRequest) -> Result<SearchRespons
                 count,
             })
             .collect();
-        facets.insert(
-            facet.name().to_string(),
-            serde_json::to_value(values).unwrap_or_default(),
-        );
+        facets.insert(facet.name().to_string(), values);
     }
     Ok(SearchResponse {
         total: result.total,

@@ -18,7 +18,7 @@ use crate::app::orgs::verified_names;
 use crate::app::AppError;
 use crate::app::AppState;
 use crate::domain::{ProvinceCode, Provinces};
-use crate::search::{SearchParams, SearchResponse};
+use crate::search::{FacetValue, SearchParams, SearchResponse};
 use crate::views::{Also, Hit};
 
 /// Hits on one page.
@@ -146,21 +146,21 @@ fn province_name(code: &str) -> Option<String> {
 }
 
 /// How a facet value reads.
-fn facet_label(l: Lang, facet: &str, value: &Value) -> String {
-    let raw = value["value"].as_str().unwrap_or_default();
+fn facet_label(l: Lang, facet: &str, value: &FacetValue) -> String {
+    let raw = value.value.as_str();
     match facet {
         "kind" => l.kind(raw),
         "transfer_mode" => l.mode(raw),
         "trl" => format!("TRL ≥ {raw}"),
-        "field" => match value["label"].as_str() {
+        "field" => match value.label.as_deref() {
             Some(label) => format!("{raw} {label}"),
             None => raw.to_string(),
         },
-        _ => value["label"].as_str().unwrap_or(raw).to_string(),
+        _ => value.label.as_deref().unwrap_or(raw).to_string(),
     }
 }
 
-fn facets(l: Lang, params: &Params, facets: &serde_json::Map<String, Value>) -> Markup {
+fn facets(l: Lang, params: &Params, facets: &BTreeMap<String, Vec<FacetValue>>) -> Markup {
     let title = |f: &str| match f {
         "kind" => l.t("Loại", "Kind"),
         "province" => l.t("Tỉnh, thành phố", "Province"),
@@ -171,20 +171,20 @@ fn facets(l: Lang, params: &Params, facets: &serde_json::Map<String, Value>) -> 
     html! {
         aside.facets.panel id="filters" aria-label=(l.t("Bộ lọc", "Filters")) {
             @for (facet, param) in FILTERS {
-                @if let Some(values) = facets.get(facet).and_then(Value::as_array).filter(|v| !v.is_empty()) {
+                @if let Some(values) = facets.get(facet).filter(|v| !v.is_empty()) {
                     h3 { (title(facet)) }
                     ul {
                         @if let Some(active) = params.get(param) {
                             li { a.on href=(params.with(param, None)) { "× " (l.t("Bỏ lọc", "Clear")) " (" (active) ")" } }
                         }
                         @for v in values.iter().take(12) {
-                            @let raw = v["value"].as_str().unwrap_or_default();
+                            @let raw = v.value.as_str();
                             @let on = params.get(param) == Some(raw);
                             li {
                                 a.on[on] href=(params.with(param, Some(raw))) data-facet=(facet) {
                                     (facet_label(l, facet, v))
                                 }
-                                " " span.meta { "(" (v["count"].as_u64().unwrap_or(0)) ")" }
+                                " " span.meta { "(" (v.count) ")" }
                             }
                         }
                     }
