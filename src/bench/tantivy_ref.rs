@@ -13,7 +13,7 @@ use tantivy::query::QueryParser;
 use tantivy::schema::{Schema, TEXT};
 use tantivy::{doc, Index, IndexWriter, ReloadPolicy};
 
-use super::{percentile, Corpus, CHUNK};
+use super::{percentile, process_cpu_s, Corpus, CHUNK};
 
 /// The writer's memory, as techmatch's index writer has.
 const WRITER_BUDGET: usize = 128 * 1024 * 1024;
@@ -22,6 +22,8 @@ const WRITER_BUDGET: usize = 128 * 1024 * 1024;
 pub struct Reference {
     /// Listings indexed per second, commits included.
     pub import_per_s: f64,
+    /// CPU time per listing indexed (every thread of the process), in milliseconds.
+    pub import_cpu_ms_per_listing: f64,
     /// Search latency percentiles, in milliseconds.
     pub search_p50_ms: f64,
     /// See `search_p50_ms`.
@@ -58,6 +60,7 @@ fn build_and_search(
     // The same generator as the import: the same listings in the same order.
     let mut corpus = Corpus::new(seed);
     let mut elapsed = Duration::ZERO;
+    let mut cpu_s = 0.0;
     for from in (0..listings).step_by(CHUNK) {
         let to = (from + CHUNK).min(listings);
         let chunk: Vec<(String, String)> = (from..to)
@@ -68,11 +71,13 @@ fn build_and_search(
             })
             .collect();
         let started = Instant::now();
+        let cpu_started = process_cpu_s();
         for (t, d) in chunk {
             writer.add_document(doc!(title => t, description => d))?;
         }
         writer.commit()?;
         elapsed += started.elapsed();
+        cpu_s += process_cpu_s() - cpu_started;
     }
     // Settled, as techmatch's index is before its queries are timed.
     writer.wait_merging_threads()?;
@@ -94,6 +99,7 @@ fn build_and_search(
     times.sort();
     Ok(Reference {
         import_per_s: listings as f64 / elapsed.as_secs_f64().max(1e-9),
+        import_cpu_ms_per_listing: cpu_s * 1000.0 / listings.max(1) as f64,
         search_p50_ms: percentile(&times, 0.50),
         search_p99_ms: percentile(&times, 0.99),
     })

@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
 use super::fold::{exact_form, folded_form, is_word_char};
@@ -47,6 +49,34 @@ fn form(chain: Chain, word: &str, out: &mut String) {
     });
 }
 
+thread_local! {
+    /// English stems of folded words seen lately, with the stemmer: a text's words repeat
+    /// across texts, and the Snowball stemmer was a sixth of an import's CPU time.
+    static STEMS: std::cell::RefCell<(FxHashMap<String, String>, rust_stemmers::Stemmer)> =
+        std::cell::RefCell::new((
+            FxHashMap::default(),
+            rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English),
+        ));
+}
+
+/// Replaces the folded word in `word` by its English stem (as tantivy's `Stemmer` filter
+/// would), remembering the stems of words seen lately.
+fn stem(word: &mut String) {
+    STEMS.with(|cell| {
+        let (stems, stemmer) = &mut *cell.borrow_mut();
+        if let Some(s) = stems.get(word.as_str()) {
+            word.clone_from(s);
+            return;
+        }
+        let stemmed = stemmer.stem(word).into_owned();
+        if stems.len() >= REMEMBERED_FORMS {
+            stems.clear();
+        }
+        let folded = std::mem::replace(word, stemmed);
+        stems.insert(folded, word.clone());
+    })
+}
+
 /// Which forms a tokenizer emits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Chain {
@@ -62,14 +92,27 @@ pub enum Chain {
 #[derive(Clone)]
 pub struct VietTokenizer {
     chain: Chain,
+    /// Whether folded words are stemmed (English), the folded chain's last step.
+    stemmed: bool,
     tokens: Vec<Token>,
 }
 
 impl VietTokenizer {
-    /// A tokenizer for `chain`.
+    /// A tokenizer for `chain`, without stemming.
     pub fn new(chain: Chain) -> Self {
         VietTokenizer {
             chain,
+            stemmed: false,
+            tokens: Vec::new(),
+        }
+    }
+
+    /// The folded chain with its English stemming: the same tokens as [`VietTokenizer::new`]
+    /// (`Chain::Folded`) followed by tantivy's English `Stemmer`, with stems remembered.
+    pub fn folded_stemmed() -> Self {
+        VietTokenizer {
+            chain: Chain::Folded,
+            stemmed: true,
             tokens: Vec::new(),
         }
     }
@@ -161,42 +204,95 @@ fn slot<'t>(
     &mut token.text
 }
 
+thread_local! {
+    /// The last text analysed on this thread, split into words, with their folded forms once a
+    /// chain needed them. The index gives each text to the three chains one after the other
+    /// (its exact, folded and bigram fields), so the second and third find it here and neither
+    /// split it nor fold its words again.
+    static LAST: std::cell::RefCell<Analysed> = std::cell::RefCell::new(Analysed::default());
+}
+
+/// One text's words and (when computed) their folded forms.
+#[derive(Default)]
+struct Analysed {
+    text: String,
+    words: Vec<Word>,
+    /// The folded form of each word, when `folded_ready`; strings kept for their memory.
+    folded: Vec<String>,
+    folded_ready: bool,
+}
+
+impl Analysed {
+    /// Makes this the analysis of `text`, splitting it unless it already is.
+    fn of(&mut self, text: &str) {
+        if self.text != text {
+            self.text.clear();
+            self.text.push_str(text);
+            self.words = words(text);
+            self.folded_ready = false;
+        }
+    }
+
+    /// The folded form of every word.
+    fn folded(&mut self) -> &[String] {
+        if !self.folded_ready {
+            if self.folded.len() < self.words.len() {
+                self.folded.resize(self.words.len(), String::new());
+            }
+            for (w, out) in self.words.iter().zip(&mut self.folded) {
+                form(Chain::Folded, &self.text[w.from..w.to], out);
+            }
+            self.folded_ready = true;
+        }
+        &self.folded[..self.words.len()]
+    }
+}
+
 impl Tokenizer for VietTokenizer {
     type TokenStream<'a> = VecTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream<'a> {
-        let words = words(text);
         // The tokens of the last text are overwritten in place: their strings keep their
         // memory, so that most tokens cost no allocation.
         let tokens = &mut self.tokens;
         let mut n = 0;
-        match self.chain {
-            Chain::Exact | Chain::Folded => {
-                for (position, w) in words.iter().enumerate() {
-                    let out = slot(tokens, &mut n, w.from, w.to, position);
-                    self::form(self.chain, &text[w.from..w.to], out);
+        LAST.with(|cell| {
+            let analysed = &mut *cell.borrow_mut();
+            analysed.of(text);
+            match self.chain {
+                Chain::Exact => {
+                    for (position, w) in analysed.words.iter().enumerate() {
+                        let out = slot(tokens, &mut n, w.from, w.to, position);
+                        self::form(Chain::Exact, &text[w.from..w.to], out);
+                    }
+                }
+                Chain::Folded => {
+                    analysed.folded();
+                    for (position, (w, f)) in
+                        analysed.words.iter().zip(&analysed.folded).enumerate()
+                    {
+                        let out = slot(tokens, &mut n, w.from, w.to, position);
+                        out.clone_from(f);
+                        if self.stemmed {
+                            stem(out);
+                        }
+                    }
+                }
+                Chain::Bigram => {
+                    analysed.folded();
+                    for (position, pair) in analysed.words.windows(2).enumerate() {
+                        let (a, b) = (&pair[0], &pair[1]);
+                        if b.joined_to_previous {
+                            let out = slot(tokens, &mut n, a.from, b.to, position);
+                            out.clear();
+                            out.push_str(&analysed.folded[position]);
+                            out.push('_');
+                            out.push_str(&analysed.folded[position + 1]);
+                        }
+                    }
                 }
             }
-            Chain::Bigram => {
-                let mut previous = String::new();
-                let mut form = String::new();
-                for (position, pair) in words.windows(2).enumerate() {
-                    let (a, b) = (&pair[0], &pair[1]);
-                    if position == 0 {
-                        self::form(Chain::Folded, &text[a.from..a.to], &mut previous);
-                    }
-                    self::form(Chain::Folded, &text[b.from..b.to], &mut form);
-                    if b.joined_to_previous {
-                        let out = slot(tokens, &mut n, a.from, b.to, position);
-                        out.clear();
-                        out.push_str(&previous);
-                        out.push('_');
-                        out.push_str(&form);
-                    }
-                    std::mem::swap(&mut previous, &mut form);
-                }
-            }
-        }
+        });
         // Tokens past `n` are kept (unused) for their memory.
         VecTokenStream {
             tokens: &mut self.tokens[..n],
