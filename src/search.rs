@@ -215,7 +215,7 @@ pub fn run(index: &SearchIndex, request: &SearchRequest) -> Result<SearchRespons
             view.score = hit.score;
             // A confidential need's snippet would quote its hidden text: its summary instead.
             view.snippet = if view.confidential {
-                escape_html(&view.title)
+                techmatch_index::escape_html(&view.title)
             } else {
                 hit.snippet
             };
@@ -243,22 +243,6 @@ pub fn run(index: &SearchIndex, request: &SearchRequest) -> Result<SearchRespons
         facets,
         semantic: None,
     })
-}
-
-/// `text` safe inside HTML, as snippets are.
-fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Readiness counts as the `trl_min` filter reads them: each level with the listings at or

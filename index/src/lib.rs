@@ -45,4 +45,4 @@ pub use matching::{
 pub use query::{QueryTerm, QueryTerms};
 pub use ranking::Weights;
 pub use search::{FacetCounts, FirstRank, Hit, SearchRequest, SearchResult};
-pub use snippet::snippet;
+pub use snippet::{escape_html, snippet};

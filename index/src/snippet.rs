@@ -87,6 +87,13 @@ pub fn snippet(text: &str, terms: &[String], max_chars: usize) -> String {
     out
 }
 
+/// `text` safe inside HTML, escaped as snippets are.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    escape_into(text, &mut out);
+    out
+}
+
 fn escape_into(s: &str, out: &mut String) {
     for c in s.chars() {
         match c {

@@ -14,10 +14,8 @@ use super::fields::Fields;
 use super::json::JsonObject;
 use super::openapi as doc;
 use crate::app::confidential::{disclose, Disclose};
-use crate::app::orgs::Actor;
 use crate::app::AppState;
 use crate::app::Caller;
-use crate::domain::account::Role;
 use crate::domain::confidential::DisclosedVia;
 
 /// The routes of this module.
@@ -57,25 +55,17 @@ async fn create(
     let body = Fields::new(body, &["org"])?;
     let org = body.required("org")?;
     caller.actor()?;
-    // Staff introduce; the enterprise accepts.
-    let via = match caller.role() {
-        Some(Role::Admin | Role::Broker) => DisclosedVia::Broker,
-        _ => DisclosedVia::Owner,
-    };
+    let via = DisclosedVia::by(caller.role());
     let who = caller.clone();
     let (need, fresh) = state
         .run(move |ex| {
-            let actor = match who.user() {
-                Some(u) => Actor::User(u),
-                None => Actor::AdminToken,
-            };
             let what = Disclose {
                 need_id: &id,
                 org: &org,
                 via,
                 deal_id: None,
             };
-            disclose(ex, actor, what, Utc::now())
+            disclose(ex, who.actor()?, what, Utc::now())
         })
         .await?;
     state.written.notify_one();

@@ -14,7 +14,6 @@ use super::json::JsonObject;
 use super::listings::SEQ_HEADER;
 use super::openapi as doc;
 use crate::app::freshness::{confirm, upkeep, Upkeep};
-use crate::app::orgs::Actor;
 use crate::app::{AppState, Caller};
 use crate::domain::Listing;
 
@@ -50,17 +49,13 @@ async fn confirm_listing(
 ) -> Result<([(&'static str, String); 1], Json<Listing>), ApiError> {
     caller.actor()?;
     let who = caller.clone();
-    let listing = state
+    let (listing, seq) = state
         .run(move |ex| {
-            let actor = match who.user() {
-                Some(u) => Actor::User(u),
-                None => Actor::AdminToken,
-            };
-            confirm(ex, actor, &id, Utc::now())
+            let listing = confirm(ex, who.actor()?, &id, Utc::now())?;
+            Ok((listing, ex.listings.last_seq()?))
         })
         .await?;
     state.written.notify_one();
-    let seq = state.store.last_seq()?;
     let view = caller
         .listing_view(&listing)
         .ok_or_else(|| ApiError::NotFound("listing".into()))?;
@@ -105,6 +100,7 @@ async fn run_sweep(
         None => Utc::now(),
     };
     let swept = upkeep(&state, now).await?;
-    let seq = state.store.last_seq()?;
+    let store = state.store.clone();
+    let seq = tokio::task::spawn_blocking(move || store.last_seq()).await??;
     Ok(([(SEQ_HEADER, seq.to_string())], Json(swept)))
 }

@@ -81,14 +81,7 @@ pub async fn propose_deal(
         }
         // One open deal per need × technology: checked and written in one turn.
         let _turn = crate::app::open_deals::proposing();
-        crate::app::open_deals::refuse_second(state.deals.as_ref(), &need.id, &listing.id)
-            .map_err(|e| match e {
-                AppError::Conflict(refusal) => AppError::Refused {
-                    field: "listing_id",
-                    refusal,
-                },
-                e => e,
-            })?;
+        crate::app::open_deals::refuse_second(state.deals.as_ref(), &need.id, &listing.id)?;
         let disclose_to = listing.owner.clone().filter(|_| need.is_confidential());
         let now = Utc::now();
         let (deal, event) = proposed(&caller, need, listing, proposal.lead_id, note, now)?;

@@ -36,14 +36,17 @@ pub fn open_deal(
 /// Refuses a proposal while a deal between the same need and technology is open.
 ///
 /// # Errors
-/// [`AppError::Conflict`] with [`Refusal::DealOpen`]; or when the store fails.
+/// [`AppError::Refused`] on `listing_id` with [`Refusal::DealOpen`]; or when the store fails.
 pub fn refuse_second(
     deals: &dyn DealStore,
     need_id: &str,
     listing_id: &str,
 ) -> Result<(), AppError> {
     match open_deal(deals, need_id, listing_id)? {
-        Some(_) => Err(AppError::Conflict(Refusal::DealOpen)),
+        Some(_) => Err(AppError::Refused {
+            field: "listing_id",
+            refusal: Refusal::DealOpen,
+        }),
         None => Ok(()),
     }
 }

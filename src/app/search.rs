@@ -83,24 +83,13 @@ fn cache_key(request: &SearchRequest, semantic: Option<((u64, bool), bool)>) -> 
 pub async fn listings_found(
     state: &AppState,
     caller: &crate::app::Caller,
-    mut request: SearchRequest,
+    request: SearchRequest,
     semantic: SharedSemantic,
     most: usize,
 ) -> Result<Vec<crate::domain::Listing>, AppError> {
-    let mut ids = Vec::new();
     let end = request.offset + most;
-    request.limit = MAX_LIMIT;
-    loop {
-        let body = answer(state, request.clone(), semantic.clone()).await?;
-        let answer: SearchResponse = serde_json::from_slice(&body).map_err(AppError::Json)?;
-        let got = answer.hits.len();
-        ids.extend(answer.hits.iter().map(|h| h.id.clone()));
-        request.offset += got;
-        if got < request.limit || request.offset >= end.min(answer.total) {
-            break;
-        }
-        request.limit = MAX_LIMIT.min(end - request.offset);
-    }
+    let (_, hits) = hits_until(state, request, semantic, end).await?;
+    let mut ids: Vec<String> = hits.into_iter().map(|h| h.id).collect();
     ids.truncate(most);
     let (store, caller) = (state.store.clone(), caller.clone());
     let listings: Vec<crate::domain::Listing> = tokio::task::spawn_blocking(move || {
@@ -154,25 +143,11 @@ pub async fn newest(
             format!("with sort=newest, offset + limit must be at most {NEWEST_WINDOW}"),
         ));
     }
-    let mut page = SearchRequest {
+    let first_page = SearchRequest {
         offset: 0,
-        limit: MAX_LIMIT,
         ..request
     };
-    let mut first: Option<SearchResponse> = None;
-    let mut hits = Vec::new();
-    loop {
-        let body = answer(state, page.clone(), semantic.clone()).await?;
-        let answer: SearchResponse = serde_json::from_slice(&body).map_err(AppError::Json)?;
-        let got = answer.hits.len();
-        hits.extend(answer.hits.iter().cloned());
-        let total = answer.total;
-        first.get_or_insert(answer);
-        page.offset += got;
-        if got < page.limit || page.offset >= total.min(NEWEST_WINDOW) {
-            break;
-        }
-    }
+    let (first, mut hits) = hits_until(state, first_page, semantic, NEWEST_WINDOW).await?;
     // RFC 3339 in UTC sorts as text; equal dates keep their relevance order.
     hits.sort_by(|a, b| b.confirmed_at.cmp(&a.confirmed_at));
     let mut answer = first.unwrap_or(SearchResponse {
@@ -185,4 +160,31 @@ pub async fn newest(
     serde_json::to_vec(&answer)
         .map(Bytes::from)
         .map_err(AppError::Json)
+}
+
+/// The hits of `request` from its offset up to rank `end` (or the last hit), read a page of
+/// [`MAX_LIMIT`] at a time through the search cache; with the first page's answer (its total
+/// and facets).
+async fn hits_until(
+    state: &AppState,
+    mut request: SearchRequest,
+    semantic: SharedSemantic,
+    end: usize,
+) -> Result<(Option<SearchResponse>, Vec<crate::views::Hit>), AppError> {
+    let mut first: Option<SearchResponse> = None;
+    let mut hits = Vec::new();
+    request.limit = MAX_LIMIT.min(end.saturating_sub(request.offset));
+    while request.limit > 0 {
+        let body = answer(state, request.clone(), semantic.clone()).await?;
+        let page: SearchResponse = serde_json::from_slice(&body).map_err(AppError::Json)?;
+        let (got, total) = (page.hits.len(), page.total);
+        hits.extend(page.hits.iter().cloned());
+        first.get_or_insert(page);
+        request.offset += got;
+        if got < request.limit || request.offset >= end.min(total) {
+            break;
+        }
+        request.limit = MAX_LIMIT.min(end - request.offset);
+    }
+    Ok((first, hits))
 }

@@ -19,6 +19,17 @@ pub enum DisclosedVia {
     Deal,
 }
 
+impl DisclosedVia {
+    /// How someone of `role` discloses a need: staff introduce, the enterprise accepts.
+    pub fn by(role: Option<crate::domain::account::Role>) -> Self {
+        use crate::domain::account::Role;
+        match role {
+            Some(Role::Admin | Role::Broker) => DisclosedVia::Broker,
+            _ => DisclosedVia::Owner,
+        }
+    }
+}
+
 /// One disclosure of a confidential need, kept for good in the need's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Disclosure {

@@ -13,10 +13,8 @@ use super::layout::{csrf_field, encode};
 use super::session::CSRF_FIELD;
 use super::{Failure, PageResult, Visitor};
 use crate::app::confidential::{disclose, Disclose};
-use crate::app::orgs::Actor;
 use crate::app::AppState;
 use crate::app::{AppError, Refusal};
-use crate::domain::account::Role;
 use crate::domain::confidential::DisclosedVia;
 
 /// The routes of this module.
@@ -55,15 +53,10 @@ async fn disclose_page(
     let need = id.clone();
     state
         .run(move |ex| {
-            let actor = match caller.user() {
-                Some(u) => Actor::User(u),
-                None if caller.is_admin() => Actor::AdminToken,
-                None => return Err(AppError::Forbidden(Refusal::UsersOnly)),
-            };
-            let via = match caller.role() {
-                Some(Role::Admin | Role::Broker) => DisclosedVia::Broker,
-                _ => DisclosedVia::Owner,
-            };
+            let actor = caller
+                .actor()
+                .map_err(|_| AppError::Forbidden(Refusal::UsersOnly))?;
+            let via = DisclosedVia::by(caller.role());
             let what = Disclose {
                 need_id: &need,
                 org: &org,

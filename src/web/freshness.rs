@@ -13,7 +13,6 @@ use super::layout::{csrf_field, encode};
 use super::session::CSRF_FIELD;
 use super::{Failure, Lang, PageResult, Visitor};
 use crate::app::freshness::confirm;
-use crate::app::orgs::Actor;
 use crate::app::AppState;
 use crate::app::{AppError, Refusal};
 use crate::domain::Listing;
@@ -41,11 +40,9 @@ async fn confirm_page(
     let lookup = id.clone();
     state
         .run(move |ex| {
-            let actor = match caller.user() {
-                Some(u) => Actor::User(u),
-                None if caller.is_admin() => Actor::AdminToken,
-                None => return Err(AppError::Forbidden(Refusal::UsersOnly)),
-            };
+            let actor = caller
+                .actor()
+                .map_err(|_| AppError::Forbidden(Refusal::UsersOnly))?;
             confirm(ex, actor, &lookup, Utc::now())
         })
         .await
