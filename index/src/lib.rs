@@ -23,6 +23,7 @@ pub mod duplicates;
 mod error;
 pub mod eval;
 mod facets;
+mod first_hits;
 mod fusion;
 mod index;
 mod matching;
@@ -36,6 +37,7 @@ pub mod vector;
 
 pub use doc::{Facet, IndexChange, IndexDoc, TextGroup};
 pub use error::IndexError;
+pub use first_hits::{FirstHits, Located, PreparedSearch, StatsMemo};
 pub use fusion::{fuse, Fused, Fusion};
 pub use index::SearchIndex;
 pub use matching::{

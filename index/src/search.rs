@@ -288,7 +288,7 @@ impl SearchIndex {
     /// Near spellings of query words that occur nowhere in the index (typos), if any.
     ///
     /// Only unknown words are widened, so a correctly spelled query ranks exactly as before.
-    fn typo_query(
+    pub(crate) fn typo_query(
         &self,
         searcher: &tantivy::Searcher,
         text: &str,
@@ -423,7 +423,7 @@ fn just_below(x: f32) -> f32 {
     f32::from_bits(if x > 0.0 { bits - 1 } else { bits + 1 })
 }
 
-fn with_typos(text: Box<dyn Query>, typos: &Option<Box<dyn Query>>) -> Box<dyn Query> {
+pub(crate) fn with_typos(text: Box<dyn Query>, typos: &Option<Box<dyn Query>>) -> Box<dyn Query> {
     match typos {
         Some(fuzzy) => Box::new(BooleanQuery::new(vec![
             (Occur::Should, text),

@@ -13,7 +13,7 @@ use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use tantivy::index::SegmentId;
-use tantivy::query::{EnableScoring, Query, Scorer};
+use tantivy::query::{EnableScoring, Query, Scorer, Weight};
 use tantivy::{
     DocAddress, DocId, Score, Searcher, SearcherGeneration, SegmentReader, Warmer, TERMINATED,
 };
@@ -246,6 +246,22 @@ pub(crate) fn top_docs_above(
         return Ok(Vec::new());
     }
     let weight = scoring.weight(EnableScoring::enabled_from_searcher(searcher))?;
+    top_docs_weighted(searcher, weight.as_ref(), kept, k, exclude, floor)
+}
+
+/// [`top_docs_above`] with the scoring query's weight already made (a prepared search keeps
+/// it: making it looks every term up in every segment).
+pub(crate) fn top_docs_weighted(
+    searcher: &Searcher,
+    weight: &dyn Weight,
+    kept: &Kept,
+    k: usize,
+    exclude: Option<DocAddress>,
+    floor: Score,
+) -> Result<Vec<(Score, DocAddress)>, IndexError> {
+    if k == 0 {
+        return Ok(Vec::new());
+    }
     // A min-heap of the best so far: its top is the score to beat, carried across segments.
     let mut heap: BinaryHeap<Reverse<Ranked>> = BinaryHeap::with_capacity(k + 1);
     for (ord, segment) in searcher.segment_readers().iter().enumerate() {

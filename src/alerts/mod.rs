@@ -10,6 +10,7 @@
 //! fits is cleared, so that coming back alerts again.
 
 pub mod feed;
+pub mod first_hits;
 pub mod follower;
 pub mod percolator;
 
@@ -28,6 +29,7 @@ use crate::domain::alert::{Delivery, Notification, StandingSearch, MATCH_THRESHO
 use crate::domain::{Kind, Listing, Status};
 use crate::indexer::to_index_doc;
 use crate::store::{AccountStore, AlertStore, Store, StoreError};
+use first_hits::FirstHitsMemo;
 use percolator::Percolator;
 
 /// Changes read from the log at a time.
@@ -86,6 +88,8 @@ pub struct Alerter {
     outbox: Mutex<Outbox>,
     /// The saved searches indexed, and the store's version they were read at.
     percolator: Mutex<Option<(u64, Arc<Percolator>)>>,
+    /// The saved searches' first hits, kept across versions of the percolator.
+    first_hits: Arc<FirstHitsMemo>,
     /// Whether anyone belongs to an organisation, and when that was last asked.
     members: Mutex<Option<(Instant, bool)>>,
 }
@@ -106,6 +110,7 @@ impl Alerter {
             index,
             outbox: Mutex::new(outbox),
             percolator: Mutex::new(None),
+            first_hits: Arc::default(),
             members: Mutex::new(None),
         }
     }
@@ -147,7 +152,10 @@ impl Alerter {
                 return Ok(p.clone());
             }
         }
-        let p = Arc::new(Percolator::new(self.alerts.saved_searches()?));
+        let p = Arc::new(Percolator::new(
+            self.alerts.saved_searches()?,
+            self.first_hits.clone(),
+        ));
         *held = Some((version, p.clone()));
         Ok(p)
     }
@@ -204,6 +212,15 @@ impl Alerter {
         Ok(at)
     }
 
+    /// Ranks saved searches whose first hits are not remembered yet, for up to `budget`;
+    /// returns whether all are remembered. Off the write path, like the rest of the alerts.
+    ///
+    /// # Errors
+    /// When the store or the index fails.
+    pub fn warm(&self, budget: std::time::Duration) -> Result<bool, AlertError> {
+        Ok(self.percolator()?.warm(&self.index, budget)?)
+    }
+
     /// Records the alerts `listing_id`'s change at `seq` raises, and clears the marks of the
     /// standing searches it left.
     ///
@@ -215,6 +232,7 @@ impl Alerter {
         listing_id: &str,
         seq: u64,
     ) -> Result<usize, AlertError> {
+        percolator.listing_changed(listing_id);
         let listing = self
             .store
             .get(listing_id)?

@@ -5,45 +5,57 @@
 //! candidates are the searches filed under any of its words (and those without words); a
 //! candidate fits when the listing has every word of its query and passes its filters, and
 //! then only if the real search, with the real ranking, puts the listing in its
-//! [`FIRST_RESULTS`] (`SearchIndex::in_first`: only documents scoring at least the listing's
-//! own score are ranked, nothing is counted). Requests shared by several searches run once.
+//! [`FIRST_RESULTS`]. That is decided from the search's remembered first hits
+//! ([`FirstHitsMemo`]) when the listing's own score is below their bar, and by ranking the
+//! search otherwise. Searches asking the same (text, filters) are one request, prepared and
+//! answered once.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use techmatch_index::analysis::{is_english_stopword, tokens, Chain};
 use techmatch_index::{IndexDoc, IndexError, SearchIndex, SearchRequest};
 
+use super::first_hits::{FirstHitsMemo, Verdict};
 use crate::domain::alert::{StandingSearch, FIRST_RESULTS};
 use crate::search::SearchParams;
-
-/// How long a request's bar (its last first hit's score) is trusted: a listing scoring below
-/// it is outside without ranking. It only rises while listings are added; it can fall when
-/// one of its first hits is deleted or changed, so it is ranked again after this long.
-const BAR_TTL: Duration = Duration::from_secs(60);
-/// A listing is compared with this share of the bar, leaving room for the small drift of
-/// scores as the index's statistics change.
-const BAR_MARGIN: f32 = 0.98;
 
 /// One saved search, ready to be checked.
 struct Entry {
     search: StandingSearch,
     /// The query's folded words: a listing must have them all.
     words: Vec<String>,
-    /// The real search, first page only, no facets.
+    /// Its request, in [`Percolator::requests`].
+    request: u32,
+}
+
+/// A request some saved searches share: the real search, first page only, no facets.
+struct Request {
+    /// Names it in the memo of first hits.
+    key: Arc<str>,
     request: SearchRequest,
 }
 
 /// Saved searches indexed by word.
-#[derive(Default)]
 pub struct Percolator {
     entries: Vec<Entry>,
+    requests: Vec<Request>,
     by_word: HashMap<String, Vec<u32>>,
     /// Searches without words (filters only): candidates for every listing.
     no_words: Vec<u32>,
-    /// Per request: its last first hit's score, and when it was ranked ([`BAR_TTL`]).
-    bars: Mutex<HashMap<String, (f32, Instant)>>,
+    /// First hits remembered, shared with the percolators built before and after this one.
+    memo: Arc<FirstHitsMemo>,
+}
+
+/// What percolating one listing took.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Effort {
+    /// Saved searches whose words and filters it has.
+    pub candidates: usize,
+    /// Distinct requests among them.
+    pub requests: usize,
+    /// Requests ranked (their remembered first hits could not answer).
+    pub ranked: usize,
 }
 
 /// The folded words of `text` a listing must contain (English function words dropped: the
@@ -90,9 +102,12 @@ fn passes(request: &SearchRequest, doc: &IndexDoc) -> bool {
 }
 
 impl Percolator {
-    /// Indexes `searches` (saved ones; a search whose parameters no longer check is skipped).
-    pub fn new(searches: Vec<StandingSearch>) -> Percolator {
+    /// Indexes `searches` (saved ones; a search whose parameters no longer check is skipped),
+    /// remembering first hits in `memo`.
+    pub fn new(searches: Vec<StandingSearch>, memo: Arc<FirstHitsMemo>) -> Percolator {
         let mut entries = Vec::with_capacity(searches.len());
+        let mut requests: Vec<Request> = Vec::new();
+        let mut request_of_key: HashMap<Arc<str>, u32> = HashMap::new();
         let mut shared: HashMap<String, u32> = HashMap::new();
         for search in searches {
             let Ok(request) = request_of(&search) else {
@@ -103,10 +118,19 @@ impl Percolator {
             for w in &words {
                 *shared.entry(w.clone()).or_default() += 1;
             }
+            let key: Arc<str> = format!(
+                "{:?}|{:?}|{:?}",
+                request.text, request.filters, request.trl_min
+            )
+            .into();
+            let at = *request_of_key.entry(key.clone()).or_insert_with(|| {
+                requests.push(Request { key, request });
+                u32::try_from(requests.len() - 1).unwrap_or(u32::MAX)
+            });
             entries.push(Entry {
                 search,
                 words,
-                request,
+                request: at,
             });
         }
         let mut by_word: HashMap<String, Vec<u32>> = HashMap::new();
@@ -120,9 +144,10 @@ impl Percolator {
         }
         Percolator {
             entries,
+            requests,
             by_word,
             no_words,
-            bars: Mutex::default(),
+            memo,
         }
     }
 
@@ -152,11 +177,46 @@ impl Percolator {
             .copied()
             .filter(|&i| {
                 let entry = &self.entries[i as usize];
-                entry.words.iter().all(|w| have.contains(w)) && passes(&entry.request, doc)
+                entry.words.iter().all(|w| have.contains(w))
+                    && passes(&self.requests[entry.request as usize].request, doc)
             })
             .collect();
         out.sort_unstable();
         out
+    }
+
+    /// Distinct requests among the searches.
+    pub fn requests(&self) -> usize {
+        self.requests.len()
+    }
+
+    /// Listing `id` changed (or left the index): the first hits it was among are forgotten.
+    pub fn listing_changed(&self, id: &str) {
+        self.memo.listing_changed(id);
+    }
+
+    /// Ranks the requests whose first hits are not remembered, until `budget` is spent;
+    /// returns whether every one is now remembered. Percolation needs no warming, but a warm
+    /// memo answers it without ranking.
+    ///
+    /// # Errors
+    /// When a search fails on the index.
+    pub fn warm(
+        &self,
+        index: &SearchIndex,
+        budget: std::time::Duration,
+    ) -> Result<bool, IndexError> {
+        let started = std::time::Instant::now();
+        for r in &self.requests {
+            if self.memo.knows(&r.key) {
+                continue;
+            }
+            if started.elapsed() >= budget {
+                return Ok(false);
+            }
+            self.memo.rank(index, &r.key, &r.request)?;
+        }
+        Ok(true)
     }
 
     /// The saved searches whose first results `doc`'s listing is in now, by the real search
@@ -169,10 +229,10 @@ impl Percolator {
         index: &SearchIndex,
         doc: &IndexDoc,
     ) -> Result<Vec<&StandingSearch>, IndexError> {
-        self.fits_counted(index, doc).map(|(fits, _, _)| fits)
+        self.fits_counted(index, doc).map(|(fits, _)| fits)
     }
 
-    /// [`Percolator::fits`], with the number of candidates and of real searches run.
+    /// [`Percolator::fits`], with what it took.
     ///
     /// # Errors
     /// When a search fails on the index.
@@ -180,24 +240,40 @@ impl Percolator {
         &self,
         index: &SearchIndex,
         doc: &IndexDoc,
-    ) -> Result<(Vec<&StandingSearch>, usize, usize), IndexError> {
-        let mut answers: HashMap<String, bool> = HashMap::new();
-        let mut ranked = 0;
-        let mut out = Vec::new();
+    ) -> Result<(Vec<&StandingSearch>, Effort), IndexError> {
         let candidates = self.candidates(doc);
-        let count = candidates.len();
+        let mut effort = Effort {
+            candidates: candidates.len(),
+            ..Effort::default()
+        };
+        if candidates.is_empty() {
+            return Ok((Vec::new(), effort));
+        }
+        let Some(located) = index.locate(&doc.id)? else {
+            return Ok((Vec::new(), effort));
+        };
+        let stats = self.memo.stats(index);
+        let mut answers: HashMap<u32, bool> = HashMap::new();
+        let mut out = Vec::new();
         for i in candidates {
             let entry = &self.entries[i as usize];
-            let key = format!(
-                "{:?}|{:?}|{:?}",
-                entry.request.text, entry.request.filters, entry.request.trl_min
-            );
-            let fits = match answers.get(&key) {
+            let fits = match answers.get(&entry.request) {
                 Some(&f) => f,
                 None => {
-                    let f =
-                        self.in_first(index, &entry.request, key.clone(), &doc.id, &mut ranked)?;
-                    answers.insert(key, f);
+                    let r = &self.requests[entry.request as usize];
+                    effort.requests += 1;
+                    let prepared = index.prepare(&r.request, &stats)?;
+                    let f = match index.own_score(&prepared, &located)? {
+                        None => false,
+                        Some(own) => match self.memo.verdict(&r.key, own) {
+                            Verdict::Outside => false,
+                            Verdict::Rank => {
+                                effort.ranked += 1;
+                                self.memo.rank(index, &r.key, &r.request)?.holds(&doc.id)
+                            }
+                        },
+                    };
+                    answers.insert(entry.request, f);
                     f
                 }
             };
@@ -205,41 +281,242 @@ impl Percolator {
                 out.push(&entry.search);
             }
         }
-        Ok((out, count, ranked))
+        Ok((out, effort))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Percolating with remembered first hits must answer exactly as the real search does, while
+    //! listings come, change (leaving the first hits they were among, which lowers their bar)
+    //! and go.
+    #![allow(clippy::unwrap_used)]
+
+    use std::collections::BTreeSet;
+
+    use chrono::Utc;
+    use serde_json::Value;
+
+    use super::*;
+    use crate::bench::Corpus;
+    use crate::data_dir::DataDir;
+    use crate::domain::alert::{Delivery, SavedQuery};
+    use crate::domain::{parse_listing, RawRecord};
+    use crate::import::store_drafts;
+    use crate::indexer::{catch_up, to_index_doc};
+    use crate::store::Store;
+
+    fn put(store: &dyn Store, record: Value) {
+        let Value::Object(map) = record else {
+            panic!("a record is an object");
+        };
+        let draft = parse_listing(&RawRecord::from_json(map)).unwrap();
+        store_drafts(store, vec![draft]).unwrap();
     }
 
-    /// Whether listing `id` is in the request's first results: outside at once when it scores
-    /// below the request's recent bar, else ranked (counted in `ranked`) and the bar kept.
-    fn in_first(
-        &self,
+    /// Whether `doc` has every word of `request` and passes its filters.
+    fn has_words(doc: &IndexDoc, request: &SearchRequest) -> bool {
+        let mut text = String::new();
+        for (_, t) in &doc.text {
+            text.push_str(t);
+            text.push('\n');
+        }
+        let have: HashSet<String> = tokens(Chain::Folded, &text).into_iter().collect();
+        words(&request.text).iter().all(|w| have.contains(w)) && passes(request, doc)
+    }
+
+    /// The saved searches the real search puts `doc` in the first results of, asked of each.
+    fn by_real_search(
         index: &SearchIndex,
-        request: &SearchRequest,
-        key: String,
-        id: &str,
-        ranked: &mut usize,
-    ) -> Result<bool, IndexError> {
-        let bar = {
-            let bars = self.bars.lock().unwrap_or_else(|e| e.into_inner());
-            bars.get(&key)
-                .filter(|(_, at)| at.elapsed() < BAR_TTL)
-                .map(|(bar, _)| bar * BAR_MARGIN)
-        };
-        let rank = index.rank_in_first(request, id, FIRST_RESULTS, bar)?;
-        let was_ranked =
-            rank.own.is_some() && !(bar.is_some() && !rank.inside && rank.bar.is_none());
-        if was_ranked {
-            *ranked += 1;
-            let mut bars = self.bars.lock().unwrap_or_else(|e| e.into_inner());
-            match rank.bar {
-                Some(b) => {
-                    bars.insert(key, (b, Instant::now()));
-                }
-                // It entered: the bar has moved.
-                None => {
-                    bars.remove(&key);
-                }
+        searches: &[StandingSearch],
+        doc: &IndexDoc,
+    ) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for search in searches {
+            let request = request_of(search).unwrap();
+            if !has_words(doc, &request) {
+                continue;
+            }
+            let first = index.search(&request).unwrap().hits;
+            if first.iter().any(|h| h.id == doc.id) {
+                out.insert(search.id.clone());
             }
         }
-        Ok(rank.inside)
+        out
+    }
+
+    /// Listings in the world.
+    const LISTINGS: usize = 400;
+
+    struct World {
+        _dir: tempfile::TempDir,
+        store: crate::store::sled::SledStore,
+        index: SearchIndex,
+        corpus: Corpus,
+        searches: Vec<StandingSearch>,
+        percolator: Percolator,
+    }
+
+    /// 400 listings, 80 saved searches drawn like the bench's, their first hits remembered.
+    fn world() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::new(dir.path());
+        let store = data.open_store().unwrap();
+        let index = data.open_index().unwrap();
+        let mut corpus = Corpus::new(11);
+        for n in 0..LISTINGS {
+            put(&store, corpus.listing(n));
+        }
+        catch_up(&store, &index).unwrap();
+        let searches: Vec<StandingSearch> = (0..80)
+            .map(|i| {
+                let mut query = SavedQuery {
+                    q: Some(corpus.query()),
+                    ..SavedQuery::default()
+                };
+                if i % 3 == 1 {
+                    query.province = Some(corpus.province());
+                }
+                if i % 5 == 2 {
+                    query.kind = Some("research_output,patent".into());
+                    query.trl_min = Some("5".into());
+                }
+                StandingSearch {
+                    id: format!("ss-{i}"),
+                    user_id: "u".into(),
+                    query,
+                    listing_id: None,
+                    secret: String::new(),
+                    delivery: Delivery::Immediate,
+                    created_at: Utc::now(),
+                    active: true,
+                }
+            })
+            .collect();
+        let percolator = Percolator::new(searches.clone(), Arc::default());
+        assert!(percolator.warm(&index, std::time::Duration::MAX).unwrap());
+
+        World {
+            _dir: dir,
+            store,
+            index,
+            corpus,
+            searches,
+            percolator,
+        }
+    }
+
+    #[test]
+    fn remembered_first_hits_answer_as_the_real_search_while_listings_change() {
+        let World {
+            _dir,
+            store,
+            index,
+            mut corpus,
+            searches,
+            percolator,
+        } = world();
+        let (mut fits, mut answered_by_memory, mut changed_first_hits) = (0, 0, 0);
+        let mut next = LISTINGS;
+        for round in 0..90 {
+            // New listings, listings written again with other words, and deletions.
+            let id = match round % 3 {
+                0 => {
+                    next += 1;
+                    put(&store, corpus.listing(next));
+                    format!("b{next}")
+                }
+                1 => {
+                    let n = corpus.below(next);
+                    put(&store, corpus.listing(n));
+                    format!("b{n}")
+                }
+                _ => {
+                    let id = format!("b{}", corpus.below(next));
+                    store.delete(&id).unwrap();
+                    id
+                }
+            };
+            catch_up(&store, &index).unwrap();
+            if percolator.memo.holds(&id) {
+                changed_first_hits += 1;
+            }
+            percolator.listing_changed(&id);
+            let Some(listing) = store.get(&id).unwrap() else {
+                continue;
+            };
+            let doc = to_index_doc(&listing);
+            let (found, effort) = percolator.fits_counted(&index, &doc).unwrap();
+            let found: BTreeSet<String> = found.iter().map(|s| s.id.clone()).collect();
+            assert_eq!(
+                found,
+                by_real_search(&index, &searches, &doc),
+                "round {round}: {id}"
+            );
+            fits += found.len();
+            answered_by_memory += effort.requests - effort.ranked;
+        }
+        // The test means something only if listings entered, the memory answered, and first
+        // hits were changed under it.
+        assert!(fits > 0, "no listing entered a search's first results");
+        assert!(answered_by_memory > 0, "every request was ranked");
+        assert!(
+            changed_first_hits > 0,
+            "no change touched remembered first hits"
+        );
+    }
+
+    /// The case the remembered hits must not miss: a search's first hits leave, so a listing
+    /// well under the old bar is now among the first — and is written again.
+    #[test]
+    fn a_listing_under_the_old_bar_enters_once_the_first_hits_leave() {
+        let World {
+            _dir,
+            store,
+            index,
+            searches,
+            percolator,
+            ..
+        } = world();
+        // A search with a hit after the first ten that has all its words and scores well under
+        // the tenth (the remembered bar).
+        let (search, later, first) = searches
+            .iter()
+            .find_map(|search| {
+                let mut request = request_of(search).unwrap();
+                request.limit = 20;
+                let hits = index.search(&request).unwrap().hits;
+                let bar = hits.get(FIRST_RESULTS - 1)?.score;
+                let later = hits[FIRST_RESULTS..].iter().find(|h| {
+                    let doc = to_index_doc(&store.get(&h.id).unwrap().unwrap());
+                    h.score < bar * super::super::first_hits::BAR_MARGIN * 0.99
+                        && has_words(&doc, &request)
+                })?;
+                let first: Vec<String> =
+                    hits[..FIRST_RESULTS].iter().map(|h| h.id.clone()).collect();
+                Some((search.clone(), later.id.clone(), first))
+            })
+            .expect("a search with a later hit well under its tenth");
+        for id in &first {
+            store.delete(id).unwrap();
+            catch_up(&store, &index).unwrap();
+            percolator.listing_changed(id);
+        }
+        // Written again unchanged: its words and score are what they were.
+        let listing = store.get(&later).unwrap().unwrap();
+        let doc = to_index_doc(&listing);
+        percolator.listing_changed(&later);
+        let fits: Vec<String> = percolator
+            .fits(&index, &doc)
+            .unwrap()
+            .iter()
+            .map(|s| s.id.clone())
+            .collect();
+        assert!(
+            fits.contains(&search.id),
+            "{later} is now among {}'s first results: {fits:?}",
+            search.id
+        );
+        assert!(by_real_search(&index, &searches, &doc).contains(&search.id));
     }
 }

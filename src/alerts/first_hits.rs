@@ -1,0 +1,182 @@
+//! The first hits of each saved search, remembered between changed listings.
+//!
+//! A new listing can only enter a search's first results by scoring at least the last of
+//! them (the bar); its own score is read in its own segment, so nearly every candidate search
+//! is answered without ranking. The remembered hits are right as long as none of them changed:
+//! a listing added elsewhere only raises a bar, but a first hit edited, made stale or deleted
+//! can lower it, so each listing's change forgets the hits it was among. Scores drift a little
+//! as the index's statistics change, hence [`BAR_MARGIN`] and [`HITS_TTL`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use techmatch_index::{FirstHits, IndexError, SearchIndex, SearchRequest, StatsMemo};
+
+use crate::domain::alert::FIRST_RESULTS;
+
+/// How long remembered first hits are trusted before they are ranked again.
+const HITS_TTL: Duration = Duration::from_secs(600);
+/// How long the index statistics own scores are read with are kept.
+const STATS_TTL: Duration = Duration::from_secs(600);
+/// A listing is compared with this share of the bar, leaving room for the drift of scores
+/// between the remembered statistics and the index's.
+pub const BAR_MARGIN: f32 = 0.98;
+
+/// First hits of one search, and when they were ranked.
+struct Ranked {
+    hits: FirstHits,
+    at: Instant,
+}
+
+#[derive(Default)]
+struct Memory {
+    /// Per search (its request's key).
+    ranked: HashMap<Arc<str>, Ranked>,
+    /// Per listing: the searches whose remembered first hits hold it.
+    holders: HashMap<String, Vec<Arc<str>>>,
+}
+
+/// Remembered first hits of saved searches, shared by every version of the percolator.
+pub struct FirstHitsMemo {
+    memory: Mutex<Memory>,
+    stats: Mutex<Option<(Arc<StatsMemo>, Instant, u64)>>,
+}
+
+/// What the memo says of a listing and a search before any ranking.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Verdict {
+    /// Below the remembered bar: outside.
+    Outside,
+    /// Unknown: the search must be ranked.
+    Rank,
+}
+
+impl Default for FirstHitsMemo {
+    fn default() -> Self {
+        FirstHitsMemo {
+            memory: Mutex::default(),
+            stats: Mutex::new(None),
+        }
+    }
+}
+
+impl FirstHitsMemo {
+    fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
+        self.memory.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Index statistics to prepare searches with: kept for [`STATS_TTL`], or until the index
+    /// holds a hundredth more or fewer documents.
+    pub fn stats(&self, index: &SearchIndex) -> Arc<StatsMemo> {
+        let docs = index.num_docs();
+        let mut held = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((stats, at, then)) = held.as_ref() {
+            if at.elapsed() < STATS_TTL && docs.abs_diff(*then) * 100 <= (*then).max(1) {
+                return stats.clone();
+            }
+        }
+        let stats = Arc::new(StatsMemo::new(index));
+        *held = Some((stats.clone(), Instant::now(), docs));
+        stats
+    }
+
+    /// Whether a listing scoring `own` can be outside the search `key`'s first results
+    /// without ranking.
+    pub fn verdict(&self, key: &str, own: f32) -> Verdict {
+        let memory = self.memory();
+        let bar = memory
+            .ranked
+            .get(key)
+            .filter(|r| r.at.elapsed() < HITS_TTL)
+            .and_then(|r| r.hits.bar(FIRST_RESULTS));
+        match bar {
+            Some(bar) if own < bar * BAR_MARGIN => Verdict::Outside,
+            // Fewer first hits than asked for: any match enters.
+            _ => Verdict::Rank,
+        }
+    }
+
+    /// Whether the search `key` has first hits remembered and recent.
+    pub fn knows(&self, key: &str) -> bool {
+        self.memory()
+            .ranked
+            .get(key)
+            .is_some_and(|r| r.at.elapsed() < HITS_TTL)
+    }
+
+    /// Ranks the search `key` now and remembers its first hits.
+    ///
+    /// # Errors
+    /// When the index fails.
+    pub fn rank(
+        &self,
+        index: &SearchIndex,
+        key: &Arc<str>,
+        request: &SearchRequest,
+    ) -> Result<FirstHits, IndexError> {
+        let hits = index.first_hits(request, FIRST_RESULTS)?;
+        let mut memory = self.memory();
+        if let Some(old) = memory.ranked.remove(key) {
+            for (id, _) in &old.hits.hits {
+                drop_holder(&mut memory.holders, id, key);
+            }
+        }
+        for (id, _) in &hits.hits {
+            memory
+                .holders
+                .entry(id.clone())
+                .or_default()
+                .push(key.clone());
+        }
+        memory.ranked.insert(
+            key.clone(),
+            Ranked {
+                hits: hits.clone(),
+                at: Instant::now(),
+            },
+        );
+        Ok(hits)
+    }
+
+    /// Forgets the first hits listing `id` is among: it changed, so their bar may be lower.
+    pub fn listing_changed(&self, id: &str) {
+        let mut memory = self.memory();
+        let Some(keys) = memory.holders.remove(id) else {
+            return;
+        };
+        for key in keys {
+            if let Some(old) = memory.ranked.remove(&key) {
+                for (other, _) in &old.hits.hits {
+                    if other != id {
+                        drop_holder(&mut memory.holders, other, &key);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether listing `id` is among some search's remembered first hits.
+    pub fn holds(&self, id: &str) -> bool {
+        self.memory().holders.contains_key(id)
+    }
+
+    /// Searches with first hits remembered.
+    pub fn len(&self) -> usize {
+        self.memory().ranked.len()
+    }
+
+    /// Whether nothing is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn drop_holder(holders: &mut HashMap<String, Vec<Arc<str>>>, id: &str, key: &str) {
+    if let Some(keys) = holders.get_mut(id) {
+        keys.retain(|k| &**k != key);
+        if keys.is_empty() {
+            holders.remove(id);
+        }
+    }
+}
