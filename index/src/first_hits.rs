@@ -172,7 +172,7 @@ impl SearchIndex {
         let weight = self
             .scoring(&searcher, request)?
             .weight(EnableScoring::enabled_from_searcher(&searcher))?;
-        let top = top_docs_weighted(&searcher, weight.as_ref(), &kept, k, None, Score::MIN)?;
+        let top = top_docs_weighted(&searcher, weight.as_ref(), &kept, k, None)?;
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;

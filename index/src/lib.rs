@@ -46,5 +46,5 @@ pub use matching::{
 };
 pub use query::{QueryTerm, QueryTerms};
 pub use ranking::Weights;
-pub use search::{FacetCounts, FirstRank, Hit, SearchRequest, SearchResult};
+pub use search::{FacetCounts, Hit, SearchRequest, SearchResult};
 pub use snippet::{escape_html, snippet};

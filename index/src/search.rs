@@ -19,7 +19,7 @@ use crate::index::SearchIndex;
 use crate::query::QueryTerms;
 use crate::ranking::Weights;
 use crate::snippet::snippet;
-use crate::topk::{top_docs, top_docs_above, Kept};
+use crate::topk::{top_docs, Kept};
 
 /// Shortest word (in characters) that may be a typo of a longer one; shorter words have too
 /// many neighbours one edit away.
@@ -52,17 +52,6 @@ pub struct SearchRequest {
     pub semantic: Vec<(String, f32)>,
     /// How the two rankings are fused.
     pub fusion: Fusion,
-}
-
-/// Where one document stands in a request's first hits ([`SearchIndex::rank_in_first`]).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct FirstRank {
-    /// Among the first `k` hits.
-    pub inside: bool,
-    /// Its own score; `None` when the request does not match it or filters it out.
-    pub own: Option<f32>,
-    /// When it is outside and the first hits were ranked: the `k`-th hit's score.
-    pub bar: Option<f32>,
 }
 
 /// One ranked hit.
@@ -133,82 +122,6 @@ impl SearchIndex {
             total,
             hits,
             facets,
-        })
-    }
-
-    /// Whether the document `id` is among the first `k` hits of `request` — its filters and
-    /// text, ranked exactly as [`SearchIndex::search`] ranks them without semantic neighbours —
-    /// found without counting, facets or snippets, and ranking only the documents that score
-    /// at least as high as this one (the percolator's check of a standing search).
-    pub fn in_first(
-        &self,
-        request: &SearchRequest,
-        id: &str,
-        k: usize,
-    ) -> Result<bool, IndexError> {
-        Ok(self.rank_in_first(request, id, k, None)?.inside)
-    }
-
-    /// [`SearchIndex::in_first`], told a score the `k`-th hit had (`bar`, from an earlier
-    /// ranking): a document scoring below it is answered outside without ranking anything.
-    /// The answer carries the document's own score and, when it is outside and was ranked,
-    /// the `k`-th hit's score, for the next time.
-    pub fn rank_in_first(
-        &self,
-        request: &SearchRequest,
-        id: &str,
-        k: usize,
-        bar: Option<f32>,
-    ) -> Result<FirstRank, IndexError> {
-        let outside = FirstRank {
-            inside: false,
-            own: None,
-            bar: None,
-        };
-        let searcher = self.searcher();
-        let Some(address) = self.address_of(&searcher, id)? else {
-            return Ok(outside);
-        };
-        let kept = self.kept(&searcher, request)?;
-        if kept
-            .segment(address.segment_ord as usize)
-            .is_some_and(|bits| !bits.contains(address.doc_id))
-        {
-            return Ok(outside);
-        }
-        let mut terms = QueryTerms::analyse(&request.text, &request.weights);
-        for phrase in &request.expansions {
-            terms.add_phrase(phrase, &request.weights, request.weights.synonym);
-        }
-        let typos = self.typo_query(&searcher, &request.text, &request.weights)?;
-        let scoring = with_typos(self.text_query(&terms, &request.weights), &typos);
-        let weight = scoring.weight(tantivy::query::EnableScoring::enabled_from_searcher(
-            &searcher,
-        ))?;
-        let mut scorer = weight.scorer(searcher.segment_reader(address.segment_ord), 1.0)?;
-        if scorer.seek(address.doc_id) != address.doc_id {
-            return Ok(outside);
-        }
-        let own = scorer.score();
-        if bar.is_some_and(|b| own < b) {
-            return Ok(FirstRank {
-                inside: false,
-                own: Some(own),
-                bar: None,
-            });
-        }
-        // Just below its own score, so that documents tied with it are ranked too (a tie goes
-        // to the earlier document, as in `search`).
-        let top = top_docs_above(&searcher, scoring.as_ref(), &kept, k, None, just_below(own))?;
-        let inside = top.iter().any(|(_, a)| *a == address);
-        let bar = match top.last() {
-            Some((score, _)) if !inside && top.len() == k => Some(*score),
-            _ => None,
-        };
-        Ok(FirstRank {
-            inside,
-            own: Some(own),
-            bar,
         })
     }
 
@@ -411,17 +324,6 @@ impl SearchIndex {
 }
 
 /// `text` widened by the near spellings of unknown words, if any.
-/// The largest float below `x` (`f32::next_down`, stable only after this crate's MSRV).
-fn just_below(x: f32) -> f32 {
-    if x.is_nan() || x == f32::NEG_INFINITY {
-        return x;
-    }
-    if x == 0.0 {
-        return -f32::from_bits(1);
-    }
-    let bits = x.to_bits();
-    f32::from_bits(if x > 0.0 { bits - 1 } else { bits + 1 })
-}
 
 pub(crate) fn with_typos(text: Box<dyn Query>, typos: &Option<Box<dyn Query>>) -> Box<dyn Query> {
     match typos {
@@ -586,12 +488,10 @@ mod tests {
     }
 
     #[test]
-    fn in_first_agrees_with_the_first_page_of_search() {
+    fn first_hits_and_own_scores_agree_with_the_first_page_of_search() {
         let index = world();
         let mut rng = Rng(23);
-        let searcher = index.searcher();
-        let ids: Vec<String> = (0..1_200).map(|i| format!("d{i}")).collect();
-        let mut inside = 0;
+        let mut checked = 0;
         for round in 0..40 {
             let filters = if round % 2 == 0 {
                 vec![(Facet::Status, vec!["published".into()])]
@@ -606,35 +506,26 @@ mod tests {
                 weights: Weights::default(),
                 ..SearchRequest::default()
             };
-            let first: Vec<String> = index
+            let page: Vec<(String, f32)> = index
                 .search(&request)
                 .unwrap()
                 .hits
                 .into_iter()
-                .map(|h| h.id)
+                .map(|h| (h.id, h.score))
                 .collect();
-            for id in ids.iter().step_by(7) {
-                if index.address_of(&searcher, id).unwrap().is_none() {
-                    continue;
-                }
-                let expected = first.contains(id);
-                inside += usize::from(expected);
-                let rank = index.rank_in_first(&request, id, 10, None).unwrap();
-                assert_eq!(rank.inside, expected, "{id} for {:?}", request.text);
-                // The bar it reports is what the first page's last hit scored, and with it the
-                // same answer comes without ranking.
-                if let Some(bar) = rank.bar {
-                    let last = index.search(&request).unwrap().hits.last().unwrap().score;
-                    assert_eq!(bar, last);
-                    let again = index.rank_in_first(&request, id, 10, Some(bar)).unwrap();
-                    assert!(!again.inside);
-                }
+            let first = index.first_hits(&request, 10).unwrap();
+            assert_eq!(first.hits, page, "{:?}", request.text);
+            // Statistics remembered from the same index give the same scores.
+            let stats = crate::StatsMemo::new(&index);
+            let prepared = index.prepare(&request, &stats).unwrap();
+            for (id, score) in &page {
+                let at = index.locate(id).unwrap().unwrap();
+                assert_eq!(index.own_score(&prepared, &at).unwrap(), Some(*score));
+                checked += 1;
             }
         }
-        assert!(
-            inside > 20,
-            "the check met documents inside the first page: {inside}"
-        );
+        assert!(checked > 200, "the check met first pages: {checked}");
+        assert!(index.locate("nowhere").unwrap().is_none());
     }
 
     #[test]

@@ -229,35 +229,17 @@ pub(crate) fn top_docs(
     k: usize,
     exclude: Option<DocAddress>,
 ) -> Result<Vec<(Score, DocAddress)>, IndexError> {
-    top_docs_above(searcher, scoring, kept, k, exclude, Score::MIN)
-}
-
-/// [`top_docs`] among the documents scoring above `floor` only: with a high floor, MaxScore
-/// skips nearly everything (the percolator asks whether one document is in the first `k`).
-pub(crate) fn top_docs_above(
-    searcher: &Searcher,
-    scoring: &dyn Query,
-    kept: &Kept,
-    k: usize,
-    exclude: Option<DocAddress>,
-    floor: Score,
-) -> Result<Vec<(Score, DocAddress)>, IndexError> {
-    if k == 0 {
-        return Ok(Vec::new());
-    }
     let weight = scoring.weight(EnableScoring::enabled_from_searcher(searcher))?;
-    top_docs_weighted(searcher, weight.as_ref(), kept, k, exclude, floor)
+    top_docs_weighted(searcher, weight.as_ref(), kept, k, exclude)
 }
 
-/// [`top_docs_above`] with the scoring query's weight already made (a prepared search keeps
-/// it: making it looks every term up in every segment).
+/// [`top_docs`] with the scoring query's weight already made.
 pub(crate) fn top_docs_weighted(
     searcher: &Searcher,
     weight: &dyn Weight,
     kept: &Kept,
     k: usize,
     exclude: Option<DocAddress>,
-    floor: Score,
 ) -> Result<Vec<(Score, DocAddress)>, IndexError> {
     if k == 0 {
         return Ok(Vec::new());
@@ -273,7 +255,7 @@ pub(crate) fn top_docs_weighted(
         let start = heap
             .peek()
             .filter(|_| heap.len() == k)
-            .map_or(floor, |r| r.0 .0.max(floor));
+            .map_or(Score::MIN, |r| r.0 .0);
         // Offers a hit; returns the score the next one must beat.
         let mut offer = |doc: DocId, score: Score| {
             let address = DocAddress::new(ord as u32, doc);
@@ -285,7 +267,7 @@ pub(crate) fn top_docs_weighted(
             }
             heap.peek()
                 .filter(|_| heap.len() == k)
-                .map_or(floor, |r| r.0 .0.max(floor))
+                .map_or(Score::MIN, |r| r.0 .0)
         };
         let mut beat = start;
         match bits {

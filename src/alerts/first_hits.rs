@@ -5,7 +5,8 @@
 //! is answered without ranking. The remembered hits are right as long as none of them changed:
 //! a listing added elsewhere only raises a bar, but a first hit edited, made stale or deleted
 //! can lower it, so each listing's change forgets the hits it was among. Scores drift a little
-//! as the index's statistics change, hence [`BAR_MARGIN`] and [`HITS_TTL`].
+//! as the index's statistics change, hence [`BAR_MARGIN`], and hits are ranked again once the
+//! index has grown or shrunk by a hundredth.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -15,8 +16,8 @@ use techmatch_index::{FirstHits, IndexError, SearchIndex, SearchRequest, StatsMe
 
 use crate::domain::alert::FIRST_RESULTS;
 
-/// How long remembered first hits are trusted before they are ranked again.
-const HITS_TTL: Duration = Duration::from_secs(600);
+/// How long remembered first hits are trusted at most before they are ranked again.
+const HITS_TTL: Duration = Duration::from_secs(6 * 3600);
 /// How long the index statistics own scores are read with are kept.
 const STATS_TTL: Duration = Duration::from_secs(600);
 /// A listing is compared with this share of the bar, leaving room for the drift of scores
@@ -27,6 +28,16 @@ pub const BAR_MARGIN: f32 = 0.98;
 struct Ranked {
     hits: FirstHits,
     at: Instant,
+    /// Documents in the index then.
+    docs: u64,
+}
+
+impl Ranked {
+    /// Whether the hits are still trusted: ranked within [`HITS_TTL`], and the index has not
+    /// grown or shrunk by more than a hundredth since (scores drift with its statistics).
+    fn recent(&self, docs: u64) -> bool {
+        self.at.elapsed() < HITS_TTL && self.docs.abs_diff(docs) * 100 <= self.docs.max(1)
+    }
 }
 
 #[derive(Default)]
@@ -81,14 +92,14 @@ impl FirstHitsMemo {
         stats
     }
 
-    /// Whether a listing scoring `own` can be outside the search `key`'s first results
-    /// without ranking.
-    pub fn verdict(&self, key: &str, own: f32) -> Verdict {
+    /// Whether a listing scoring `own` is outside the search `key`'s first results without
+    /// ranking (`docs`: documents in the index now).
+    pub fn verdict(&self, key: &str, own: f32, docs: u64) -> Verdict {
         let memory = self.memory();
         let bar = memory
             .ranked
             .get(key)
-            .filter(|r| r.at.elapsed() < HITS_TTL)
+            .filter(|r| r.recent(docs))
             .and_then(|r| r.hits.bar(FIRST_RESULTS));
         match bar {
             Some(bar) if own < bar * BAR_MARGIN => Verdict::Outside,
@@ -97,12 +108,13 @@ impl FirstHitsMemo {
         }
     }
 
-    /// Whether the search `key` has first hits remembered and recent.
-    pub fn knows(&self, key: &str) -> bool {
+    /// Whether the search `key` has first hits remembered and recent (`docs`: documents in
+    /// the index now).
+    pub fn knows(&self, key: &str, docs: u64) -> bool {
         self.memory()
             .ranked
             .get(key)
-            .is_some_and(|r| r.at.elapsed() < HITS_TTL)
+            .is_some_and(|r| r.recent(docs))
     }
 
     /// Ranks the search `key` now and remembers its first hits.
@@ -115,6 +127,7 @@ impl FirstHitsMemo {
         key: &Arc<str>,
         request: &SearchRequest,
     ) -> Result<FirstHits, IndexError> {
+        let docs = index.num_docs();
         let hits = index.first_hits(request, FIRST_RESULTS)?;
         let mut memory = self.memory();
         if let Some(old) = memory.ranked.remove(key) {
@@ -134,6 +147,7 @@ impl FirstHitsMemo {
             Ranked {
                 hits: hits.clone(),
                 at: Instant::now(),
+                docs,
             },
         );
         Ok(hits)

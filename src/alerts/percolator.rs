@@ -207,8 +207,9 @@ impl Percolator {
         budget: std::time::Duration,
     ) -> Result<bool, IndexError> {
         let started = std::time::Instant::now();
+        let docs = index.num_docs();
         for r in &self.requests {
-            if self.memo.knows(&r.key) {
+            if self.memo.knows(&r.key, docs) {
                 continue;
             }
             if started.elapsed() >= budget {
@@ -253,6 +254,7 @@ impl Percolator {
             return Ok((Vec::new(), effort));
         };
         let stats = self.memo.stats(index);
+        let docs = index.num_docs();
         let mut answers: HashMap<u32, bool> = HashMap::new();
         let mut out = Vec::new();
         for i in candidates {
@@ -265,7 +267,7 @@ impl Percolator {
                     let prepared = index.prepare(&r.request, &stats)?;
                     let f = match index.own_score(&prepared, &located)? {
                         None => false,
-                        Some(own) => match self.memo.verdict(&r.key, own) {
+                        Some(own) => match self.memo.verdict(&r.key, own, docs) {
                             Verdict::Outside => false,
                             Verdict::Rank => {
                                 effort.ranked += 1;
