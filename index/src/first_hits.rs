@@ -35,8 +35,11 @@ impl StatsMemo {
     /// A memo of the index as it is now.
     pub fn new(index: &SearchIndex) -> StatsMemo {
         let searcher = index.searcher();
+        // Counted as the searcher's own statistics count them (deleted documents too), so that
+        // scores made with the memo are the search's.
+        let docs = Bm25StatisticsProvider::total_num_docs(&searcher).unwrap_or(0);
         StatsMemo {
-            docs: searcher.num_docs(),
+            docs,
             searcher,
             tokens: Mutex::default(),
             doc_freqs: Mutex::default(),
@@ -124,7 +127,7 @@ impl SearchIndex {
         request: &SearchRequest,
         stats: &StatsMemo,
     ) -> Result<PreparedSearch, IndexError> {
-        let scoring = self.scoring(&stats.searcher, request)?;
+        let scoring = self.scoring(stats, request)?;
         let weight = scoring.weight(EnableScoring::enabled_from_statistics_provider(
             stats,
             &stats.searcher,
@@ -186,17 +189,60 @@ impl SearchIndex {
         Ok(FirstHits { hits })
     }
 
+    /// Whether at least `k` of the documents `others` rank before document `id` in `request`'s
+    /// results now (scores with the index's current statistics; a tie goes to the earlier
+    /// document, as in `search`). Filters are not asked: `others` are documents known to pass
+    /// them. A document missing from the index counts as not before it.
+    ///
+    /// # Errors
+    /// When the index cannot be read.
+    pub fn ranked_before(
+        &self,
+        request: &SearchRequest,
+        id: &str,
+        others: &[String],
+        k: usize,
+    ) -> Result<bool, IndexError> {
+        let searcher = self.searcher();
+        let Some(own_at) = self.address_of(&searcher, id)? else {
+            return Ok(false);
+        };
+        let weight = self
+            .scoring(&searcher, request)?
+            .weight(EnableScoring::enabled_from_searcher(&searcher))?;
+        let score_at = |address: DocAddress| -> Result<Option<Score>, IndexError> {
+            let segment = searcher.segment_reader(address.segment_ord);
+            let mut scorer = weight.scorer(segment, 1.0)?;
+            Ok((scorer.seek(address.doc_id) == address.doc_id).then(|| scorer.score()))
+        };
+        let Some(own) = score_at(own_at)? else {
+            return Ok(false);
+        };
+        let mut before = 0;
+        for other in others {
+            let Some(at) = self.address_of(&searcher, other)? else {
+                continue;
+            };
+            if let Some(score) = score_at(at)? {
+                if score > own || (score == own && at < own_at) {
+                    before += 1;
+                }
+            }
+        }
+        Ok(before >= k)
+    }
+
     /// The scoring query of `request`: its text, synonyms and near spellings of unknown words.
     fn scoring(
         &self,
-        searcher: &Searcher,
+        stats: &dyn Bm25StatisticsProvider,
         request: &SearchRequest,
     ) -> Result<Box<dyn Query>, IndexError> {
         let mut terms = QueryTerms::analyse(&request.text, &request.weights);
         for phrase in &request.expansions {
             terms.add_phrase(phrase, &request.weights, request.weights.synonym);
         }
-        let typos = self.typo_query(searcher, &request.text, &request.weights)?;
+        let typos = self.typo_query(stats, &request.text, &request.weights)?;
         Ok(with_typos(
             self.text_query(&terms, &request.weights),
             &typos,

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery,
+    AllQuery, Bm25StatisticsProvider, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query,
+    RangeQuery, TermQuery,
 };
 use tantivy::schema::{IndexRecordOption, Term, Value};
 use tantivy::{DocAddress, DocSet, TantivyDocument, TERMINATED};
@@ -203,7 +204,7 @@ impl SearchIndex {
     /// Only unknown words are widened, so a correctly spelled query ranks exactly as before.
     pub(crate) fn typo_query(
         &self,
-        searcher: &tantivy::Searcher,
+        stats: &dyn Bm25StatisticsProvider,
         text: &str,
         weights: &Weights,
     ) -> Result<Option<Box<dyn Query>>, IndexError> {
@@ -231,7 +232,7 @@ impl SearchIndex {
             ] {
                 for (chain, form) in forms {
                     let field = self.fields.group(group).for_chain(chain);
-                    if searcher.doc_freq(&Term::from_field_text(field, form))? > 0 {
+                    if stats.doc_freq(&Term::from_field_text(field, form))? > 0 {
                         known = true;
                         break 'look;
                     }

@@ -59,8 +59,11 @@ pub struct FirstHitsMemo {
 pub enum Verdict {
     /// Below the remembered bar: outside.
     Outside,
-    /// Unknown: the search must be ranked.
-    Rank,
+    /// No recent first hits remembered: the search must be ranked.
+    Unknown,
+    /// At or above the bar, or the search has fewer first hits than it shows: it must be
+    /// ranked.
+    Near,
 }
 
 impl Default for FirstHitsMemo {
@@ -96,16 +99,39 @@ impl FirstHitsMemo {
     /// ranking (`docs`: documents in the index now).
     pub fn verdict(&self, key: &str, own: f32, docs: u64) -> Verdict {
         let memory = self.memory();
-        let bar = memory
-            .ranked
-            .get(key)
-            .filter(|r| r.recent(docs))
-            .and_then(|r| r.hits.bar(FIRST_RESULTS));
-        match bar {
+        let Some(ranked) = memory.ranked.get(key).filter(|r| r.recent(docs)) else {
+            return Verdict::Unknown;
+        };
+        match ranked.hits.bar(FIRST_RESULTS) {
             Some(bar) if own < bar * BAR_MARGIN => Verdict::Outside,
             // Fewer first hits than asked for: any match enters.
-            _ => Verdict::Rank,
+            _ => Verdict::Near,
         }
+    }
+
+    /// Whether the search `key`'s remembered first hits all rank before listing `id` with the
+    /// index's current statistics: then it is outside, without ranking the search. (They are
+    /// unchanged since they were ranked, or they would have been forgotten.)
+    ///
+    /// # Errors
+    /// When the index fails.
+    pub fn beaten(
+        &self,
+        index: &SearchIndex,
+        key: &str,
+        request: &SearchRequest,
+        id: &str,
+    ) -> Result<bool, IndexError> {
+        let others: Vec<String> = {
+            let memory = self.memory();
+            match memory.ranked.get(key) {
+                Some(r) if r.hits.hits.len() >= FIRST_RESULTS => {
+                    r.hits.hits.iter().map(|(h, _)| h.clone()).collect()
+                }
+                _ => return Ok(false),
+            }
+        };
+        index.ranked_before(request, id, &others, FIRST_RESULTS)
     }
 
     /// Whether the search `key` has first hits remembered and recent (`docs`: documents in
@@ -173,6 +199,15 @@ impl FirstHitsMemo {
     /// Whether listing `id` is among some search's remembered first hits.
     pub fn holds(&self, id: &str) -> bool {
         self.memory().holders.contains_key(id)
+    }
+
+    /// Searches remembered with fewer first hits than a page shows (any match enters them).
+    pub fn short(&self) -> usize {
+        self.memory()
+            .ranked
+            .values()
+            .filter(|r| r.hits.hits.len() < FIRST_RESULTS)
+            .count()
     }
 
     /// Searches with first hits remembered.

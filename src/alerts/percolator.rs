@@ -56,6 +56,10 @@ pub struct Effort {
     pub requests: usize,
     /// Requests ranked (their remembered first hits could not answer).
     pub ranked: usize,
+    /// Of those, requests with no recent first hits remembered.
+    pub unknown: usize,
+    /// Requests near their bar whose remembered first hits were scored exactly.
+    pub checked: usize,
 }
 
 /// The folded words of `text` a listing must contain (English function words dropped: the
@@ -185,6 +189,11 @@ impl Percolator {
         out
     }
 
+    /// Requests remembered with fewer first hits than a page shows.
+    pub fn short_requests(&self) -> usize {
+        self.memo.short()
+    }
+
     /// Distinct requests among the searches.
     pub fn requests(&self) -> usize {
         self.requests.len()
@@ -269,8 +278,18 @@ impl Percolator {
                         None => false,
                         Some(own) => match self.memo.verdict(&r.key, own, docs) {
                             Verdict::Outside => false,
-                            Verdict::Rank => {
+                            // Near the bar: the remembered first hits, scored exactly, may
+                            // still all beat it.
+                            Verdict::Near
+                                if self.memo.beaten(index, &r.key, &r.request, &doc.id)? =>
+                            {
+                                effort.checked += 1;
+                                false
+                            }
+                            verdict => {
+                                effort.checked += usize::from(verdict == Verdict::Near);
                                 effort.ranked += 1;
+                                effort.unknown += usize::from(verdict == Verdict::Unknown);
                                 self.memo.rank(index, &r.key, &r.request)?.holds(&doc.id)
                             }
                         },

@@ -71,7 +71,7 @@ pub fn measure(
     let mut times: Vec<Duration> = Vec::with_capacity(NEW_LISTINGS);
     // CPU time too: on a loaded machine it says what percolating costs, elapsed time does not.
     let mut cpu: Vec<Duration> = Vec::with_capacity(NEW_LISTINGS);
-    let (mut fits, mut effort) = (0usize, (0usize, 0usize, 0usize));
+    let (mut fits, mut effort) = (0usize, (0usize, 0usize, 0usize, 0usize, 0usize));
     for n in listings..listings + NEW_LISTINGS {
         let Value::Object(map) = corpus.listing(n) else {
             continue;
@@ -96,6 +96,8 @@ pub fn measure(
         effort.0 += took.candidates;
         effort.1 += took.requests;
         effort.2 += took.ranked;
+        effort.3 += took.unknown;
+        effort.4 += took.checked;
     }
     times.sort();
     cpu.sort();
@@ -104,6 +106,7 @@ pub fn measure(
         "standing_searches": standing,
         "percolate_listings": times.len(),
         "percolate_requests": percolator.requests(),
+        "percolate_short_requests": percolator.short_requests(),
         "percolate_build_s": round(build_s, 2),
         "percolate_warm_s": round(warm_s, 1),
         "percolate_p50_ms": round(percentile(&times, 0.50), 2),
@@ -113,6 +116,8 @@ pub fn measure(
         "percolate_candidates_mean": round(effort.0 as f64 / n, 1),
         "percolate_candidate_requests_mean": round(effort.1 as f64 / n, 1),
         "percolate_real_searches_mean": round(effort.2 as f64 / n, 1),
+        "percolate_unremembered_mean": round(effort.3 as f64 / n, 1),
+        "percolate_checked_mean": round(effort.4 as f64 / n, 1),
         "percolate_alerts_mean": round(fits as f64 / n, 2),
     }))
 }
