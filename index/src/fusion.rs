@@ -42,6 +42,14 @@ pub struct Fusion {
     /// nearest vectors of an unusual query (or of a corpus only partly embedded yet) may be
     /// unrelated, and rank fusion alone would still give the first of them full credit.
     pub min_similarity: f32,
+    /// By scores: how far each query's lexical share moves towards the more confident list
+    /// (0 keeps the weights as they are). A list is the more confident the further the rest
+    /// of its first [`Fusion::confidence_depth`] fall below its best (`1 −` their mean
+    /// normalised score): one clear winner says more than ten near-equals. Search only:
+    /// matching's text part must not depend on the other candidates.
+    pub confidence: f32,
+    /// How many of each list's first entries measure its confidence.
+    pub confidence_depth: usize,
 }
 
 impl Default for Fusion {
@@ -54,6 +62,8 @@ impl Default for Fusion {
             semantic: 1.0,
             depth: 100,
             min_similarity: 0.0,
+            confidence: 0.0,
+            confidence_depth: 10,
         }
     }
 }
@@ -87,29 +97,53 @@ fn shared_ranks<K>(list: &[(K, f32)]) -> Vec<usize> {
     ranks
 }
 
-/// Each entry's part of a list's weight `weight`: by its shared rank, or by its score
-/// between the list's lowest and highest (all of it when they are equal).
-fn parts<K>(list: &[(K, f32)], weight: f32, f: &Fusion) -> Vec<f32> {
+/// Each entry's score min-max normalised over its list (all 1 when they are equal).
+fn normalised<K>(list: &[(K, f32)]) -> Vec<f32> {
+    let (lo, hi) = list
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), (_, s)| {
+            (lo.min(*s), hi.max(*s))
+        });
+    list.iter()
+        .map(|(_, s)| if hi > lo { (s - lo) / (hi - lo) } else { 1.0 })
+        .collect()
+}
+
+/// How clearly a normalised list's first entries are led by its best: `1 −` their mean.
+fn confidence(normalised: &[f32], depth: usize) -> f32 {
+    let first = &normalised[..normalised.len().min(depth.max(1))];
+    if first.is_empty() {
+        return 0.0;
+    }
+    1.0 - first.iter().sum::<f32>() / first.len() as f32
+}
+
+/// Each entry's part of the lexical and of the semantic list's weight: by its shared rank, or
+/// by its normalised score (with the weights moved towards the more confident list).
+fn parts<K>(lexical: &[(K, f32)], semantic: &[(K, f32)], f: &Fusion) -> (Vec<f32>, Vec<f32>) {
     match f.method {
-        Method::Rank => shared_ranks(list)
-            .into_iter()
-            .map(|r| weight / (f.k + r as f32 + 1.0))
-            .collect(),
+        Method::Rank => {
+            let by_rank = |list: &[(K, f32)], weight: f32| -> Vec<f32> {
+                shared_ranks(list)
+                    .into_iter()
+                    .map(|r| weight / (f.k + r as f32 + 1.0))
+                    .collect()
+            };
+            (by_rank(lexical, f.lexical), by_rank(semantic, f.semantic))
+        }
         Method::Score => {
-            let (lo, hi) = list
-                .iter()
-                .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), (_, s)| {
-                    (lo.min(*s), hi.max(*s))
-                });
-            list.iter()
-                .map(|(_, s)| {
-                    if hi > lo {
-                        weight * (s - lo) / (hi - lo)
-                    } else {
-                        weight
-                    }
-                })
-                .collect()
+            let (l, s) = (normalised(lexical), normalised(semantic));
+            let total = f.lexical + f.semantic;
+            let mut share = if total > 0.0 { f.lexical / total } else { 0.5 };
+            if f.confidence != 0.0 && !l.is_empty() && !s.is_empty() {
+                let lead = confidence(&l, f.confidence_depth) - confidence(&s, f.confidence_depth);
+                share = (share + f.confidence * lead).clamp(0.0, 1.0);
+            }
+            let (wl, ws) = (total * share, total * (1.0 - share));
+            (
+                l.into_iter().map(|x| wl * x).collect(),
+                s.into_iter().map(|x| ws * x).collect(),
+            )
         }
     }
 }
@@ -132,8 +166,7 @@ where
 {
     let mut out: Vec<Fused<K>> = Vec::with_capacity(lexical.len() + semantic.len());
     let mut at: HashMap<&K, usize> = HashMap::new();
-    let lexical_parts = parts(lexical, f.lexical, f);
-    let semantic_parts = parts(semantic, f.semantic, f);
+    let (lexical_parts, semantic_parts) = parts(lexical, semantic, f);
     for (((id, _), r), part) in lexical.iter().zip(shared_ranks(lexical)).zip(lexical_parts) {
         if at.contains_key(id) {
             continue;
@@ -323,5 +356,40 @@ mod tests {
         // Last in both lists: nothing from either.
         assert_eq!(score("d"), Some(0.0));
         assert!(out.iter().all(|x| x.score <= best_possible(&f)));
+    }
+
+    #[test]
+    fn by_score_confidence_moves_weight_to_the_list_with_a_clear_winner() {
+        // Lexically "a" stands far above the rest; semantically all are near-equal but "b".
+        let lex = vec![
+            ("a".to_string(), 10.0),
+            ("b".to_string(), 1.2),
+            ("c".to_string(), 1.1),
+            ("d".to_string(), 1.0),
+        ];
+        let sem = vec![
+            ("b".to_string(), 0.90),
+            ("c".to_string(), 0.89),
+            ("d".to_string(), 0.89),
+            ("a".to_string(), 0.80),
+        ];
+        let even = Fusion {
+            lexical: 0.5,
+            semantic: 0.5,
+            ..by_score()
+        };
+        assert_eq!(fuse(&lex, &sem, &even)[0].id, "b");
+        let confident = Fusion {
+            confidence: 1.0,
+            ..even
+        };
+        let out = fuse(&lex, &sem, &confident);
+        assert_eq!(out[0].id, "a");
+        assert!(out
+            .iter()
+            .all(|x| x.score <= best_possible(&confident) + 1e-6));
+        // "c" and "d", equal semantically, are told apart by their lexical scores alone.
+        let score = |id: &str| out.iter().find(|x| x.id == id).map(|x| x.score);
+        assert_ne!(score("c"), score("d"));
     }
 }
