@@ -53,7 +53,7 @@ pub struct Fusion {
 }
 
 impl Default for Fusion {
-    /// The values chosen on the development sets (also in `fixtures/ranking.json`).
+    /// Rank fusion, k 10, equal weights; the service's choice is in `fixtures/ranking.json`.
     fn default() -> Self {
         Fusion {
             method: Method::Rank,
