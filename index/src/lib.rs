@@ -38,7 +38,7 @@ pub mod vector;
 pub use doc::{Facet, IndexChange, IndexDoc, TextGroup};
 pub use error::IndexError;
 pub use first_hits::{FirstHits, Located, PreparedSearch, StatsMemo};
-pub use fusion::{fuse, Fused, Fusion};
+pub use fusion::{fuse, Fused, Fusion, Method as FusionMethod};
 pub use index::SearchIndex;
 pub use matching::{
     Component, Geography, Match, MatchProfile, MatchRequest, MatchResult, MatchWeights, Side,

@@ -12,7 +12,7 @@ mod profile;
 pub use components::{MatchWeights, NEUTRAL};
 pub use profile::{Geography, MatchProfile};
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use tantivy::schema::{Term, Value};
 use tantivy::tokenizer::TokenStream;
@@ -21,7 +21,7 @@ use tantivy::{DocAddress, TantivyDocument};
 use crate::analysis::{analyzer, tokens, Chain};
 use crate::doc::{Facet, TextGroup};
 use crate::error::IndexError;
-use crate::fusion::{best_possible, fuse, Fusion};
+use crate::fusion::{best_possible, fuse, Fusion, Method as FusionMethod};
 use crate::index::SearchIndex;
 use crate::query::QueryTerms;
 use crate::ranking::Weights;
@@ -165,7 +165,7 @@ impl SearchIndex {
             .map(|(s, a)| (1.0 - (-s / reference).exp(), *a, None, false))
             .collect();
         if !request.semantic.is_empty() {
-            top = self.fused_candidates(&searcher, &lexical, request)?;
+            top = self.fused_candidates(&searcher, &lexical, reference, request)?;
         }
         let geography_weight = match request.geography {
             Geography::PreferNear => w.geography,
@@ -258,12 +258,19 @@ impl SearchIndex {
         })
     }
 
-    /// The lexical candidates and the semantic neighbours, fused: each with its fused score
-    /// relative to the best possible, its similarity and whether only its meaning brought it in.
+    /// The lexical candidates and the semantic neighbours, fused: each with its text score,
+    /// its similarity and whether only its meaning brought it in.
+    ///
+    /// By ranks, the text score is the fused score relative to the best there can be. By
+    /// scores, it is the weighted mean of the lexical part (`1 − e^(−score / reference)`, as
+    /// without neighbours) and the similarity's place between `min_similarity` and 1: both
+    /// depend on the need and the listing alone, so a percentage stays put when unrelated
+    /// listings come and go.
     fn fused_candidates(
         &self,
         searcher: &tantivy::Searcher,
         lexical: &[(f32, DocAddress)],
+        reference: f32,
         request: &MatchRequest,
     ) -> Result<Vec<Candidate>, IndexError> {
         let ids: Vec<(DocAddress, f32)> = lexical.iter().map(|(s, a)| (*a, *s)).collect();
@@ -276,9 +283,33 @@ impl SearchIndex {
                 neighbours.push((address, *similarity));
             }
         }
-        let fused = fuse(&ids, &neighbours, &request.fusion);
+        let f = &request.fusion;
+        if f.method == FusionMethod::Score {
+            let similarity: HashMap<DocAddress, f32> = neighbours.iter().copied().collect();
+            let floor = f.min_similarity.min(0.999);
+            let total = (f.lexical + f.semantic).max(f32::EPSILON);
+            let text = |lexical: f32, sim: Option<f32>| {
+                let sem = sim.map_or(0.0, |s| ((s - floor) / (1.0 - floor)).clamp(0.0, 1.0));
+                (f.lexical * (1.0 - (-lexical / reference).exp()) + f.semantic * sem) / total
+            };
+            let mut out: Vec<Candidate> = lexical
+                .iter()
+                .map(|(s, a)| {
+                    let sim = similarity.get(a).copied();
+                    (text(*s, sim), *a, sim, false)
+                })
+                .collect();
+            let found: HashSet<DocAddress> = lexical.iter().map(|(_, a)| *a).collect();
+            for (a, sim) in &neighbours {
+                if !found.contains(a) && *sim >= f.min_similarity {
+                    out.push((text(0.0, Some(*sim)), *a, Some(*sim), true));
+                }
+            }
+            return Ok(out);
+        }
+        let fused = fuse(&ids, &neighbours, f);
         // Relative to the best fused score there can be (first in both rankings).
-        let best = best_possible(&request.fusion).max(f32::EPSILON);
+        let best = best_possible(f).max(f32::EPSILON);
         let out = fused
             .into_iter()
             .map(|f| (f.score / best, f.id, f.similarity, f.lexical_rank.is_none()))
