@@ -79,6 +79,10 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
         report.records, report.created, report.updated
     );
     report_duplicates(store.as_store(), &ids)?;
+    // The next start (a server's) then reads sled's snapshot instead of replaying the log
+    // this import wrote.
+    drop(store);
+    data.settle_store()?;
     Ok(ExitCode::SUCCESS)
 }
 
