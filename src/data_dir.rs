@@ -89,6 +89,21 @@ impl DataDir {
         Ok(store)
     }
 
+    /// Opens the embedded store and closes it again, once the caller's own handles to it are
+    /// dropped, so that the next open starts at once (nothing to do with a shared store).
+    ///
+    /// sled 0.34 records where its pages are (a snapshot) only while opening, and an open
+    /// replays every log message written since the previous one: after a bulk import, the
+    /// whole log the import wrote, which at a million listings is 1.8 GB and most of a cold
+    /// start. Opening once here moves that replay to the end of the import, whose duration
+    /// it barely changes.
+    pub fn settle_store(&self) -> Result<(), StoreError> {
+        if self.store_url.is_none() {
+            drop(self.open_store()?);
+        }
+        Ok(())
+    }
+
     /// Whether files can be created in the data dir (false on a read-only mount or without
     /// permission); a missing dir counts as writable when it can be created.
     pub fn is_writable(&self) -> bool {

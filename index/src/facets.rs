@@ -159,11 +159,69 @@ impl FacetCollector {
     }
 }
 
+/// Widest run of packed bits counted as one number (a table of 2^14 counters, 64 KiB).
+const TABLE_BITS: u32 = 14;
+
+/// Documents a segment counts one facet at a time before it switches to [`Table`]s, whose
+/// counters cost a pass over each table at harvest: few matches are counted the plain way.
+/// (Tests switch early, so that both ways are compared with counts made by hand.)
+const TABLES_AFTER: usize = if cfg!(test) { 64 } else { 1 << TABLE_BITS };
+
+/// Several single-valued facets whose packed values lie side by side, counted together: one
+/// counter per combination of their values, one increment per document for all of them, and
+/// the combinations split into each facet's counts once the segment is done.
+struct Table {
+    shift: u32,
+    width: u32,
+    counts: Vec<u32>,
+    /// The facets it covers, as indexes into [`SegmentFacets::counts`].
+    members: Vec<usize>,
+}
+
 /// Per-segment counts, by term ordinal, for each facet with a column in the segment.
 pub struct SegmentFacets {
     values: Arc<SegmentValues>,
     /// Each requested facet: where its values are, and counts by term ordinal.
     counts: Vec<(Facet, Slot, Vec<u64>)>,
+    /// The single-valued facets, counted by combination once the segment has counted
+    /// [`TABLES_AFTER`] documents (their `counts` completed at harvest); empty before.
+    tables: Vec<Table>,
+    /// Which of `counts` the tables count.
+    tabled: Vec<bool>,
+    /// Documents counted so far.
+    seen: usize,
+}
+
+/// Groups the single-valued facets among `counts` into runs of at most [`TABLE_BITS`] bits.
+fn tables(counts: &[(Facet, Slot, Vec<u64>)]) -> Vec<Table> {
+    let mut ones: Vec<(u32, u32, usize)> = counts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, slot, _))| match *slot {
+            Slot::One { shift, width } if width <= TABLE_BITS => Some((shift, width, i)),
+            _ => None,
+        })
+        .collect();
+    ones.sort_unstable();
+    let mut out: Vec<Table> = Vec::new();
+    for (shift, width, i) in ones {
+        match out.last_mut() {
+            Some(t) if shift + width - t.shift <= TABLE_BITS => {
+                t.width = shift + width - t.shift;
+                t.members.push(i);
+            }
+            _ => out.push(Table {
+                shift,
+                width,
+                counts: Vec::new(),
+                members: vec![i],
+            }),
+        }
+    }
+    for t in &mut out {
+        t.counts = vec![0; 1 << t.width];
+    }
+    out
 }
 
 impl Collector for FacetCollector {
@@ -190,7 +248,13 @@ impl Collector for FacetCollector {
                 Some((*f, *slot, vec![0; len]))
             })
             .collect();
-        Ok(SegmentFacets { values, counts })
+        Ok(SegmentFacets {
+            values,
+            counts,
+            tables: Vec::new(),
+            tabled: Vec::new(),
+            seen: 0,
+        })
     }
 
     fn requires_scoring(&self) -> bool {
@@ -227,8 +291,42 @@ impl SegmentFacets {
     pub(crate) fn collect_block(&mut self, docs: &[DocId]) {
         let packed = &self.values.packed;
         let word = |doc: &DocId| packed.get(*doc as usize).copied().unwrap_or(0);
-        for (facet, slot, counts) in &mut self.counts {
+        self.seen += docs.len();
+        if self.tabled.is_empty() && self.seen >= TABLES_AFTER {
+            self.tables = tables(&self.counts);
+            self.tabled = vec![false; self.counts.len()];
+            for i in self.tables.iter().flat_map(|t| &t.members) {
+                if let Some(t) = self.tabled.get_mut(*i) {
+                    *t = true;
+                }
+            }
+        }
+        match self.tables.as_mut_slice() {
+            [] => {}
+            [t] => {
+                let mask = low_bits(t.width);
+                for doc in docs {
+                    if let Some(c) = t.counts.get_mut(((word(doc) >> t.shift) & mask) as usize) {
+                        *c += 1;
+                    }
+                }
+            }
+            tables => {
+                for doc in docs {
+                    let w = word(doc);
+                    for t in tables.iter_mut() {
+                        let v = (w >> t.shift) & low_bits(t.width);
+                        if let Some(c) = t.counts.get_mut(v as usize) {
+                            *c += 1;
+                        }
+                    }
+                }
+            }
+        }
+        for (i, (facet, slot, counts)) in self.counts.iter_mut().enumerate() {
             match *slot {
+                // Counted through a table.
+                Slot::One { .. } if self.tabled.get(i).copied().unwrap_or(false) => {}
                 Slot::One { shift, width } => {
                     let mask = low_bits(width);
                     for doc in docs {
@@ -273,7 +371,24 @@ impl SegmentCollector for SegmentFacets {
         self.collect_block(&[doc]);
     }
 
-    fn harvest(self) -> Self::Fruit {
+    fn harvest(mut self) -> Self::Fruit {
+        // Each combination's count goes to every value it combines.
+        for t in &self.tables {
+            for (combination, &n) in t.counts.iter().enumerate() {
+                if n == 0 {
+                    continue;
+                }
+                let packed = (combination as u64) << t.shift;
+                for &i in &t.members {
+                    if let Some((_, Slot::One { shift, width }, counts)) = self.counts.get_mut(i) {
+                        let v = (packed >> *shift) & low_bits(*width);
+                        if let Some(c) = counts.get_mut(v as usize) {
+                            *c += u64::from(n);
+                        }
+                    }
+                }
+            }
+        }
         let mut out = HashMap::new();
         for (facet, slot, counts) in self.counts {
             let Some(names) = self.values.names.get(&facet) else {

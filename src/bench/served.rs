@@ -137,6 +137,14 @@ impl Served {
             .with_context(|| format!("{series} is not in the server's metrics"))
     }
 
+    /// CPU time the server process has run so far, every thread counted, in seconds (Linux;
+    /// 0 elsewhere): what a load cost it, apart from the time it waited for a core.
+    pub fn cpu_s(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        super::stat_cpu_s(&stat)
+    }
+
     /// The server's memory now (peak since it started).
     pub fn memory(&self) -> Memory {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))

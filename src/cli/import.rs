@@ -79,6 +79,13 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
         report.records, report.created, report.updated
     );
     report_duplicates(store.as_store(), &ids)?;
+    // The next start (a server's) then reads sled's snapshot instead of replaying the log
+    // this import wrote.
+    // The listings are durable already: a failure here only leaves the next start slower.
+    drop(store);
+    if let Err(e) = data.settle_store() {
+        tracing::warn!(error = %e, "the store was not settled: the next start replays this import's log");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
