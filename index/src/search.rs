@@ -325,7 +325,6 @@ impl SearchIndex {
 }
 
 /// `text` widened by the near spellings of unknown words, if any.
-
 pub(crate) fn with_typos(text: Box<dyn Query>, typos: &Option<Box<dyn Query>>) -> Box<dyn Query> {
     match typos {
         Some(fuzzy) => Box::new(BooleanQuery::new(vec![
