@@ -45,16 +45,6 @@ impl StatsMemo {
             doc_freqs: Mutex::default(),
         }
     }
-
-    /// Terms remembered.
-    pub fn len(&self) -> usize {
-        self.doc_freqs.lock().map_or(0, |m| m.len())
-    }
-
-    /// Whether no term is remembered yet.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 impl Bm25StatisticsProvider for StatsMemo {
@@ -156,12 +146,7 @@ impl SearchIndex {
         search: &PreparedSearch,
         at: &Located,
     ) -> Result<Option<Score>, IndexError> {
-        let segment = at.searcher.segment_reader(at.address.segment_ord);
-        let mut scorer = search.weight.scorer(segment, 1.0)?;
-        if scorer.seek(at.address.doc_id) != at.address.doc_id {
-            return Ok(None);
-        }
-        Ok(Some(scorer.score()))
+        score_of(search.weight.as_ref(), &at.searcher, at.address)
     }
 
     /// The first `k` hits of `request` among the documents its filters keep, exactly as
@@ -210,11 +195,7 @@ impl SearchIndex {
         let weight = self
             .scoring(&searcher, request)?
             .weight(EnableScoring::enabled_from_searcher(&searcher))?;
-        let score_at = |address: DocAddress| -> Result<Option<Score>, IndexError> {
-            let segment = searcher.segment_reader(address.segment_ord);
-            let mut scorer = weight.scorer(segment, 1.0)?;
-            Ok((scorer.seek(address.doc_id) == address.doc_id).then(|| scorer.score()))
-        };
+        let score_at = |address| score_of(weight.as_ref(), &searcher, address);
         let Some(own) = score_at(own_at)? else {
             return Ok(false);
         };
@@ -248,4 +229,18 @@ impl SearchIndex {
             &typos,
         ))
     }
+}
+
+/// The score `weight` gives the document at `address`, read in its segment only; `None` when
+/// the query does not match it.
+fn score_of(
+    weight: &dyn Weight,
+    searcher: &Searcher,
+    address: DocAddress,
+) -> Result<Option<Score>, IndexError> {
+    let mut scorer = weight.scorer(searcher.segment_reader(address.segment_ord), 1.0)?;
+    if scorer.seek(address.doc_id) != address.doc_id {
+        return Ok(None);
+    }
+    Ok(Some(scorer.score()))
 }

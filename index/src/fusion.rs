@@ -230,20 +230,16 @@ mod tests {
             .collect()
     }
 
+    /// A list of ids with the given scores.
+    fn scored(v: &[(&str, f32)]) -> Vec<(String, f32)> {
+        v.iter().map(|(id, s)| (id.to_string(), *s)).collect()
+    }
+
     #[test]
     fn equal_scores_and_similarities_fuse_to_equal_scores() {
         // "b" and "c" are identical listings: same lexical score, same similarity.
-        let lex = vec![
-            ("a".to_string(), 3.0),
-            ("b".to_string(), 2.0),
-            ("c".to_string(), 2.0),
-            ("d".to_string(), 1.0),
-        ];
-        let sem = vec![
-            ("c".to_string(), 0.9),
-            ("b".to_string(), 0.9),
-            ("a".to_string(), 0.5),
-        ];
+        let lex = scored(&[("a", 3.0), ("b", 2.0), ("c", 2.0), ("d", 1.0)]);
+        let sem = scored(&[("c", 0.9), ("b", 0.9), ("a", 0.5)]);
         let out = fuse(&lex, &sem, &Fusion::default());
         let score = |id: &str| out.iter().find(|f| f.id == id).map(|f| f.score);
         assert_eq!(score("b"), score("c"));
@@ -282,11 +278,7 @@ mod tests {
     #[test]
     fn a_weak_neighbour_joins_only_if_the_lexical_ranking_found_it() {
         let lex = ids(&["a", "b"]);
-        let sem = vec![
-            ("x".to_string(), 0.70),
-            ("b".to_string(), 0.75),
-            ("y".to_string(), 0.90),
-        ];
+        let sem = scored(&[("x", 0.70), ("b", 0.75), ("y", 0.90)]);
         let floor = Fusion {
             min_similarity: 0.8,
             ..Fusion::default()
@@ -317,18 +309,8 @@ mod tests {
     fn by_score_a_clear_lexical_winner_stays_first() {
         // By ranks "b" (second lexically, first semantically) would overtake "a"; by scores
         // "a" is far ahead lexically and close behind semantically.
-        let lex = vec![
-            ("a".to_string(), 10.0),
-            ("b".to_string(), 2.0),
-            ("c".to_string(), 1.5),
-            ("d".to_string(), 1.0),
-        ];
-        let sem = vec![
-            ("b".to_string(), 0.900),
-            ("c".to_string(), 0.895),
-            ("a".to_string(), 0.894),
-            ("d".to_string(), 0.800),
-        ];
+        let lex = scored(&[("a", 10.0), ("b", 2.0), ("c", 1.5), ("d", 1.0)]);
+        let sem = scored(&[("b", 0.900), ("c", 0.895), ("a", 0.894), ("d", 0.800)]);
         let order =
             |f: &Fusion| -> Vec<String> { fuse(&lex, &sem, f).into_iter().map(|x| x.id).collect() };
         assert_eq!(order(&by_score()), ["a", "b", "c", "d"]);
@@ -337,17 +319,8 @@ mod tests {
 
     #[test]
     fn by_score_equal_inputs_fuse_to_equal_scores_within_bounds() {
-        let lex = vec![
-            ("a".to_string(), 3.0),
-            ("b".to_string(), 2.0),
-            ("c".to_string(), 2.0),
-            ("d".to_string(), 1.0),
-        ];
-        let sem = vec![
-            ("c".to_string(), 0.9),
-            ("b".to_string(), 0.9),
-            ("a".to_string(), 0.5),
-        ];
+        let lex = scored(&[("a", 3.0), ("b", 2.0), ("c", 2.0), ("d", 1.0)]);
+        let sem = scored(&[("c", 0.9), ("b", 0.9), ("a", 0.5)]);
         let f = by_score();
         let out = fuse(&lex, &sem, &f);
         let score = |id: &str| out.iter().find(|x| x.id == id).map(|x| x.score);
@@ -361,18 +334,8 @@ mod tests {
     #[test]
     fn by_score_confidence_moves_weight_to_the_list_with_a_clear_winner() {
         // Lexically "a" stands far above the rest; semantically all are near-equal but "b".
-        let lex = vec![
-            ("a".to_string(), 10.0),
-            ("b".to_string(), 1.2),
-            ("c".to_string(), 1.1),
-            ("d".to_string(), 1.0),
-        ];
-        let sem = vec![
-            ("b".to_string(), 0.90),
-            ("c".to_string(), 0.89),
-            ("d".to_string(), 0.89),
-            ("a".to_string(), 0.80),
-        ];
+        let lex = scored(&[("a", 10.0), ("b", 1.2), ("c", 1.1), ("d", 1.0)]);
+        let sem = scored(&[("b", 0.90), ("c", 0.89), ("d", 0.89), ("a", 0.80)]);
         let even = Fusion {
             lexical: 0.5,
             semantic: 0.5,

@@ -49,6 +49,7 @@ struct Memory {
 }
 
 /// Remembered first hits of saved searches, shared by every version of the percolator.
+#[derive(Default)]
 pub struct FirstHitsMemo {
     memory: Mutex<Memory>,
     stats: Mutex<Option<(Arc<StatsMemo>, Instant, u64)>>,
@@ -64,15 +65,6 @@ pub enum Verdict {
     /// At or above the bar, or the search has fewer first hits than it shows: it must be
     /// ranked.
     Near,
-}
-
-impl Default for FirstHitsMemo {
-    fn default() -> Self {
-        FirstHitsMemo {
-            memory: Mutex::default(),
-            stats: Mutex::new(None),
-        }
-    }
 }
 
 impl FirstHitsMemo {
@@ -208,16 +200,6 @@ impl FirstHitsMemo {
             .values()
             .filter(|r| r.hits.hits.len() < FIRST_RESULTS)
             .count()
-    }
-
-    /// Searches with first hits remembered.
-    pub fn len(&self) -> usize {
-        self.memory().ranked.len()
-    }
-
-    /// Whether nothing is remembered.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

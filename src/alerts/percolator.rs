@@ -74,6 +74,16 @@ fn words(text: &str) -> Vec<String> {
     out
 }
 
+/// The folded words of all of `doc`'s text.
+fn doc_words(doc: &IndexDoc) -> HashSet<String> {
+    let mut text = String::new();
+    for (_, t) in &doc.text {
+        text.push_str(t);
+        text.push('\n');
+    }
+    tokens(Chain::Folded, &text).into_iter().collect()
+}
+
 /// The request a saved search runs: its parameters, checked as the search route checks them.
 pub fn request_of(search: &StandingSearch) -> Result<SearchRequest, crate::domain::FieldError> {
     let q = &search.query;
@@ -167,12 +177,7 @@ impl Percolator {
 
     /// The searches `doc` has every word of and passes the filters of (no ranking yet).
     fn candidates(&self, doc: &IndexDoc) -> Vec<u32> {
-        let mut text = String::new();
-        for (_, t) in &doc.text {
-            text.push_str(t);
-            text.push('\n');
-        }
-        let have: HashSet<String> = tokens(Chain::Folded, &text).into_iter().collect();
+        let have = doc_words(doc);
         let mut out: Vec<u32> = have
             .iter()
             .filter_map(|w| self.by_word.get(w))
@@ -337,12 +342,7 @@ mod tests {
 
     /// Whether `doc` has every word of `request` and passes its filters.
     fn has_words(doc: &IndexDoc, request: &SearchRequest) -> bool {
-        let mut text = String::new();
-        for (_, t) in &doc.text {
-            text.push_str(t);
-            text.push('\n');
-        }
-        let have: HashSet<String> = tokens(Chain::Folded, &text).into_iter().collect();
+        let have = doc_words(doc);
         words(&request.text).iter().all(|w| have.contains(w)) && passes(request, doc)
     }
 
