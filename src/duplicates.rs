@@ -151,10 +151,11 @@ pub async fn follow(
 ) {
     loop {
         let (store, d) = (store.clone(), duplicates.clone());
-        match tokio::task::spawn_blocking(move || d.catch_up(store.as_ref())).await {
+        // The first pass signs every listing (a core for minutes at 1M): requests go first.
+        match crate::app::background::run("duplicates", move || d.catch_up(store.as_ref())).await {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "near-duplicate signatures: will retry"),
-            Err(e) => tracing::error!(error = %e, "near-duplicate task panicked; will retry"),
+            Err(e) => tracing::error!(error = %e, "near-duplicate signatures; will retry"),
         }
         let woken = tokio::time::timeout(Duration::from_secs(1), indexed.changed()).await;
         // The state (and its sender) is gone: stop.

@@ -395,4 +395,65 @@ fn identical_technologies_tie_with_the_embedder_on() {
         near["matches"][0]["components"][0], near["matches"][1]["components"][0],
         "{near}"
     );
+
+    // Unrelated listings come: a match's percentage stays where it was.
+    let token = std::fs::read_to_string(ws.data().join("admin.token")).expect("admin token");
+    let unrelated = [
+        (
+            "u-gach",
+            "Gạch không nung từ tro bay",
+            "Gạch xây dựng làm từ tro bay nhiệt điện.",
+        ),
+        (
+            "u-pin",
+            "Pin lithium tái chế",
+            "Thu hồi lithium, coban từ pin điện thoại cũ.",
+        ),
+        (
+            "u-ke",
+            "Phần mềm kế toán",
+            "Sổ sách, hoá đơn điện tử cho hộ kinh doanh.",
+        ),
+        (
+            "u-xe",
+            "Xe điện chở hàng nhỏ",
+            "Khung xe nhôm, động cơ một chiều, sạc trong 4 giờ.",
+        ),
+        (
+            "u-bt",
+            "Bê tông nhẹ cách nhiệt",
+            "Bọt khí trong bê tông giảm nửa khối lượng tường.",
+        ),
+    ];
+    for (id, title, description) in unrelated {
+        let body = json!({"id": id, "kind": "research_output", "title": title,
+                          "description": description});
+        let (status, answer) = server.request(
+            "POST",
+            "/api/v1/listings",
+            Some(token.trim()),
+            Some(&body.to_string()),
+        );
+        assert_eq!(status, 201, "{answer}");
+    }
+    wait_health(&server, "the new listings embedded", vectors_ready(9));
+    let later = server.get_json("/api/v1/needs/n-vai/matches");
+    let of = |answer: &Value, id: &str| {
+        answer["matches"]
+            .as_array()
+            .and_then(|m| m.iter().find(|m| m["id"] == id).cloned())
+            .unwrap_or_else(|| panic!("{id} not matched: {answer}"))
+    };
+    let (was, is) = (of(&near, "t-near"), of(&later, "t-near"));
+    let number = |m: &Value, key: &str| m[key].as_f64().unwrap_or(f64::NAN);
+    assert!(
+        (number(&was, "score") - number(&is, "score")).abs() < 0.01,
+        "score moved: {was} → {is}"
+    );
+    assert!(
+        (number(&was["components"][0], "value") - number(&is["components"][0], "value")).abs()
+            < 0.02,
+        "text component moved: {was} → {is}"
+    );
+    assert_eq!(was["similarity"], is["similarity"], "{was} → {is}");
 }

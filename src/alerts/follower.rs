@@ -30,7 +30,8 @@ pub async fn follow(alerter: Arc<Alerter>, mut applied: watch::Receiver<u64>) {
         let mut warm = true;
         if failure.is_none() {
             let a = alerter.clone();
-            match tokio::task::spawn_blocking(move || a.warm(WARM_SLICE)).await {
+            // Ranking ahead of need is for later listings: requests go first.
+            match crate::app::background::run("warm-alerts", move || a.warm(WARM_SLICE)).await {
                 Ok(Ok(done)) => warm = done,
                 Ok(Err(e)) => failure = Some(format!("ranking saved searches failed: {e}")),
                 Err(e) => failure = Some(format!("ranking saved searches panicked: {e}")),

@@ -262,7 +262,8 @@ impl From<AppError> for ApiError {
             | AppError::Digests(_)
             | AppError::Xlsx(_)
             | AppError::Index(_)
-            | AppError::Panicked(_)) => ApiError::internal(e),
+            | AppError::Panicked(_)
+            | AppError::Background(_)) => ApiError::internal(e),
             AppError::Store(e) => e.into(),
         }
     }

@@ -74,6 +74,9 @@ pub enum AppError {
     /// Our failure: the work stopped half-way (it panicked).
     #[error("the work stopped")]
     Panicked(#[source] tokio::task::JoinError),
+    /// Our failure: background work stopped half-way (it panicked).
+    #[error(transparent)]
+    Background(#[from] crate::app::background::Panicked),
     /// Our failure: daily digests could not be sent.
     #[error("daily digests")]
     Digests(#[source] Box<crate::alerts::AlertError>),

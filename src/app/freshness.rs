@@ -308,20 +308,50 @@ pub struct Upkeep {
     pub digests: usize,
 }
 
-/// Runs the freshness cycle, the reminders and the daily digests as of `now`.
+/// Runs the freshness cycle, the reminders and the daily digests as of `now`, at once (an
+/// administrator asked).
 pub async fn upkeep(state: &crate::app::AppState, now: DateTime<Utc>) -> Result<Upkeep, AppError> {
-    let result = state
-        .run(move |ex| {
-            let listings = sweep(ex, &Policy::from_env(), now)?;
-            let reminded = crate::app::replies::remind(ex, now)?;
-            Ok((listings, reminded))
-        })
-        .await?;
+    upkeep_at(state, now, Turn::Now).await
+}
+
+/// [`upkeep`] as background work that gives way to requests (the server's own timer: it scans
+/// every listing).
+pub async fn upkeep_in_background(
+    state: &crate::app::AppState,
+    now: DateTime<Utc>,
+) -> Result<Upkeep, AppError> {
+    upkeep_at(state, now, Turn::Background).await
+}
+
+/// When an upkeep runs: at once, or after requests.
+#[derive(Clone, Copy, PartialEq)]
+enum Turn {
+    Now,
+    Background,
+}
+
+async fn upkeep_at(
+    state: &crate::app::AppState,
+    now: DateTime<Utc>,
+    turn: Turn,
+) -> Result<Upkeep, AppError> {
+    let cycle = move |ex: Exchange<'_>| {
+        let listings = sweep(ex, &Policy::from_env(), now)?;
+        let reminded = crate::app::replies::remind(ex, now)?;
+        Ok((listings, reminded))
+    };
+    let result = match turn {
+        Turn::Now => state.run(cycle).await?,
+        Turn::Background => state.run_in_background("freshness", cycle).await?,
+    };
     state.written.notify_one();
     let alerter = state.alerter.clone();
-    let digests = tokio::task::spawn_blocking(move || alerter.send_digests(now))
-        .await?
-        .map_err(|e| AppError::Digests(Box::new(e)))?;
+    let digests = move || alerter.send_digests(now);
+    let digests = match turn {
+        Turn::Now => tokio::task::spawn_blocking(digests).await?,
+        Turn::Background => crate::app::background::run("digests", digests).await?,
+    }
+    .map_err(|e| AppError::Digests(Box::new(e)))?;
     let (listings, reminded) = result;
     Ok(Upkeep {
         listings,

@@ -7,6 +7,7 @@
 //! its answers, each user's own overview (`me`), and the outbox that carries their mail.
 
 pub mod alert_mails;
+pub mod background;
 pub mod changes;
 pub mod confidential;
 pub mod deals;

@@ -159,6 +159,20 @@ impl AppState {
             .map_err(AppError::Panicked)?
     }
 
+    /// [`AppState::run`] as background work, which gives way to requests
+    /// ([`crate::app::background`]).
+    ///
+    /// # Errors
+    /// The use case's error; a panicking use case becomes [`AppError::Background`].
+    pub async fn run_in_background<T: Send + 'static>(
+        &self,
+        name: &'static str,
+        work: impl FnOnce(crate::app::Exchange<'_>) -> Result<T, AppError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let state = self.clone();
+        crate::app::background::run(name, move || work(state.exchange())).await?
+    }
+
     /// The stores and the outbox, borrowed for a use case run on the current (blocking) thread.
     pub fn exchange(&self) -> crate::app::Exchange<'_> {
         crate::app::Exchange {

@@ -145,6 +145,24 @@ impl Served {
         super::stat_cpu_s(&stat)
     }
 
+    /// Waits until the server's start-up work (near-duplicate signatures, the freshness sweep,
+    /// ranking saved searches) is done: under a twentieth of a core over a second, or
+    /// `longest`. Returns the seconds waited. A load started before would measure that work
+    /// too, which a server running for a while no longer does.
+    pub fn wait_idle(&self, longest: Duration) -> f64 {
+        let started = Instant::now();
+        let mut before = self.cpu_s();
+        while started.elapsed() < longest {
+            std::thread::sleep(Duration::from_secs(1));
+            let now = self.cpu_s();
+            if now - before < 0.05 {
+                break;
+            }
+            before = now;
+        }
+        started.elapsed().as_secs_f64()
+    }
+
     /// The server's memory now (peak since it started).
     pub fn memory(&self) -> Memory {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))

@@ -236,7 +236,7 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
 /// reminders of overdue interest); a failure is logged and tried again the next hour.
 async fn freshness_every_hour(state: app::AppState) {
     loop {
-        match app::freshness::upkeep(&state, chrono::Utc::now()).await {
+        match app::freshness::upkeep_in_background(&state, chrono::Utc::now()).await {
             Ok(done) => tracing::debug!(?done, "hourly sweep"),
             Err(e) => {
                 tracing::warn!(error = %e, "the hourly sweep failed; trying again in an hour")

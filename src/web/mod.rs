@@ -168,6 +168,7 @@ impl Failure {
             AppError::Credentials(_)
             | AppError::Store(_)
             | AppError::Panicked(_)
+            | AppError::Background(_)
             | AppError::Csv(_)
             | AppError::Json(_)
             | AppError::Digests(_)
