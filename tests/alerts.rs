@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::cli::Server;
 use crate::common::Workspace;
-use crate::mail::{free_port, SmtpReceiver};
+use crate::mail::{free_port, server_with_mail, SmtpReceiver};
 
 const PASSWORD: &str = "một mật khẩu đủ dài";
 const ENTERPRISE: &str = "Công ty Nông sản Tiền Giang";
@@ -175,12 +175,7 @@ fn a_saved_search_and_a_need_each_get_one_alert_by_app_mail_and_feed() {
         return;
     }
     let ws = Workspace::new();
-    let smtp = SmtpReceiver::start(ws.dir.path(), free_port());
-    let url = smtp.url();
-    let server = Server::start(
-        &ws,
-        &["--smtp-url", url.as_str(), "--mail-retry-seconds", "1"],
-    );
+    let (smtp, server) = server_with_mail(&ws);
     let admin = server.token.clone().expect("admin token");
     let lan = member(&server, &admin, "lan@nongsan.vn", "enterprise", ENTERPRISE);
     let an = member(&server, &admin, "an@vien.vn", "institute", INSTITUTE);

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use crate::cli::Server;
 use crate::common::{enc, Workspace};
-use crate::mail::{free_port, SmtpReceiver};
+use crate::mail::{server_with_mail, SmtpReceiver};
 
 const PASSWORD: &str = "một mật khẩu đủ dài";
 /// The enterprise: its name must never be tied to its confidential need.
@@ -237,12 +237,7 @@ fn a_confidential_need_shows_only_its_summary_until_disclosed() {
         return;
     }
     let ws = Workspace::new();
-    let smtp = SmtpReceiver::start(ws.dir.path(), free_port());
-    let url = smtp.url();
-    let server = Server::start(
-        &ws,
-        &["--smtp-url", url.as_str(), "--mail-retry-seconds", "1"],
-    );
+    let (smtp, server) = server_with_mail(&ws);
     let admin = server.token.clone().expect("admin token");
     let owner_org = org(&server, &admin, OWNER, "enterprise");
     org(&server, &admin, SUPPLIER, "institute");

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::cli::Server;
 use crate::common::Workspace;
 use crate::confidential::{fetch, session, As};
-use crate::mail::{free_port, SmtpReceiver};
+use crate::mail::{server_with_mail, SmtpReceiver};
 
 const PASSWORD: &str = "một mật khẩu đủ dài";
 const INSTITUTE: &str = "Viện Cây ăn quả miền Nam";
@@ -127,12 +127,7 @@ fn an_unconfirmed_listing_is_asked_then_stale_then_back_when_confirmed() {
         return;
     }
     let ws = Workspace::new();
-    let smtp = SmtpReceiver::start(ws.dir.path(), free_port());
-    let url = smtp.url();
-    let server = Server::start(
-        &ws,
-        &["--smtp-url", url.as_str(), "--mail-retry-seconds", "1"],
-    );
+    let (smtp, server) = server_with_mail(&ws);
     let admin = server.token.clone().expect("admin token");
     let lan = user(
         &server,
@@ -341,12 +336,7 @@ fn unanswered_interest_is_due_in_ten_working_days_then_reminded_and_overdue_on_t
         return;
     }
     let ws = Workspace::new();
-    let smtp = SmtpReceiver::start(ws.dir.path(), free_port());
-    let url = smtp.url();
-    let server = Server::start(
-        &ws,
-        &["--smtp-url", url.as_str(), "--mail-retry-seconds", "1"],
-    );
+    let (smtp, server) = server_with_mail(&ws);
     let admin = server.token.clone().expect("admin token");
     let (status, created, _) = call(
         &server,
@@ -503,12 +493,7 @@ fn a_search_saved_from_its_page_alerts_in_a_daily_digest_on_the_sweeps_clock() {
         return;
     }
     let ws = Workspace::new();
-    let smtp = SmtpReceiver::start(ws.dir.path(), free_port());
-    let url = smtp.url();
-    let server = Server::start(
-        &ws,
-        &["--smtp-url", url.as_str(), "--mail-retry-seconds", "1"],
-    );
+    let (smtp, server) = server_with_mail(&ws);
     let admin = server.token.clone().expect("admin token");
     let minh = user(
         &server,

@@ -132,6 +132,17 @@ fn decode(file: &Path) -> (String, String, String) {
     (text(0), text(1), text(2))
 }
 
+/// A real SMTP receiver in `ws` and a server mailing through it, retrying every second.
+pub(crate) fn server_with_mail(ws: &Workspace) -> (SmtpReceiver, Server) {
+    let smtp = SmtpReceiver::start(ws.dir.path(), free_port());
+    let url = smtp.url();
+    let server = Server::start(
+        ws,
+        &["--smtp-url", url.as_str(), "--mail-retry-seconds", "1"],
+    );
+    (smtp, server)
+}
+
 /// A loopback port nobody listens on (for now).
 pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
