@@ -6,7 +6,8 @@
 //! need's own words are mostly about the need; the words they share, weighted by how much each
 //! candidate counts (its share of their scores) and by how rare the word is (idf), are the
 //! vocabulary the need's matches are written in; the need's own words among them gain weight
-//! too. Common words weigh nothing by their idf, so no stopword list is needed. Added words
+//! too. Common words weigh little by their idf; English function words, which are common but
+//! not rare enough to weigh nothing in a small index, are left out as in the query. Added words
 //! only rank: the words shown as shared are still the need's own.
 //!
 //! It costs one more query, and the feedback documents' text analysed once each.
@@ -14,10 +15,9 @@
 use std::collections::HashMap;
 
 use tantivy::schema::{Term, Value};
-use tantivy::tokenizer::TokenStream;
 use tantivy::{DocAddress, Searcher, TantivyDocument};
 
-use crate::analysis::{with_analyzer, Chain};
+use crate::analysis::{is_english_stopword, tokens, Chain};
 use crate::doc::TextGroup;
 use crate::error::IndexError;
 use crate::index::SearchIndex;
@@ -34,8 +34,9 @@ pub(crate) struct Feedback {
 }
 
 impl SearchIndex {
-    /// The words (in `chain`) that the best `first` candidates share, with the weight to add
-    /// to each in the query (RM3: the text's own words among them), strongest first.
+    /// The words (folded chain) that the best `first` candidates share, English function
+    /// words aside, with the weight to add to each in the query (RM3: the text's own words
+    /// among them), strongest first.
     ///
     /// A word's strength is `Σ_d share_d · tf(w, d) / len(d) · idf(w)` over the feedback
     /// documents `d`, `share_d` being `d`'s part of their summed scores; the strongest word
@@ -44,7 +45,6 @@ impl SearchIndex {
         &self,
         searcher: &Searcher,
         first: &[(f32, DocAddress)],
-        chain: Chain,
         feedback: Feedback,
     ) -> Result<Vec<(String, f32)>, IndexError> {
         let top = &first[..feedback.docs.min(first.len())];
@@ -64,13 +64,16 @@ impl SearchIndex {
                 else {
                     continue;
                 };
-                with_analyzer(chain, |analyzer| {
-                    let mut stream = analyzer.token_stream(text);
-                    while stream.advance() {
-                        len += 1;
-                        *counts.entry(stream.token().text.clone()).or_default() += 1;
+                // The same words in both chains (as a query's): the exact form tells a
+                // function word, which carries no meaning, from the rest.
+                let exact = tokens(Chain::Exact, text);
+                let folded = tokens(Chain::Folded, text);
+                for (e, f) in exact.iter().zip(folded) {
+                    len += 1;
+                    if !is_english_stopword(e) {
+                        *counts.entry(f).or_default() += 1;
                     }
-                });
+                }
             }
             let share = score.max(0.0) / total / len.max(1) as f32;
             for (word, n) in counts {
@@ -82,7 +85,7 @@ impl SearchIndex {
             }
         }
         let docs = searcher.num_docs().max(1) as f32;
-        let field = self.fields.group(TextGroup::Body).for_chain(chain);
+        let field = self.fields.group(TextGroup::Body).folded;
         let mut scored = Vec::with_capacity(strength.len());
         for (word, s) in strength {
             let df = searcher.doc_freq(&Term::from_field_text(field, &word))? as f32;

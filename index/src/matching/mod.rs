@@ -12,6 +12,8 @@
 mod components;
 mod feedback;
 mod profile;
+#[cfg(test)]
+mod tests;
 
 pub use components::{MatchWeights, NEUTRAL};
 pub use profile::{Geography, MatchProfile};
@@ -170,7 +172,7 @@ impl SearchIndex {
                 terms: w.feedback_terms,
                 weight: w.feedback_weight,
             };
-            let added = self.feedback_terms(&searcher, &lexical, Chain::Folded, feedback)?;
+            let added = self.feedback_terms(&searcher, &lexical, feedback)?;
             if !added.is_empty() {
                 for (word, weight) in added {
                     terms.add_weight(Chain::Folded, word, weight);
