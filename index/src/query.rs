@@ -77,10 +77,7 @@ impl QueryTerms {
         };
         // A plain query whose words mostly cannot be Vietnamese syllables reads as English;
         // its function words carry no meaning and only add noise to BM25.
-        let english = !accented && {
-            let foreign = exact.iter().filter(|e| !could_be_vietnamese(e)).count();
-            foreign * 2 >= exact.len().max(1)
-        };
+        let english = !accented && mostly_foreign(&exact);
         let skip = |word: &str| english && is_english_stopword(word);
         for (e, f) in exact.iter().zip(&folded) {
             if skip(e) {
@@ -135,6 +132,31 @@ impl QueryTerms {
                     count: 1,
                 });
             }
+        }
+    }
+
+    /// Adds `weight` to a term's weight, or adds the term with that weight and a count of 0
+    /// (the text does not hold it: feedback).
+    pub(crate) fn add_weight(&mut self, chain: Chain, text: String, weight: f32) {
+        match self.positions.get(&(chain, text.clone())) {
+            Some(&i) => self.terms[i].weight += weight,
+            None => {
+                self.positions
+                    .insert((chain, text.clone()), self.terms.len());
+                self.terms.push(QueryTerm {
+                    chain,
+                    text,
+                    weight,
+                    count: 0,
+                });
+            }
+        }
+    }
+
+    /// Multiplies each term's weight by what `factor` gives for it.
+    pub(crate) fn scale(&mut self, factor: impl Fn(&QueryTerm) -> f32) {
+        for t in &mut self.terms {
+            t.weight *= factor(t);
         }
     }
 
@@ -232,6 +254,17 @@ impl QueryTerms {
                 })
             })
     }
+}
+
+/// Whether `text` reads as English: no diacritic, and most words cannot be Vietnamese syllables.
+pub(crate) fn reads_as_english(text: &str) -> bool {
+    !has_diacritics(text) && mostly_foreign(&tokens(Chain::Exact, text))
+}
+
+/// Whether at least half of the words (exact forms) cannot be Vietnamese syllables.
+fn mostly_foreign(exact: &[String]) -> bool {
+    let foreign = exact.iter().filter(|e| !could_be_vietnamese(e)).count();
+    foreign * 2 >= exact.len().max(1)
 }
 
 /// Whether `text` carries any diacritic (a combining mark once decomposed, or `đ`).

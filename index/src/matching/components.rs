@@ -37,6 +37,16 @@ pub struct MatchWeights {
     pub salient_terms: usize,
     /// Most two-word terms kept from a long text.
     pub salient_bigrams: usize,
+    /// Power of a word's idf (relative to the text's rarest word's) that its query weight is
+    /// multiplied by: a long text says many common words, which should count less (0: off).
+    pub idf_power: f32,
+    /// Best first-pass candidates whose words extend the query of a text in English (0: no
+    /// feedback).
+    pub feedback_docs: usize,
+    /// Most words feedback adds weight to (new words or the text's own).
+    pub feedback_terms: usize,
+    /// Weight feedback adds to its strongest word (the text's rarest word weighs 1).
+    pub feedback_weight: f32,
 }
 
 impl Default for MatchWeights {
@@ -53,6 +63,10 @@ impl Default for MatchWeights {
             candidates: 200,
             salient_terms: 32,
             salient_bigrams: 32,
+            idf_power: 0.5,
+            feedback_docs: 5,
+            feedback_terms: 20,
+            feedback_weight: 0.6,
         }
     }
 }

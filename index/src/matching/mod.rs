@@ -2,15 +2,23 @@
 //! listings on the other side that fit best, each with the parts of its score.
 //!
 //! 1. The text's salient terms (highest count × idf) make an OR query; nothing is ANDed.
+//!    Each weighs `(idf / the rarest term's idf)^idf_power`, so a long text's common words
+//!    count less. For a text in English, the words the best few candidates share are added
+//!    (pseudo-relevance feedback, [`feedback`]) and the query is run again.
 //! 2. The best `candidates` by text are rescored: text relevance (BM25F) against what a
 //!    listing saying what the text says would score (1 − e^(−score/that)), plus weighted components (field, IPC, TRL, mode, budget, geography).
 //! 3. Ended offers (expired patents) are dropped; ties are broken by id.
 
 mod components;
+mod feedback;
 mod profile;
+#[cfg(test)]
+mod tests;
 
 pub use components::{MatchWeights, NEUTRAL};
 pub use profile::{Geography, MatchProfile};
+
+use feedback::Feedback;
 
 use std::collections::{HashMap, HashSet};
 
@@ -23,7 +31,7 @@ use crate::doc::{Facet, TextGroup};
 use crate::error::IndexError;
 use crate::fusion::{best_possible, fuse, Fusion, Method as FusionMethod};
 use crate::index::SearchIndex;
-use crate::query::QueryTerms;
+use crate::query::{reads_as_english, QueryTerms};
 use crate::ranking::Weights;
 use crate::search::SearchRequest;
 use crate::topk::top_docs;
@@ -138,6 +146,9 @@ impl SearchIndex {
         if terms.is_empty() {
             return Ok(MatchResult::default());
         }
+        if w.idf_power > 0.0 {
+            self.weigh_by_idf(&searcher, &mut terms, w.idf_power)?;
+        }
         let mut filters = request.filters.clone();
         if let Geography::Only(regions) = &request.geography {
             filters.push((Facet::Province, regions.clone()));
@@ -151,8 +162,25 @@ impl SearchIndex {
             Some(id) => self.address_of(&searcher, id)?,
             None => None,
         };
-        let query = terms.to_query(&self.fields, &request.text_weights);
-        let lexical = top_docs(&searcher, &query, &kept, w.candidates.max(1), exclude)?;
+        let mut query = terms.to_query(&self.fields, &request.text_weights);
+        let mut lexical = top_docs(&searcher, &query, &kept, w.candidates.max(1), exclude)?;
+        // Feedback only for English: on Vietnamese texts it lowered both development sets,
+        // whether it added syllables or two-syllable compounds.
+        if w.feedback_docs > 0 && reads_as_english(&request.text) {
+            let feedback = Feedback {
+                docs: w.feedback_docs,
+                terms: w.feedback_terms,
+                weight: w.feedback_weight,
+            };
+            let added = self.feedback_terms(&searcher, &lexical, feedback)?;
+            if !added.is_empty() {
+                for (word, weight) in added {
+                    terms.add_weight(Chain::Folded, word, weight);
+                }
+                query = terms.to_query(&self.fields, &request.text_weights);
+                lexical = top_docs(&searcher, &query, &kept, w.candidates.max(1), exclude)?;
+            }
+        }
         // Measured against what the need's own words would score, not against the best
         // candidate, so a match's percentage stays put when unrelated listings come and go:
         // 1 − e^(−score / reference) is 0.63 for a listing that says what the need says, and
@@ -352,6 +380,38 @@ impl SearchIndex {
         terms.retain(|t| keep.contains(&(t.chain, t.text.clone())));
         scored.retain(|(key, _)| keep.contains(key));
         Ok(scored)
+    }
+
+    /// Multiplies each term's weight by `(idf / the highest idf among the terms)^power`.
+    ///
+    /// BM25 counts a word's rarity once, in the document's score; a long text also says many
+    /// common words ("study", "people", "help") that each add a little to every document.
+    /// Weighing the query's words by their rarity as well (as tf·idf weighs both sides)
+    /// lets the text's specific words decide; the power keeps it gentle.
+    fn weigh_by_idf(
+        &self,
+        searcher: &tantivy::Searcher,
+        terms: &mut QueryTerms,
+        power: f32,
+    ) -> Result<(), IndexError> {
+        let docs = searcher.num_docs().max(1) as f32;
+        let body = self.fields.group(TextGroup::Body);
+        let mut idfs = HashMap::new();
+        for t in terms.terms() {
+            let field = body.for_chain(t.chain);
+            let df = searcher.doc_freq(&Term::from_field_text(field, &t.text))? as f32;
+            let idf = ((docs - df + 0.5) / (df + 0.5) + 1.0).ln();
+            idfs.insert((t.chain, t.text.clone()), idf);
+        }
+        let highest = idfs.values().copied().fold(0.0, f32::max);
+        if highest <= 0.0 {
+            return Ok(());
+        }
+        terms.scale(|t| {
+            let idf = idfs.get(&(t.chain, t.text.clone())).copied().unwrap_or(0.0);
+            (idf / highest).max(0.0).powf(power)
+        });
+        Ok(())
     }
 
     /// The phrases and then single words of a listing's title and description that are among
