@@ -15,7 +15,7 @@ pub const NEUTRAL: f32 = 0.5;
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MatchWeights {
-    /// Text relevance, normalised to the best candidate.
+    /// Text relevance: how much of the text a listing covers (against what saying it would score).
     pub text: f32,
     /// Same sub-field (1), same major field (0.5), else 0.
     pub field: f32,

@@ -129,3 +129,58 @@ fn feedback_leaves_vietnamese_texts_alone() {
     );
     assert_eq!(ids(&found), vec!["a"]);
 }
+
+/// The text component of `id`'s match for `text`.
+fn text_component(index: &SearchIndex, text: &str, id: &str, weights: MatchWeights) -> f32 {
+    let request = MatchRequest {
+        text: text.into(),
+        limit: 50,
+        weights,
+        today: "2026-01-01".into(),
+        ..MatchRequest::default()
+    };
+    let result = index.find_matches(&request).unwrap();
+    let m = result.matches.iter().find(|m| m.id == id).expect("matched");
+    m.components[0].value.expect("text")
+}
+
+#[test]
+fn an_unrelated_listing_sharing_a_generic_word_leaves_an_english_needs_percentages_alone() {
+    let need = "dietary fiber keeps the colon healthy through fermentation in the gut";
+    let mut docs = vec![
+        (
+            "a",
+            "dietary fiber fermentation in the colon produces butyrate",
+        ),
+        ("b", "gut bacteria convert resistant starch into butyrate"),
+    ];
+    // Enough listings, some of them saying the generic word, that one more listing saying
+    // it barely moves any word's idf.
+    let fillers: Vec<(String, String)> = (0..60)
+        .map(|i| {
+            let generic = if i % 6 == 0 { "healthy" } else { "" };
+            let text = format!("steel bridge {i} corrosion report {generic}");
+            (format!("f{i}"), text)
+        })
+        .collect();
+    docs.extend(fillers.iter().map(|(id, t)| (id.as_str(), t.as_str())));
+    let before = world(&docs);
+    // One word of the need and nothing of what it is about: in an index this small it is
+    // among the five candidates feedback reads, where its small share of their scores keeps
+    // its words from weighing in.
+    docs.push((
+        "z",
+        "healthy office chairs with lumbar support and mesh backs",
+    ));
+    let after = world(&docs);
+    let weights = MatchWeights::default();
+    assert!(weights.feedback_docs > 0);
+    for id in ["a", "b"] {
+        let (was, is) = (
+            text_component(&before, need, id, weights),
+            text_component(&after, need, id, weights),
+        );
+        // Within a percentage point: one more listing moves every idf a little.
+        assert!((was - is).abs() < 0.01, "{id}: {was} → {is}");
+    }
+}
