@@ -116,41 +116,40 @@ impl QueryTerms {
         if weight <= 0.0 {
             return;
         }
-        match self.positions.get(&(chain, text.clone())) {
-            Some(&i) => {
-                let old = self.terms[i].weight;
-                self.terms[i].weight = old.max(weight) + repeat * old.min(weight);
-                self.terms[i].count += 1;
-            }
-            None => {
-                self.positions
-                    .insert((chain, text.clone()), self.terms.len());
-                self.terms.push(QueryTerm {
-                    chain,
-                    text,
-                    weight,
-                    count: 1,
-                });
-            }
-        }
+        let (term, known) = self.entry(chain, text);
+        term.weight = if known {
+            term.weight.max(weight) + repeat * term.weight.min(weight)
+        } else {
+            weight
+        };
+        term.count += 1;
     }
 
     /// Adds `weight` to a term's weight, or adds the term with that weight and a count of 0
     /// (the text does not hold it: feedback).
     pub(crate) fn add_weight(&mut self, chain: Chain, text: String, weight: f32) {
-        match self.positions.get(&(chain, text.clone())) {
-            Some(&i) => self.terms[i].weight += weight,
+        self.entry(chain, text).0.weight += weight;
+    }
+
+    /// The term `text` of `chain`, and whether it was there already; a new one weighs 0 and
+    /// counts 0.
+    fn entry(&mut self, chain: Chain, text: String) -> (&mut QueryTerm, bool) {
+        let key = (chain, text);
+        let (i, known) = match self.positions.get(&key) {
+            Some(&i) => (i, true),
             None => {
-                self.positions
-                    .insert((chain, text.clone()), self.terms.len());
+                let i = self.terms.len();
                 self.terms.push(QueryTerm {
                     chain,
-                    text,
-                    weight,
+                    text: key.1.clone(),
+                    weight: 0.0,
                     count: 0,
                 });
+                self.positions.insert(key, i);
+                (i, false)
             }
-        }
+        };
+        (&mut self.terms[i], known)
     }
 
     /// Multiplies each term's weight by what `factor` gives for it.

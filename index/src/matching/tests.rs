@@ -17,15 +17,18 @@ fn world(docs: &[(&str, &str)]) -> SearchIndex {
     index
 }
 
-fn matches(index: &SearchIndex, text: &str, weights: MatchWeights) -> Vec<(String, Vec<String>)> {
-    let request = MatchRequest {
+fn request(text: &str, weights: MatchWeights) -> MatchRequest {
+    MatchRequest {
         text: text.into(),
-        limit: 20,
+        limit: 50,
         weights,
         today: "2026-01-01".into(),
         ..MatchRequest::default()
-    };
-    let result = index.find_matches(&request).unwrap();
+    }
+}
+
+fn matches(index: &SearchIndex, text: &str, weights: MatchWeights) -> Vec<(String, Vec<String>)> {
+    let result = index.find_matches(&request(text, weights)).unwrap();
     result
         .matches
         .into_iter()
@@ -132,14 +135,7 @@ fn feedback_leaves_vietnamese_texts_alone() {
 
 /// The text component of `id`'s match for `text`.
 fn text_component(index: &SearchIndex, text: &str, id: &str, weights: MatchWeights) -> f32 {
-    let request = MatchRequest {
-        text: text.into(),
-        limit: 50,
-        weights,
-        today: "2026-01-01".into(),
-        ..MatchRequest::default()
-    };
-    let result = index.find_matches(&request).unwrap();
+    let result = index.find_matches(&request(text, weights)).unwrap();
     let m = result.matches.iter().find(|m| m.id == id).expect("matched");
     m.components[0].value.expect("text")
 }
