@@ -326,7 +326,6 @@ mod tests {
     use super::*;
     use crate::bench::Corpus;
     use crate::data_dir::DataDir;
-    use crate::domain::alert::{Delivery, SavedQuery};
     use crate::domain::{parse_listing, RawRecord};
     use crate::import::store_drafts;
     use crate::indexer::{catch_up, to_index_doc};
@@ -389,31 +388,9 @@ mod tests {
             put(&store, corpus.listing(n));
         }
         catch_up(&store, &index).unwrap();
-        let searches: Vec<StandingSearch> = (0..80)
-            .map(|i| {
-                let mut query = SavedQuery {
-                    q: Some(corpus.query()),
-                    ..SavedQuery::default()
-                };
-                if i % 3 == 1 {
-                    query.province = Some(corpus.province());
-                }
-                if i % 5 == 2 {
-                    query.kind = Some("research_output,patent".into());
-                    query.trl_min = Some("5".into());
-                }
-                StandingSearch {
-                    id: format!("ss-{i}"),
-                    user_id: "u".into(),
-                    query,
-                    listing_id: None,
-                    secret: String::new(),
-                    delivery: Delivery::Immediate,
-                    created_at: Utc::now(),
-                    active: true,
-                }
-            })
-            .collect();
+        let now = Utc::now();
+        let searches: Vec<StandingSearch> =
+            (0..80).map(|i| corpus.standing_search(i, now)).collect();
         let percolator = Percolator::new(searches.clone(), Arc::default());
         assert!(percolator.warm(&index, std::time::Duration::MAX).unwrap());
 

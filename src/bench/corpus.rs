@@ -1,9 +1,11 @@
 //! A synthetic corpus for benchmarks: listings and queries drawn, from a fixed seed, from the
 //! sentences, titles and words of the demo data, over every kind, province and field.
 
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use crate::demo::FILES;
+use crate::domain::alert::{Delivery, SavedQuery, StandingSearch};
 use crate::domain::field::fields;
 use crate::domain::Provinces;
 
@@ -193,5 +195,31 @@ impl Corpus {
     /// A number in `0..n`.
     pub fn below(&mut self, n: usize) -> usize {
         self.rng.below(n)
+    }
+
+    /// The `i`-th saved search of a standing set, saved at `now`: a query, every third one
+    /// in a province, every fifth research outputs and patents from TRL 5.
+    pub fn standing_search(&mut self, i: usize, now: DateTime<Utc>) -> StandingSearch {
+        let mut query = SavedQuery {
+            q: Some(self.query()),
+            ..SavedQuery::default()
+        };
+        if i % 3 == 1 {
+            query.province = Some(self.province());
+        }
+        if i % 5 == 2 {
+            query.kind = Some("research_output,patent".into());
+            query.trl_min = Some("5".into());
+        }
+        StandingSearch {
+            id: format!("ss-{i}"),
+            user_id: format!("u-{}", i % 10_000),
+            query,
+            listing_id: None,
+            secret: String::new(),
+            delivery: Delivery::Immediate,
+            created_at: now,
+            active: true,
+        }
     }
 }

@@ -18,7 +18,7 @@ use techmatch_index::SearchIndex;
 use super::{percentile, round, thread_cpu_s, Corpus};
 use crate::alerts::first_hits::FirstHitsMemo;
 use crate::alerts::percolator::Percolator;
-use crate::domain::alert::{Delivery, SavedQuery, StandingSearch};
+use crate::domain::alert::StandingSearch;
 use crate::domain::{parse_listing, RawRecord};
 use crate::import::store_drafts;
 use crate::indexer::{self, to_index_doc};
@@ -37,29 +37,7 @@ pub fn measure(
 ) -> anyhow::Result<Value> {
     let now = Utc::now();
     let searches: Vec<StandingSearch> = (0..standing)
-        .map(|i| {
-            let mut query = SavedQuery {
-                q: Some(corpus.query()),
-                ..SavedQuery::default()
-            };
-            if i % 3 == 1 {
-                query.province = Some(corpus.province());
-            }
-            if i % 5 == 2 {
-                query.kind = Some("research_output,patent".into());
-                query.trl_min = Some("5".into());
-            }
-            StandingSearch {
-                id: format!("ss-{i}"),
-                user_id: format!("u-{}", i % 10_000),
-                query,
-                listing_id: None,
-                secret: String::new(),
-                delivery: Delivery::Immediate,
-                created_at: now,
-                active: true,
-            }
-        })
+        .map(|i| corpus.standing_search(i, now))
         .collect();
     let started = Instant::now();
     let percolator = Percolator::new(searches, Arc::new(FirstHitsMemo::default()));

@@ -174,7 +174,16 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{e}"));
             store.flush().unwrap_or_else(|e| panic!("{e}"));
         }
-        let store = VectorStore::open(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        // sled's flusher thread lets go of the directory's lock a moment after the drop, later
+        // on a loaded machine: the reopen waits for it as a restarted process would.
+        let started = std::time::Instant::now();
+        let store = loop {
+            match VectorStore::open(dir.path()) {
+                Ok(store) => break store,
+                Err(e) if started.elapsed() > std::time::Duration::from_secs(5) => panic!("{e}"),
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            }
+        };
         assert_eq!(store.get("a").ok().flatten(), Some(record("m1")));
         assert_eq!(store.get("b").ok().flatten(), None);
         assert_eq!(store.applied("m1").ok(), Some(42));

@@ -130,6 +130,9 @@ type Candidate = (f32, DocAddress, Option<f32>, bool);
 /// A kept query term with its salience (count × idf × weight).
 type Salient = ((Chain, String), f32);
 
+/// Each kept query term's idf.
+type Idfs = HashMap<(Chain, String), f32>;
+
 /// Most matched words reported per match.
 const MAX_MATCHED_TERMS: usize = 8;
 
@@ -142,12 +145,12 @@ impl SearchIndex {
         for phrase in &request.expansions {
             terms.add_phrase(phrase, &request.text_weights, request.text_weights.synonym);
         }
-        let salience = self.keep_salient(&searcher, &mut terms, w)?;
+        let (salience, idfs) = self.keep_salient(&searcher, &mut terms, w)?;
         if terms.is_empty() {
             return Ok(MatchResult::default());
         }
         if w.idf_power > 0.0 {
-            self.weigh_by_idf(&searcher, &mut terms, w.idf_power)?;
+            weigh_by_idf(&mut terms, &idfs, w.idf_power);
         }
         let mut filters = request.filters.clone();
         if let Geography::Only(regions) = &request.geography {
@@ -346,20 +349,23 @@ impl SearchIndex {
     }
 
     /// Keeps the terms that say most about the text: highest count × idf per chain.
-    /// Returns the kept terms with their salience, most salient first.
+    /// Returns the kept terms with their salience, most salient first, and each kept term's
+    /// idf (in the description's field of its chain).
     fn keep_salient(
         &self,
         searcher: &tantivy::Searcher,
         terms: &mut QueryTerms,
         w: &MatchWeights,
-    ) -> Result<Vec<Salient>, IndexError> {
+    ) -> Result<(Vec<Salient>, Idfs), IndexError> {
         let docs = searcher.num_docs().max(1) as f32;
         let body = self.fields.group(TextGroup::Body);
         let mut scored = Vec::new();
+        let mut idfs = Idfs::new();
         for t in terms.terms() {
             let df = searcher.doc_freq(&Term::from_field_text(body.for_chain(t.chain), &t.text))?;
             let idf = ((docs - df as f32 + 0.5) / (df as f32 + 0.5) + 1.0).ln();
             scored.push(((t.chain, t.text.clone()), t.count as f32 * idf * t.weight));
+            idfs.insert((t.chain, t.text.clone()), idf);
         }
         scored.sort_by(|a, b| b.1.total_cmp(&a.1));
         let mut keep = HashSet::new();
@@ -379,39 +385,8 @@ impl SearchIndex {
         }
         terms.retain(|t| keep.contains(&(t.chain, t.text.clone())));
         scored.retain(|(key, _)| keep.contains(key));
-        Ok(scored)
-    }
-
-    /// Multiplies each term's weight by `(idf / the highest idf among the terms)^power`.
-    ///
-    /// BM25 counts a word's rarity once, in the document's score; a long text also says many
-    /// common words ("study", "people", "help") that each add a little to every document.
-    /// Weighing the query's words by their rarity as well (as tf·idf weighs both sides)
-    /// lets the text's specific words decide; the power keeps it gentle.
-    fn weigh_by_idf(
-        &self,
-        searcher: &tantivy::Searcher,
-        terms: &mut QueryTerms,
-        power: f32,
-    ) -> Result<(), IndexError> {
-        let docs = searcher.num_docs().max(1) as f32;
-        let body = self.fields.group(TextGroup::Body);
-        let mut idfs = HashMap::new();
-        for t in terms.terms() {
-            let field = body.for_chain(t.chain);
-            let df = searcher.doc_freq(&Term::from_field_text(field, &t.text))? as f32;
-            let idf = ((docs - df + 0.5) / (df + 0.5) + 1.0).ln();
-            idfs.insert((t.chain, t.text.clone()), idf);
-        }
-        let highest = idfs.values().copied().fold(0.0, f32::max);
-        if highest <= 0.0 {
-            return Ok(());
-        }
-        terms.scale(|t| {
-            let idf = idfs.get(&(t.chain, t.text.clone())).copied().unwrap_or(0.0);
-            (idf / highest).max(0.0).powf(power)
-        });
-        Ok(())
+        idfs.retain(|key, _| keep.contains(key));
+        Ok((scored, idfs))
     }
 
     /// The phrases and then single words of a listing's title and description that are among
@@ -478,4 +453,21 @@ impl SearchIndex {
         }
         Ok(out)
     }
+}
+
+/// Multiplies each term's weight by `(idf / the highest idf among the terms)^power`.
+///
+/// BM25 counts a word's rarity once, in the document's score; a long text also says many
+/// common words ("study", "people", "help") that each add a little to every document.
+/// Weighing the query's words by their rarity as well (as tf·idf weighs both sides) lets the
+/// text's specific words decide; the power keeps it gentle.
+fn weigh_by_idf(terms: &mut QueryTerms, idfs: &Idfs, power: f32) {
+    let highest = idfs.values().copied().fold(0.0, f32::max);
+    if highest <= 0.0 {
+        return;
+    }
+    terms.scale(|t| {
+        let idf = idfs.get(&(t.chain, t.text.clone())).copied().unwrap_or(0.0);
+        (idf / highest).max(0.0).powf(power)
+    });
 }
