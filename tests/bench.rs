@@ -95,6 +95,49 @@ fn bench_reports_every_figure_for_ten_thousand_listings() {
 }
 
 #[test]
+fn bench_without_http_seconds_times_the_engine_alone() {
+    let ws = Workspace::new();
+    let json = ws.dir.path().join("bench.json");
+    let out = ws.cli(&[
+        "bench",
+        "--listings",
+        "2000",
+        "--searches",
+        "20",
+        "--matches",
+        "5",
+        "--http-seconds",
+        "0",
+        "--no-semantic",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let figures: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    for key in [
+        "search_p50_ms",
+        "match_p50_ms",
+        "tantivy_search_p50_ms",
+        "search_p50_vs_tantivy",
+    ] {
+        let v = figures[key].as_f64();
+        assert!(v.is_some_and(|v| v > 0.0), "{key}: {}", figures[key]);
+    }
+    // No server was started, so there is no HTTP figure to report rather than a zero.
+    for key in [
+        "http_rps",
+        "http_cached_rps",
+        "http_errors",
+        "http_rps_vs_target",
+        "http_semantic_rps",
+        "rss_peak_mib",
+    ] {
+        assert!(figures[key].is_null(), "{key}: {}", figures[key]);
+    }
+}
+
+#[test]
 fn bench_with_postgres_reports_its_figures_and_removes_its_cluster() {
     if !postgres_installed("bench_with_postgres") {
         return;

@@ -15,11 +15,15 @@
 //! (MaxScore: the terms whose bounds together stay under the score to beat are only looked up
 //! in documents that the others bring).
 
+use std::sync::Arc;
+
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::query::{Bm25StatisticsProvider, EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::schema::{Field, IndexRecordOption, Term};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TantivyError, TERMINATED};
+
+use crate::terms::{Entries, TermTable};
 
 /// Bounds are raised by this share so that summing in another order never prunes a document
 /// whose score reaches the one to beat.
@@ -42,12 +46,25 @@ pub struct Bm25fQuery {
     terms: Vec<Bm25fTerm>,
     k1: Score,
     b: Score,
+    /// Where a search looks its terms up once for all its parts, when it has one.
+    table: Option<Arc<TermTable>>,
 }
 
 impl Bm25fQuery {
     /// The query of `terms` with saturation `k1` and length normalisation `b`.
     pub fn new(terms: Vec<Bm25fTerm>, k1: Score, b: Score) -> Self {
-        Bm25fQuery { terms, k1, b }
+        Bm25fQuery {
+            terms,
+            k1,
+            b,
+            table: None,
+        }
+    }
+
+    /// The same query, its terms found in each segment through `table`.
+    pub(crate) fn with_table(mut self, table: Arc<TermTable>) -> Self {
+        self.table = Some(table);
+        self
     }
 
     /// The score of a document of average length that holds every term of the query as often
@@ -74,10 +91,20 @@ impl Bm25fQuery {
     }
 }
 
-/// What a term needs in every segment: its idf factor and each field's average length.
+/// One field of a term, as every segment needs it.
+#[derive(Debug, Clone)]
+struct FieldStats {
+    term: Term,
+    /// Field weight divided by the length normalisation, by field-norm id.
+    scale: Arc<[Score; 256]>,
+    /// Where the term is in each segment, when the search has a [`TermTable`].
+    entries: Option<Entries>,
+}
+
+/// What a term needs in every segment: its idf factor and its fields.
 #[derive(Debug, Clone)]
 struct TermStats {
-    fields: Vec<(Term, Score, Score)>,
+    fields: Vec<FieldStats>,
     /// `weight · idf · (k1 + 1)`: also the bound of the term's score.
     factor: Score,
 }
@@ -86,7 +113,7 @@ struct TermStats {
 pub struct Bm25fWeight {
     terms: Vec<TermStats>,
     k1: Score,
-    b: Score,
+    table: Option<Arc<TermTable>>,
 }
 
 impl Query for Bm25fQuery {
@@ -114,7 +141,15 @@ impl Query for Bm25fQuery {
                     }
                     _ => 1.0,
                 };
-                fields.push((term.clone(), *w, average));
+                let entries = match (&self.table, stats) {
+                    (Some(table), Some(_)) => Some(table.entries(term)?),
+                    _ => None,
+                };
+                fields.push(FieldStats {
+                    term: term.clone(),
+                    scale: scale(*w, average, self.b),
+                    entries,
+                });
             }
             let factor = if stats.is_some() {
                 t.weight * idf(df, docs) * (self.k1 + 1.0)
@@ -126,7 +161,7 @@ impl Query for Bm25fQuery {
         Ok(Box::new(Bm25fWeight {
             terms,
             k1: self.k1,
-            b: self.b,
+            table: self.table.clone(),
         }))
     }
 
@@ -139,6 +174,22 @@ impl Query for Bm25fQuery {
     }
 }
 
+/// A field's weight `w` over its length normalisation, for every field-norm id: the same in
+/// every segment, so made once per query.
+fn scale(w: Score, average: Score, b: Score) -> Arc<[Score; 256]> {
+    let mut scale = [0.0; 256];
+    for (id, s) in scale.iter_mut().enumerate() {
+        let len = FieldNormReader::id_to_fieldnorm(id as u8) as Score;
+        let norm = if average > 0.0 {
+            1.0 - b + b * len / average
+        } else {
+            1.0
+        };
+        *s = w / norm.max(Score::EPSILON);
+    }
+    Arc::new(scale)
+}
+
 /// BM25's idf, as Lucene and tantivy compute it.
 fn idf(df: u64, docs: u64) -> Score {
     let df = df.min(docs);
@@ -149,9 +200,11 @@ fn idf(df: u64, docs: u64) -> Score {
 /// The postings of a term in one field of a segment, with the field's lengths.
 struct Part {
     postings: SegmentPostings,
+    /// Where `postings` stands, kept here because it is read several times per document.
+    doc: DocId,
     norms: FieldNormReader,
     /// Field weight divided by the length normalisation, by field-norm id.
-    scale: Box<[Score; 256]>,
+    scale: Arc<[Score; 256]>,
 }
 
 /// One term's BM25F over its fields in one segment.
@@ -166,20 +219,15 @@ struct TermScorer {
 
 impl TermScorer {
     fn settle(&mut self) -> DocId {
-        self.doc = self
-            .parts
-            .iter()
-            .map(|p| p.postings.doc())
-            .min()
-            .unwrap_or(TERMINATED);
+        self.doc = self.parts.iter().map(|p| p.doc).min().unwrap_or(TERMINATED);
         self.doc
     }
 
     fn advance(&mut self) -> DocId {
         let at = self.doc;
         for p in &mut self.parts {
-            if p.postings.doc() == at {
-                p.postings.advance();
+            if p.doc == at {
+                p.doc = p.postings.advance();
             }
         }
         self.settle()
@@ -187,8 +235,8 @@ impl TermScorer {
 
     fn seek(&mut self, target: DocId) -> DocId {
         for p in &mut self.parts {
-            if p.postings.doc() < target {
-                p.postings.seek(target);
+            if p.doc < target {
+                p.doc = p.postings.seek(target);
             }
         }
         self.settle()
@@ -198,7 +246,7 @@ impl TermScorer {
     fn score(&self) -> Score {
         let mut tf = 0.0;
         for p in &self.parts {
-            if p.postings.doc() == self.doc {
+            if p.doc == self.doc {
                 let id = p.norms.fieldnorm_id(self.doc);
                 tf += p.postings.term_freq() as Score * p.scale[id as usize];
             }
@@ -220,30 +268,33 @@ impl Bm25fWeight {
         boost: Score,
     ) -> tantivy::Result<Vec<TermScorer>> {
         let mut out = Vec::with_capacity(self.terms.len());
+        let ordinal = self.table.as_ref().and_then(|t| t.ordinal(reader));
         for (index, t) in self.terms.iter().enumerate() {
             let mut parts = Vec::with_capacity(t.fields.len());
-            for (term, w, average) in &t.fields {
-                let field: Field = term.field();
-                let inverted = reader.inverted_index(field)?;
-                let Some(postings) = inverted.read_postings(term, IndexRecordOption::WithFreqs)?
-                else {
+            for f in &t.fields {
+                let field: Field = f.term.field();
+                let postings = match (&f.entries, ordinal) {
+                    // Known absent: not even the field's dictionary is opened.
+                    (Some(entries), Some(ord)) => match entries.get(ord).and_then(Option::as_ref) {
+                        Some(info) => Some(
+                            reader
+                                .inverted_index(field)?
+                                .read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?,
+                        ),
+                        None => None,
+                    },
+                    _ => reader
+                        .inverted_index(field)?
+                        .read_postings(&f.term, IndexRecordOption::WithFreqs)?,
+                };
+                let Some(postings) = postings else {
                     continue;
                 };
-                let norms = reader.get_fieldnorms_reader(field)?;
-                let mut scale = Box::new([0.0; 256]);
-                for (id, s) in scale.iter_mut().enumerate() {
-                    let len = FieldNormReader::id_to_fieldnorm(id as u8) as Score;
-                    let norm = if *average > 0.0 {
-                        1.0 - self.b + self.b * len / average
-                    } else {
-                        1.0
-                    };
-                    *s = w / norm.max(Score::EPSILON);
-                }
                 parts.push(Part {
+                    doc: postings.doc(),
                     postings,
-                    norms,
-                    scale,
+                    norms: reader.get_fieldnorms_reader(field)?,
+                    scale: f.scale.clone(),
                 });
             }
             if parts.is_empty() {

@@ -7,6 +7,7 @@
 //! the matches.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::{EnableScoring, Query, Weight};
@@ -17,6 +18,7 @@ use crate::doc::Facet;
 use crate::error::IndexError;
 use crate::facets::{FacetCollector, SegmentFacets};
 use crate::search::FacetCounts;
+use crate::terms::TermTable;
 use crate::topk::{seek_each, Kept};
 
 /// Documents handed to the facet counters at a time.
@@ -32,6 +34,8 @@ pub(crate) struct Matching {
     pub(crate) other: Option<Box<dyn Query>>,
     /// The same as one query, for segments where the filter leads.
     pub(crate) query: Box<dyn Query>,
+    /// Where the search has looked its terms up already, if anywhere.
+    pub(crate) table: Option<Arc<TermTable>>,
 }
 
 /// How many documents `matching` matches among those `kept`, and `collector`'s facet counts
@@ -66,7 +70,7 @@ pub(crate) fn count(
             total += block.len();
             counts.collect_block(&block);
         } else {
-            let union = matches_in(segment, matching, other.as_deref())?;
+            let union = matches_in(ord, segment, matching, other.as_deref())?;
             for (w, &word) in union.iter().enumerate() {
                 let mut word = word & bits.map_or(u64::MAX, |b| b.word(w));
                 while word != 0 {
@@ -95,8 +99,10 @@ fn flush(counts: &mut SegmentFacets, block: &mut Vec<DocId>) -> usize {
     n
 }
 
-/// The documents of `segment` that `matching` matches, one bit each (deleted ones included).
+/// The documents of `segment` (the searcher's `ord`-th) that `matching` matches, one bit each
+/// (deleted ones included).
 fn matches_in(
+    ord: usize,
     segment: &SegmentReader,
     matching: &Matching,
     other: Option<&dyn Weight>,
@@ -119,10 +125,21 @@ fn matches_in(
         return Ok(union);
     }
     for term in &matching.terms {
-        let inverted = segment.inverted_index(term.field())?;
-        let postings = inverted
-            .read_block_postings(term, IndexRecordOption::Basic)
-            .map_err(|e| IndexError::Tantivy(e.into()))?;
+        let postings = match &matching.table {
+            Some(table) => match table.entries(term)?.get(ord).and_then(Option::as_ref) {
+                Some(info) => Some(
+                    segment
+                        .inverted_index(term.field())?
+                        .read_block_postings_from_terminfo(info, IndexRecordOption::Basic)
+                        .map_err(|e| IndexError::Tantivy(e.into()))?,
+                ),
+                None => None,
+            },
+            None => segment
+                .inverted_index(term.field())?
+                .read_block_postings(term, IndexRecordOption::Basic)
+                .map_err(|e| IndexError::Tantivy(e.into()))?,
+        };
         let Some(mut postings) = postings else {
             continue;
         };

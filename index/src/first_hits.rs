@@ -225,7 +225,7 @@ impl SearchIndex {
         }
         let typos = self.typo_query(stats, &request.text, &request.weights)?;
         Ok(with_typos(
-            self.text_query(&terms, &request.weights),
+            self.text_query(&terms, &request.weights, None),
             &typos,
         ))
     }

@@ -32,6 +32,7 @@ mod ranking;
 mod schema;
 mod search;
 mod snippet;
+mod terms;
 mod topk;
 pub mod vector;
 

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::sync::Arc;
 
 use tantivy::query::{
     AllQuery, Bm25StatisticsProvider, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query,
@@ -20,6 +21,7 @@ use crate::index::SearchIndex;
 use crate::query::QueryTerms;
 use crate::ranking::Weights;
 use crate::snippet::snippet;
+use crate::terms::TermTable;
 use crate::topk::{top_docs, Kept};
 
 /// Shortest word (in characters) that may be a typo of a longer one; shorter words have too
@@ -90,8 +92,13 @@ impl SearchIndex {
         for phrase in &request.expansions {
             terms.add_phrase(phrase, &request.weights, request.weights.synonym);
         }
-        let typos = self.typo_query(&searcher, &request.text, &request.weights)?;
-        let scoring = with_typos(self.text_query(&terms, &request.weights), &typos);
+        // Ranking, counting and typo detection ask for the same terms: each is looked up once.
+        let table = TermTable::new(&searcher);
+        let typos = self.typo_query(table.as_ref(), &request.text, &request.weights)?;
+        let scoring = with_typos(
+            self.text_query(&terms, &request.weights, Some(&table)),
+            &typos,
+        );
         let matching_set = terms.matching_set();
         let matching = Matching {
             all: matching_set.is_empty(),
@@ -100,7 +107,11 @@ impl SearchIndex {
                 .map(|(term, _)| term)
                 .collect(),
             other: typos.as_ref().map(|t| t.box_clone()),
-            query: with_typos(self.text_query(&matching_set, &request.weights), &typos),
+            query: with_typos(
+                self.text_query(&matching_set, &request.weights, Some(&table)),
+                &typos,
+            ),
+            table: Some(table.clone()),
         };
         let kept = self.kept(&searcher, request)?;
         let hybrid = !request.semantic.is_empty() && !request.text.trim().is_empty();
@@ -109,7 +120,7 @@ impl SearchIndex {
         } else {
             request.offset + request.limit
         };
-        let top = top_docs(&searcher, scoring.as_ref(), &kept, depth.max(1), None)?;
+        let top = top_docs(&table, scoring.as_ref(), &kept, depth.max(1), None)?;
         let collector = FacetCollector::new(request.facets.clone(), self.facet_cache.clone());
         let (total, facets) = count(&searcher, &matching, &kept, &collector)?;
         if hybrid {
@@ -191,12 +202,22 @@ impl SearchIndex {
         Ok(None)
     }
 
-    /// The scoring part of a search: every query term in every text field, weighted.
-    pub(crate) fn text_query(&self, terms: &QueryTerms, weights: &Weights) -> Box<dyn Query> {
+    /// The scoring part of a search: every query term in every text field, weighted; its terms
+    /// found through `table` when the search has one.
+    pub(crate) fn text_query(
+        &self,
+        terms: &QueryTerms,
+        weights: &Weights,
+        table: Option<&Arc<TermTable>>,
+    ) -> Box<dyn Query> {
         if terms.is_empty() {
             return Box::new(AllQuery);
         }
-        Box::new(terms.to_query(&self.fields, weights))
+        let query = terms.to_query(&self.fields, weights);
+        match table {
+            Some(table) => Box::new(query.with_table(table.clone())),
+            None => Box::new(query),
+        }
     }
 
     /// Near spellings of query words that occur nowhere in the index (typos), if any.
@@ -426,7 +447,7 @@ mod tests {
         let typos = index
             .typo_query(&searcher, &request.text, &request.weights)
             .unwrap();
-        let text = with_typos(index.text_query(&terms, &request.weights), &typos);
+        let text = with_typos(index.text_query(&terms, &request.weights, None), &typos);
         let query: Box<dyn Query> = match index.filter_query(request) {
             Some((_, filter)) => Box::new(BooleanQuery::new(vec![
                 (Occur::Must, text),

@@ -19,6 +19,7 @@ use tantivy::{
 };
 
 use crate::error::IndexError;
+use crate::terms::TermTable;
 
 /// A filter keeping fewer than one document in this many is read first, and the text's
 /// matches looked up for each of its documents.
@@ -221,15 +222,19 @@ impl Ord for Ranked {
     }
 }
 
-/// The `k` best documents by `scoring` among those `kept`, but `exclude`, best first.
+/// The `k` best documents by `scoring` among those `kept`, but `exclude`, best first; the
+/// statistics are those of `table`'s searcher, each term looked up there once.
 pub(crate) fn top_docs(
-    searcher: &Searcher,
+    table: &TermTable,
     scoring: &dyn Query,
     kept: &Kept,
     k: usize,
     exclude: Option<DocAddress>,
 ) -> Result<Vec<(Score, DocAddress)>, IndexError> {
-    let weight = scoring.weight(EnableScoring::enabled_from_searcher(searcher))?;
+    let searcher = table.searcher();
+    let weight = scoring.weight(EnableScoring::enabled_from_statistics_provider(
+        table, searcher,
+    ))?;
     top_docs_weighted(searcher, weight.as_ref(), kept, k, exclude)
 }
 

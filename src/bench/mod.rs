@@ -289,6 +289,93 @@ pub fn run_with(
     // The data dir is handed to a server process of its own (sled allows one process).
     drop(store);
     drop(index);
+    let http = if options.http_seconds > 0 {
+        Some(http_phases(dir, options, paths)?)
+    } else {
+        None
+    };
+
+    // The reference: plain tantivy on the same listings and queries.
+    let queries: Vec<String> = params.iter().filter_map(|p| p.q.clone()).collect();
+    let reference = tantivy_ref::measure(dir, options.seed, options.listings, &queries)?;
+    let store = data.open_store()?;
+    let index = data.open_index()?;
+    let semantic = if options.semantic {
+        semantic::measure(&store, &index, &params, &needs, options.seed, embedder)?
+    } else {
+        Value::Null
+    };
+
+    let n = options.listings.max(1) as f64;
+    let mut figures = json!({
+        "listings": options.listings,
+        "import_per_s": finite(round(n / import_s, 0)),
+        "import_cpu_ms_per_listing": finite(round(import_cpu_s * 1000.0 / n, 3)),
+        "import_merge_wait_s": finite(round(merge_s, 2)),
+        "import_settle_s": finite(round(settle_s, 2)),
+        "reindex_s": finite(round(reindex_s, 2)),
+        "disk_bytes_per_listing": round(disk as f64 / n, 0),
+        "open_s": round(open_s, 3),
+        "open_store_s": round(open_store_s, 3),
+        "open_cpu_s": round(open_cpu_s, 2),
+        "open_index_s": round(open_index_s, 3),
+        "search_p50_ms": round(percentile(&search_times, 0.50), 2),
+        "search_p95_ms": round(percentile(&search_times, 0.95), 2),
+        "search_p99_ms": round(percentile(&search_times, 0.99), 2),
+        "search_cpu_mean_ms": round(search_cpu_ms, 2),
+        "http_rps": http.as_ref().map(|h| round(h.uncached.rps, 0)),
+        "http_p99_ms": http.as_ref().map(|h| round(h.uncached.p99_ms, 2)),
+        "http_cpu_ms_per_request": http.as_ref().map(|h| round(h.uncached.cpu_ms, 2)),
+        "http_errors": http.as_ref().map(|h| h.cached.errors + h.uncached.errors),
+        "http_cached_rps": http.as_ref().map(|h| round(h.cached.rps, 0)),
+        "http_cached_p99_ms": http.as_ref().map(|h| round(h.cached.p99_ms, 2)),
+        "http_cache_hit_rate": http.as_ref().map(|h| round(h.hit_rate, 3)),
+        "http_connections": options.connections,
+        "http_idle_wait_s": http.as_ref().map(|h| round(h.idle_wait_s, 1)),
+        "match_p50_ms": round(percentile(&match_times, 0.50), 2),
+        "match_p99_ms": round(percentile(&match_times, 0.99), 2),
+        "rss_peak_mib": http.as_ref().map(|h| round(h.memory.peak, 0)),
+        "rss_anon_mib": http.as_ref().map(|h| round(h.memory.anon, 0)),
+        "rss_file_mib": http.as_ref().map(|h| round(h.memory.file, 0)),
+        "rss_peak_bench_mib": round(rss_peak_mib(), 0),
+        "semantic": semantic,
+    });
+    if options.standing > 0 {
+        let found = percolate::measure(
+            &store,
+            &index,
+            &mut corpus,
+            options.listings,
+            options.standing,
+        )?;
+        if let (Some(all), Value::Object(more)) = (figures.as_object_mut(), found) {
+            all.extend(more);
+        }
+    }
+    add_reference(&mut figures, &reference);
+    add_semantic_load(
+        &mut figures,
+        http.as_ref().and_then(|h| h.with_backlog.as_ref()),
+    );
+    if options.postgres {
+        postgres::add_figures(&mut figures, options, &params)?;
+    }
+    Ok(figures)
+}
+
+/// What the HTTP phases measured.
+struct HttpPhases {
+    uncached: HttpFigures,
+    cached: HttpFigures,
+    hit_rate: f64,
+    memory: served::Memory,
+    idle_wait_s: f64,
+    with_backlog: Option<SemanticLoad>,
+}
+
+/// Serves the data dir and loads it over HTTP: every search run, then through the cache, then
+/// with the embedder on and every listing waiting for its vector.
+fn http_phases(dir: &Path, options: &Options, paths: Vec<String>) -> anyhow::Result<HttpPhases> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -324,70 +411,14 @@ pub fn run_with(
     // The default configuration: the same server with the embedder on and every listing
     // waiting for its vector.
     let with_backlog = semantic_load(&runtime, dir, options, paths, duration)?;
-
-    // The reference: plain tantivy on the same listings and queries.
-    let queries: Vec<String> = params.iter().filter_map(|p| p.q.clone()).collect();
-    let reference = tantivy_ref::measure(dir, options.seed, options.listings, &queries)?;
-    let store = data.open_store()?;
-    let index = data.open_index()?;
-    let semantic = if options.semantic {
-        semantic::measure(&store, &index, &params, &needs, options.seed, embedder)?
-    } else {
-        Value::Null
-    };
-
-    let n = options.listings.max(1) as f64;
-    let mut figures = json!({
-        "listings": options.listings,
-        "import_per_s": finite(round(n / import_s, 0)),
-        "import_cpu_ms_per_listing": finite(round(import_cpu_s * 1000.0 / n, 3)),
-        "import_merge_wait_s": finite(round(merge_s, 2)),
-        "import_settle_s": finite(round(settle_s, 2)),
-        "reindex_s": finite(round(reindex_s, 2)),
-        "disk_bytes_per_listing": round(disk as f64 / n, 0),
-        "open_s": round(open_s, 3),
-        "open_store_s": round(open_store_s, 3),
-        "open_cpu_s": round(open_cpu_s, 2),
-        "open_index_s": round(open_index_s, 3),
-        "search_p50_ms": round(percentile(&search_times, 0.50), 2),
-        "search_p95_ms": round(percentile(&search_times, 0.95), 2),
-        "search_p99_ms": round(percentile(&search_times, 0.99), 2),
-        "search_cpu_mean_ms": round(search_cpu_ms, 2),
-        "http_rps": round(uncached.rps, 0),
-        "http_p99_ms": round(uncached.p99_ms, 2),
-        "http_cpu_ms_per_request": round(uncached.cpu_ms, 2),
-        "http_errors": cached.errors + uncached.errors,
-        "http_cached_rps": round(cached.rps, 0),
-        "http_cached_p99_ms": round(cached.p99_ms, 2),
-        "http_cache_hit_rate": round(hits / (hits + misses).max(1.0), 3),
-        "http_connections": options.connections,
-        "http_idle_wait_s": round(idle_wait_s, 1),
-        "match_p50_ms": round(percentile(&match_times, 0.50), 2),
-        "match_p99_ms": round(percentile(&match_times, 0.99), 2),
-        "rss_peak_mib": round(memory.peak, 0),
-        "rss_anon_mib": round(memory.anon, 0),
-        "rss_file_mib": round(memory.file, 0),
-        "rss_peak_bench_mib": round(rss_peak_mib(), 0),
-        "semantic": semantic,
-    });
-    if options.standing > 0 {
-        let found = percolate::measure(
-            &store,
-            &index,
-            &mut corpus,
-            options.listings,
-            options.standing,
-        )?;
-        if let (Some(all), Value::Object(more)) = (figures.as_object_mut(), found) {
-            all.extend(more);
-        }
-    }
-    add_reference(&mut figures, &reference);
-    add_semantic_load(&mut figures, with_backlog.as_ref());
-    if options.postgres {
-        postgres::add_figures(&mut figures, options, &params)?;
-    }
-    Ok(figures)
+    Ok(HttpPhases {
+        uncached,
+        cached,
+        hit_rate: hits / (hits + misses).max(1.0),
+        memory,
+        idle_wait_s,
+        with_backlog,
+    })
 }
 
 /// Adds the plain-tantivy figures and our ratios to them, and prints them side by side.

@@ -22,7 +22,7 @@ pub struct Args {
     /// Matches to time in process.
     #[arg(long, default_value_t = 200)]
     matches: usize,
-    /// Seconds of HTTP load.
+    /// Seconds of HTTP load (0: no HTTP phases, the engine alone).
     #[arg(long, default_value_t = 10)]
     http_seconds: u64,
     /// Concurrent HTTP connections.

@@ -22,6 +22,7 @@ use feedback::Feedback;
 
 use std::collections::{HashMap, HashSet};
 
+use tantivy::query::Bm25StatisticsProvider;
 use tantivy::schema::{Term, Value};
 use tantivy::tokenizer::TokenStream;
 use tantivy::{DocAddress, TantivyDocument};
@@ -34,6 +35,7 @@ use crate::index::SearchIndex;
 use crate::query::{reads_as_english, QueryTerms};
 use crate::ranking::Weights;
 use crate::search::SearchRequest;
+use crate::terms::TermTable;
 use crate::topk::top_docs;
 
 /// Which side of a deal the request describes.
@@ -140,12 +142,14 @@ impl SearchIndex {
     /// Finds the listings that best fit `request`.
     pub fn find_matches(&self, request: &MatchRequest) -> Result<MatchResult, IndexError> {
         let searcher = self.searcher();
+        // Salience, both rankings and the reference score ask for the same terms.
+        let table = TermTable::new(&searcher);
         let w = &request.weights;
         let mut terms = QueryTerms::analyse(&request.text, &request.text_weights);
         for phrase in &request.expansions {
             terms.add_phrase(phrase, &request.text_weights, request.text_weights.synonym);
         }
-        let (salience, idfs) = self.keep_salient(&searcher, &mut terms, w)?;
+        let (salience, idfs) = self.keep_salient(table.as_ref(), &mut terms, w)?;
         if terms.is_empty() {
             return Ok(MatchResult::default());
         }
@@ -165,8 +169,10 @@ impl SearchIndex {
             Some(id) => self.address_of(&searcher, id)?,
             None => None,
         };
-        let mut query = terms.to_query(&self.fields, &request.text_weights);
-        let mut lexical = top_docs(&searcher, &query, &kept, w.candidates.max(1), exclude)?;
+        let mut query = terms
+            .to_query(&self.fields, &request.text_weights)
+            .with_table(table.clone());
+        let mut lexical = top_docs(&table, &query, &kept, w.candidates.max(1), exclude)?;
         // Feedback only for English: on Vietnamese texts it lowered both development sets,
         // whether it added syllables or two-syllable compounds.
         if w.feedback_docs > 0 && reads_as_english(&request.text) {
@@ -180,8 +186,10 @@ impl SearchIndex {
                 for (word, weight) in added {
                     terms.add_weight(Chain::Folded, word, weight);
                 }
-                query = terms.to_query(&self.fields, &request.text_weights);
-                lexical = top_docs(&searcher, &query, &kept, w.candidates.max(1), exclude)?;
+                query = terms
+                    .to_query(&self.fields, &request.text_weights)
+                    .with_table(table.clone());
+                lexical = top_docs(&table, &query, &kept, w.candidates.max(1), exclude)?;
             }
         }
         // Measured against what the need's own words would score, not against the best
@@ -189,7 +197,7 @@ impl SearchIndex {
         // 1 − e^(−score / reference) is 0.63 for a listing that says what the need says, and
         // nears 1 (never reaching it, so better listings still rank higher) beyond.
         let reference = query
-            .reference_score(&searcher, request.text_weights.body)?
+            .reference_score(table.as_ref(), request.text_weights.body)?
             .max(f32::EPSILON);
         let mut top: Vec<Candidate> = lexical
             .iter()
@@ -353,16 +361,16 @@ impl SearchIndex {
     /// idf (in the description's field of its chain).
     fn keep_salient(
         &self,
-        searcher: &tantivy::Searcher,
+        table: &TermTable,
         terms: &mut QueryTerms,
         w: &MatchWeights,
     ) -> Result<(Vec<Salient>, Idfs), IndexError> {
-        let docs = searcher.num_docs().max(1) as f32;
+        let docs = table.searcher().num_docs().max(1) as f32;
         let body = self.fields.group(TextGroup::Body);
         let mut scored = Vec::new();
         let mut idfs = Idfs::new();
         for t in terms.terms() {
-            let df = searcher.doc_freq(&Term::from_field_text(body.for_chain(t.chain), &t.text))?;
+            let df = table.doc_freq(&Term::from_field_text(body.for_chain(t.chain), &t.text))?;
             let idf = ((docs - df as f32 + 0.5) / (df as f32 + 0.5) + 1.0).ln();
             scored.push(((t.chain, t.text.clone()), t.count as f32 * idf * t.weight));
             idfs.insert((t.chain, t.text.clone()), idf);
