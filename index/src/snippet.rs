@@ -1,21 +1,20 @@
 //! Snippets: the part of a description where the query's words cluster, with those words marked.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use crate::analysis::folded_tokens_stemmed_if;
+use crate::analysis::{folded_tokens_stemmed_if, may_stem_to};
 
 /// Returns up to `max_chars` of `text` around the densest cluster of `terms` (folded, stemmed
 /// forms), HTML-escaped, with matched words wrapped in `<mark>`; the start of the text when
 /// nothing matches.
 pub fn snippet(text: &str, terms: &[String], max_chars: usize) -> String {
-    let wanted: HashSet<&str> = terms.iter().map(String::as_str).collect();
-    let firsts: Vec<char> = terms.iter().filter_map(|t| t.chars().next()).collect();
+    // A query has a few terms: comparing with each costs less than hashing every word.
     let mut matches = Vec::new();
     folded_tokens_stemmed_if(
         text,
-        |c| firsts.contains(&c),
+        |word| terms.iter().any(|t| may_stem_to(word, t)),
         |t| {
-            if wanted.contains(t.text.as_str()) {
+            if terms.contains(&t.text) {
                 matches.push((t.offset_from, t.offset_to, t.text.clone()));
             }
         },
