@@ -6,28 +6,36 @@ use std::process::Command;
 
 use crate::common::{postgres_installed, stderr, Workspace};
 
+/// Runs `techmatch bench` with `args` and returns its output and the figures it wrote.
+fn bench(ws: &Workspace, args: &[&str]) -> (std::process::Output, serde_json::Value) {
+    let json = ws.dir.path().join("bench.json");
+    let mut all = vec!["bench"];
+    all.extend_from_slice(args);
+    all.extend(["--json", json.to_str().unwrap()]);
+    let out = ws.cli(&all);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let figures = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    (out, figures)
+}
+
 #[test]
 fn bench_reports_every_figure_for_ten_thousand_listings() {
     let ws = Workspace::new();
-    let json = ws.dir.path().join("bench.json");
-    let out = ws.cli(&[
-        "bench",
-        "--listings",
-        "10000",
-        "--searches",
-        "50",
-        "--matches",
-        "10",
-        "--http-seconds",
-        "1",
-        "--connections",
-        "4",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let figures: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let (out, figures) = bench(
+        &ws,
+        &[
+            "--listings",
+            "10000",
+            "--searches",
+            "50",
+            "--matches",
+            "10",
+            "--http-seconds",
+            "1",
+            "--connections",
+            "4",
+        ],
+    );
     assert_eq!(figures["listings"], 10000);
     assert_eq!(figures["http_errors"], 0);
     let knn_recall = figures["semantic"]["knn_recall"].as_f64();
@@ -97,24 +105,20 @@ fn bench_reports_every_figure_for_ten_thousand_listings() {
 #[test]
 fn bench_without_http_seconds_times_the_engine_alone() {
     let ws = Workspace::new();
-    let json = ws.dir.path().join("bench.json");
-    let out = ws.cli(&[
-        "bench",
-        "--listings",
-        "2000",
-        "--searches",
-        "20",
-        "--matches",
-        "5",
-        "--http-seconds",
-        "0",
-        "--no-semantic",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let figures: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let (_, figures) = bench(
+        &ws,
+        &[
+            "--listings",
+            "2000",
+            "--searches",
+            "20",
+            "--matches",
+            "5",
+            "--http-seconds",
+            "0",
+            "--no-semantic",
+        ],
+    );
     for key in [
         "search_p50_ms",
         "match_p50_ms",
