@@ -259,6 +259,10 @@ async fn an_ad_hoc_need_is_matched_and_checked() {
             json!({"text": "x", "transfer_modes": ["gift"]}),
             "transfer_modes",
         ),
+        // Refused by the body's type, not by its checks: named all the same.
+        (json!({"text": "x", "colour": "red"}), "colour"),
+        (json!({"text": 5}), "text"),
+        (json!({"text": "x", "trl_min": "four"}), "trl_min"),
     ] {
         let (status, err, _) = app
             .send(

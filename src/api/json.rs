@@ -2,7 +2,8 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use serde_json::Value;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 
 use super::error::ApiError;
 use super::BODY_LIMIT;
@@ -33,6 +34,21 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
             Err(e) => Err(ApiError::BadJson(format!("invalid JSON: {e}"))),
         }
     }
+}
+
+/// Reads a JSON object as a `T`; a refusal names the field at fault (`colour`, `need.text`),
+/// as every other check of a body does, or says what the body is not (`what`) when no field
+/// is to blame.
+pub fn typed<T: DeserializeOwned>(body: Map<String, Value>, what: &str) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(Value::Object(body)).map_err(|e| {
+        let path = e.path().to_string();
+        let reason = e.into_inner().to_string();
+        if path.is_empty() || path == "." {
+            ApiError::BadJson(format!("{what}: {reason}"))
+        } else {
+            ApiError::invalid(&path, reason)
+        }
+    })
 }
 
 /// Query parameters, whose rejection (e.g. a parameter given twice) is answered in our format.

@@ -6,8 +6,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use super::error::ApiError;
-use super::json::JsonObject;
 use super::json::Query;
+use super::json::{typed, JsonObject};
 use crate::app::AppState;
 use crate::app::Caller;
 use crate::domain::{Kind, Status};
@@ -181,8 +181,7 @@ async fn ad_hoc(
     _caller: Caller,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Answer>, ApiError> {
-    let need: AdHocNeed = serde_json::from_value(serde_json::Value::Object(body))
-        .map_err(|e| ApiError::BadJson(format!("not an ad-hoc need: {e}")))?;
+    let need: AdHocNeed = typed(body, "not an ad-hoc need")?;
     let request = need.to_request().map_err(ApiError::Invalid)?;
     run_with(&state, request, need.semantic.unwrap_or(true), None).await
 }
