@@ -2,17 +2,18 @@
 
 use std::collections::HashMap;
 
-use crate::analysis::{folded_tokens_stemmed_if, may_stem_to};
+use crate::analysis::{folded_tokens_stemmed_if, may_begin_stem, stem_start};
 
 /// Returns up to `max_chars` of `text` around the densest cluster of `terms` (folded, stemmed
 /// forms), HTML-escaped, with matched words wrapped in `<mark>`; the start of the text when
 /// nothing matches.
 pub fn snippet(text: &str, terms: &[String], max_chars: usize) -> String {
     // A query has a few terms: comparing with each costs less than hashing every word.
+    let starts: Vec<&str> = terms.iter().map(|t| stem_start(t)).collect();
     let mut matches = Vec::new();
     folded_tokens_stemmed_if(
         text,
-        |word| terms.iter().any(|t| may_stem_to(word, t)),
+        |word| starts.iter().any(|s| may_begin_stem(word, s)),
         |t| {
             if terms.contains(&t.text) {
                 matches.push((t.offset_from, t.offset_to, t.text.clone()));

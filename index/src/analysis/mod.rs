@@ -99,12 +99,19 @@ pub fn folded_tokens_stemmed_if(
 /// distinct words of the evaluation sets and the reference listings; the stemmer drops a
 /// leading apostrophe, so such a word may have any stem.)
 pub fn may_stem_to(word: &str, stem: &str) -> bool {
-    if word.starts_with('\'') {
-        return true;
-    }
+    may_begin_stem(word, stem_start(stem))
+}
+
+/// What a word must begin with to have `stem` as its English stem (see [`may_stem_to`]).
+pub fn stem_start(stem: &str) -> &str {
     let keep = stem.chars().count().saturating_sub(2).max(1);
     let end = stem.char_indices().nth(keep).map_or(stem.len(), |(i, _)| i);
-    word.starts_with(&stem[..end])
+    &stem[..end]
+}
+
+/// [`may_stem_to`] with the stem's [`stem_start`] made once, for asking it of many words.
+pub fn may_begin_stem(word: &str, start: &str) -> bool {
+    word.starts_with('\'') || word.starts_with(start)
 }
 
 /// Runs `text` through one chain and returns its tokens in order.
