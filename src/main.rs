@@ -1,5 +1,7 @@
 //! The `techmatch` command.
 
+mod cli;
+
 /// Searching and indexing allocate many short-lived vectors and strings; jemalloc serves them
 /// faster than glibc's malloc, also after a bulk import has grown the heap, and returns memory
 /// as well (`bench` at 1M: search CPU 5.0 → 3.0 ms, import +30%, server RSS unchanged).
@@ -8,5 +10,5 @@
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> std::process::ExitCode {
-    techmatch::cli::main()
+    cli::main()
 }

@@ -517,7 +517,7 @@ fn two_nodes_on_one_postgres_store_deliver_each_alert_once() {
         return;
     }
     const N: usize = 12;
-    let cluster = techmatch::pg::TempCluster::start().unwrap();
+    let cluster = techmatch_bench::pg::TempCluster::start().unwrap();
     let store = cluster.url();
     let (ws_a, ws_b) = (Workspace::new(), Workspace::new());
     let smtp = SmtpReceiver::start(ws_a.dir.path(), free_port());

@@ -14,7 +14,7 @@ use crate::common::{hit_ids, TestApp, Workspace, TOKEN};
 fn demo_listings() -> Vec<techmatch::domain::Listing> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/demo/listings-vi.jsonl"
+        "/service/fixtures/demo/listings-vi.jsonl"
     );
     std::fs::read_to_string(path)
         .unwrap()

@@ -11,7 +11,7 @@ use crate::common::{stderr, stdout, Workspace};
 
 /// Whether haproxy is installed; skips with a message, or fails when `CI` is set.
 fn haproxy_installed(test: &str) -> bool {
-    if techmatch::cluster_bench::prerequisites().is_ok() {
+    if techmatch_bench::cluster_bench::prerequisites().is_ok() {
         return true;
     }
     let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");

@@ -103,7 +103,7 @@ pub struct TestApp {
     pub state: AppState,
     pub workspace: Workspace,
     /// The cluster under a PostgreSQL store; dropped (stopped) after the state.
-    pub cluster: Option<techmatch::pg::TempCluster>,
+    pub cluster: Option<techmatch_bench::pg::TempCluster>,
 }
 
 impl TestApp {
@@ -112,7 +112,7 @@ impl TestApp {
         let data = workspace.data_dir();
         let (store, cluster) = if std::env::var("TECHMATCH_TEST_STORE").as_deref() == Ok("postgres")
         {
-            let cluster = techmatch::pg::TempCluster::start().expect("PostgreSQL cluster");
+            let cluster = techmatch_bench::pg::TempCluster::start().expect("PostgreSQL cluster");
             let store = techmatch::store::PgStore::open(&cluster.connection_string())
                 .expect("PostgreSQL store");
             (Stores::shared(Arc::new(store)), Some(cluster))
@@ -228,7 +228,7 @@ pub fn exists(p: &Path) -> bool {
 /// Whether PostgreSQL's server is installed for the tests that start a throw-away cluster.
 /// Without it they are skipped with a message, unless `CI` is set: in CI they fail instead.
 pub fn postgres_installed(test: &str) -> bool {
-    if techmatch::pg::cluster::is_installed() {
+    if techmatch_bench::pg::cluster::is_installed() {
         return true;
     }
     let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");

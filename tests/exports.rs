@@ -37,7 +37,7 @@ async fn get(app: &TestApp, uri: &str) -> (StatusCode, String, Vec<u8>) {
 fn demo_listings() -> Vec<techmatch::domain::Listing> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/demo/listings-vi.jsonl"
+        "/service/fixtures/demo/listings-vi.jsonl"
     );
     std::fs::read_to_string(path)
         .unwrap()

@@ -7,9 +7,9 @@ use serde_json::json;
 
 use techmatch::domain::Listing;
 use techmatch::indexer;
-use techmatch::pg::TempCluster;
 use techmatch::search::{run, SearchParams};
 use techmatch::store::{PgStore, Store};
+use techmatch_bench::pg::TempCluster;
 use techmatch_index::SearchIndex;
 
 use crate::common::postgres_installed;

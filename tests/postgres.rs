@@ -1,8 +1,8 @@
 //! The throw-away PostgreSQL cluster: real `initdb` and `postgres` processes on loopback, and
 //! the full-text search configuration the benchmark compares against.
 
-use techmatch::pg::fts::{Combine, CONFIG, SETUP_SQL};
-use techmatch::pg::TempCluster;
+use techmatch_bench::pg::fts::{Combine, CONFIG, SETUP_SQL};
+use techmatch_bench::pg::TempCluster;
 
 use crate::common::postgres_installed;
 

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use techmatch::pg::TempCluster;
+use techmatch_bench::pg::TempCluster;
 
 use crate::cli::Server;
 use crate::cli_user::cli_with_stdin;

@@ -16,8 +16,8 @@ use techmatch::domain::alert::{Delivery, Notification, SavedQuery, StandingSearc
 use techmatch::domain::deal::{Deal, DealEvent, EventKind, Stage};
 use techmatch::domain::mail::{Mail, Purpose, Ticket};
 use techmatch::domain::Listing;
-use techmatch::pg::TempCluster;
 use techmatch::store::{Backend, ChangeOp, PgStore, SledStore, StoreError};
+use techmatch_bench::pg::TempCluster;
 
 use crate::common::postgres_installed;
 

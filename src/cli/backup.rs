@@ -9,10 +9,10 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 
-use crate::data_dir::DataDir;
-use crate::indexer;
-use crate::store::backup::{restore, BackupInfo};
-use crate::store::{Store, StoreError};
+use techmatch::data_dir::DataDir;
+use techmatch::indexer;
+use techmatch::store::backup::{restore, BackupInfo};
+use techmatch::store::{Store, StoreError};
 
 /// Options of `backup`.
 #[derive(Debug, clap::Args)]

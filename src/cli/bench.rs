@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::bench::{run_with, Options};
+use techmatch_bench::bench::{run_with, Options};
 
 /// Options of `bench`.
 #[derive(Debug, clap::Args)]

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::cluster_bench::{run, Options};
+use techmatch_bench::cluster_bench::{run, Options};
 
 /// Options of `bench-cluster`.
 #[derive(Debug, clap::Args)]

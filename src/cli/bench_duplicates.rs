@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::domain::{parse_listing, Listing};
+use techmatch::domain::{parse_listing, Listing};
 
 /// Options of `bench-duplicates`.
 #[derive(Debug, clap::Args)]
@@ -29,9 +29,9 @@ pub struct Args {
 fn demo_listings() -> anyhow::Result<Vec<Listing>> {
     let now = chrono::Utc::now();
     let mut listings = Vec::new();
-    for (name, text) in crate::demo::FILES {
+    for (name, text) in techmatch::demo::FILES {
         let (records, problems) =
-            crate::import::jsonl::read_bytes(Path::new(name), text.as_bytes())
+            techmatch::import::jsonl::read_bytes(Path::new(name), text.as_bytes())
                 .map_err(|p| anyhow::anyhow!("{name}: {} unreadable lines", p.len()))?;
         anyhow::ensure!(
             problems.is_empty(),
@@ -50,7 +50,8 @@ fn demo_listings() -> anyhow::Result<Vec<Listing>> {
 /// Runs the measurement and prints the figures as JSON.
 pub fn run_cmd(args: Args) -> anyhow::Result<ExitCode> {
     let listings = demo_listings()?;
-    let report = crate::bench::duplicates::run(&listings, args.copies, args.threshold, args.seed);
+    let report =
+        techmatch_bench::bench::duplicates::run(&listings, args.copies, args.threshold, args.seed);
     let text = serde_json::to_string_pretty(&report)?;
     println!("{text}");
     if let Some(path) = &args.json {

@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::embed::child::EmbedderChild;
-use crate::embed::client::{EmbedderConfig, HttpEmbedder};
-use crate::embed::Embedder;
+use techmatch::embed::child::EmbedderChild;
+use techmatch::embed::client::{EmbedderConfig, HttpEmbedder};
+use techmatch::embed::Embedder;
 
 /// Where sentence vectors come from.
 #[derive(Debug, Clone, clap::Args)]

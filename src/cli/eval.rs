@@ -11,14 +11,14 @@ use serde::Deserialize;
 use techmatch_index::eval::{evaluate, write_trec, Gain as NdcgGain, Qrels, Run};
 use techmatch_index::SearchIndex;
 
-use crate::domain::{parse_listing, Listing, RawRecord};
-use crate::embed::cache::VectorCache;
-use crate::embed::{listing_text, match_filter, search_filter, Input};
-use crate::indexer;
-use crate::matching::{run as run_match, AdHocNeed};
-use crate::pg::fts::Combine;
-use crate::search::{run as run_search, SearchParams, MAX_QUERY_CHARS};
-use crate::store::{SledStore, Store};
+use techmatch::domain::{parse_listing, Listing, RawRecord};
+use techmatch::embed::cache::VectorCache;
+use techmatch::embed::{listing_text, match_filter, search_filter, Input};
+use techmatch::indexer;
+use techmatch::matching::{run as run_match, AdHocNeed};
+use techmatch::search::{run as run_search, SearchParams, MAX_QUERY_CHARS};
+use techmatch::store::{SledStore, Store};
+use techmatch_bench::pg::fts::Combine;
 use techmatch_index::vector::{
     normalize, quantize, VectorFilter, VectorSet, APPROXIMATE_FROM, CANDIDATES_PER_RESULT,
 };

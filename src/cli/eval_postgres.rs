@@ -8,8 +8,8 @@ use techmatch_index::eval::Run;
 use tokio_postgres::Client;
 
 use super::eval::{Doc, QueryLine, DEPTH};
-use crate::pg::fts::{rank_sql, Combine, SETUP_SQL};
-use crate::pg::TempCluster;
+use techmatch_bench::pg::fts::{rank_sql, Combine, SETUP_SQL};
+use techmatch_bench::pg::TempCluster;
 
 const TABLE_SQL: &str = "
 CREATE TABLE docs (

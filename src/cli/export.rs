@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::data_dir::DataDir;
+use techmatch::data_dir::DataDir;
 
 /// Options of `export`.
 #[derive(Debug, clap::Args)]

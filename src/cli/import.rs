@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::data_dir::DataDir;
-use crate::import::{check_files, store_drafts, ImportError};
-use crate::indexer;
+use techmatch::data_dir::DataDir;
+use techmatch::import::{check_files, store_drafts, ImportError};
+use techmatch::indexer;
 
 /// Options of `import`.
 #[derive(Debug, clap::Args)]
@@ -95,8 +95,8 @@ const SHOWN_DUPLICATES: usize = 20;
 /// Says which imported listings look like another listing (stored before, or in the same
 /// import): the same technology from another exchange, re-typed or shortened. Nothing is
 /// merged; brokers see them on the listing pages.
-fn report_duplicates(store: &dyn crate::store::Store, ids: &[String]) -> anyhow::Result<()> {
-    let duplicates = crate::duplicates::Duplicates::new();
+fn report_duplicates(store: &dyn techmatch::store::Store, ids: &[String]) -> anyhow::Result<()> {
+    let duplicates = techmatch::duplicates::Duplicates::new();
     duplicates.catch_up(store)?;
     let mut pairs = Vec::new();
     let imported: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();

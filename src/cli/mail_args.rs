@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 
-use crate::app::AppState;
-use crate::mail::{DeliveryConfig, Smtp};
+use techmatch::app::AppState;
+use techmatch::mail::{DeliveryConfig, Smtp};
 
 /// Mail options of `serve`.
 #[derive(Debug, clap::Args)]
@@ -29,7 +29,7 @@ pub struct MailArgs {
     public_url: Option<String>,
     /// Seconds to wait after a failed delivery before the next attempt; doubled after each
     /// further failure, up to an hour.
-    #[arg(long, default_value_t = crate::domain::mail::FIRST_RETRY_SECONDS, env = "TECHMATCH_MAIL_RETRY_SECONDS")]
+    #[arg(long, default_value_t = techmatch::domain::mail::FIRST_RETRY_SECONDS, env = "TECHMATCH_MAIL_RETRY_SECONDS")]
     mail_retry_seconds: i64,
 }
 

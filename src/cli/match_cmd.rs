@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 
-use crate::data_dir::DataDir;
-use crate::matching::{for_listing, run, AdHocNeed, MatchParams};
+use techmatch::data_dir::DataDir;
+use techmatch::matching::{for_listing, run, AdHocNeed, MatchParams};
 
 /// Options of `match`.
 #[derive(Debug, clap::Args)]

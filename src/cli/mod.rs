@@ -25,7 +25,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use techmatch_index::SearchIndex;
 
-use crate::data_dir::DataDir;
+use techmatch::data_dir::DataDir;
 
 /// Every file and directory this process creates is its owner's alone (0600 files, 0700
 /// directories): the store holds password and token hashes and contact details, and sled and
@@ -34,8 +34,8 @@ fn private_files() {
     #[cfg(unix)]
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
 }
-use crate::indexer;
-use crate::store::Backend;
+use techmatch::indexer;
+use techmatch::store::Backend;
 
 /// Technology-transfer matchmaking for Vietnam's provincial Departments of Science and Technology.
 #[derive(Debug, Parser)]
@@ -105,7 +105,7 @@ pub fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     if let Some(path) = &cli.ranking {
-        if let Err(e) = crate::config::load(path) {
+        if let Err(e) = techmatch::config::load(path) {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
         }
@@ -126,7 +126,7 @@ pub fn main() -> ExitCode {
         Command::BenchCluster(args) => bench_cluster::run_cmd(args),
         Command::BenchDuplicates(args) => bench_duplicates::run_cmd(args),
         Command::Template => {
-            println!("{}", crate::domain::input::all_columns().join(","));
+            println!("{}", techmatch::domain::input::all_columns().join(","));
             Ok(ExitCode::SUCCESS)
         }
     };

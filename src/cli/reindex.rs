@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-use crate::data_dir::DataDir;
-use crate::indexer;
+use techmatch::data_dir::DataDir;
+use techmatch::indexer;
 
 pub fn run(data: &DataDir) -> anyhow::Result<ExitCode> {
     let store = data.open_backend()?;

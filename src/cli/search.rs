@@ -4,9 +4,9 @@ use std::process::ExitCode;
 
 use techmatch_index::{IndexError, SearchIndex};
 
-use crate::data_dir::DataDir;
-use crate::search::{run as run_search, SearchParams};
-use crate::store::StoreError;
+use techmatch::data_dir::DataDir;
+use techmatch::search::{run as run_search, SearchParams};
+use techmatch::store::StoreError;
 
 /// Options of `search`.
 #[derive(Debug, clap::Args)]

@@ -4,11 +4,11 @@
 use anyhow::Context;
 
 use super::embedder::{Connected, EmbedderArgs};
-use crate::data_dir::DataDir;
-use crate::embed::follower;
-use crate::embed::store::VectorStore;
-use crate::embed::Semantic;
-use crate::store::Store;
+use techmatch::data_dir::DataDir;
+use techmatch::embed::follower;
+use techmatch::embed::store::VectorStore;
+use techmatch::embed::Semantic;
+use techmatch::store::Store;
 
 /// The semantic side of one command, and the embedder it started (stopped when dropped).
 pub struct CliSemantic {

@@ -8,13 +8,13 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::app;
-use crate::data_dir::DataDir;
-use crate::embed::store::VectorStore;
-use crate::embed::Semantic;
-use crate::server;
-use crate::store::Backend;
-use crate::{demo, indexer};
+use techmatch::app;
+use techmatch::data_dir::DataDir;
+use techmatch::embed::store::VectorStore;
+use techmatch::embed::Semantic;
+use techmatch::server;
+use techmatch::store::Backend;
+use techmatch::{demo, indexer};
 
 /// Options of `serve`.
 #[derive(Debug, clap::Args)]
@@ -66,11 +66,11 @@ pub struct Args {
     trusted_proxies: Vec<std::net::IpAddr>,
     /// Memory for answers to recent searches, in MiB (0 turns the cache off); they are
     /// dropped whenever the index changes.
-    #[arg(long, default_value_t = crate::search_cache::DEFAULT_MIB, env = "TECHMATCH_SEARCH_CACHE_MIB")]
+    #[arg(long, default_value_t = techmatch::search_cache::DEFAULT_MIB, env = "TECHMATCH_SEARCH_CACHE_MIB")]
     search_cache_mib: usize,
     /// How long a search or match waits for its query's vector from the embedder, in
     /// milliseconds; past it the answer is lexical, marked `"semantic": "skipped"`.
-    #[arg(long, default_value_t = crate::embed::DEFAULT_DEADLINE.as_millis() as u64, env = "TECHMATCH_EMBED_DEADLINE_MS")]
+    #[arg(long, default_value_t = techmatch::embed::DEFAULT_DEADLINE.as_millis() as u64, env = "TECHMATCH_EMBED_DEADLINE_MS")]
     embed_deadline_ms: u64,
     #[command(flatten)]
     embedder: super::embedder::EmbedderArgs,
@@ -90,7 +90,7 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
     } else if data.is_writable() {
         let store: Arc<dyn Backend> = Arc::new(data.open_store()?);
         // A data dir made before files were private: its 0700 mode closes everything inside.
-        crate::store::backup::private(data.path(), true)?;
+        techmatch::store::backup::private(data.path(), true)?;
         (store, data.open_index()?)
     } else {
         tracing::warn!(

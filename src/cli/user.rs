@@ -8,10 +8,10 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use chrono::Utc;
 
-use crate::accounts::{add_user, reset_password, NewUser};
-use crate::data_dir::DataDir;
-use crate::domain::account::Role;
-use crate::store::StoreError;
+use techmatch::accounts::{add_user, reset_password, NewUser};
+use techmatch::data_dir::DataDir;
+use techmatch::domain::account::Role;
+use techmatch::store::StoreError;
 
 /// Options of `user`.
 #[derive(Debug, clap::Args)]

@@ -39,7 +39,7 @@ fn io(path: &Path, e: std::io::Error) -> StoreError {
 
 /// Makes `path` readable by its owner only (0700 for a directory, 0600 for a file): a store
 /// holds password and token hashes and contact details.
-pub(crate) fn private(path: &Path, dir: bool) -> Result<(), StoreError> {
+pub fn private(path: &Path, dir: bool) -> Result<(), StoreError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -324,8 +324,8 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::bench::Corpus;
     use crate::data_dir::DataDir;
+    use crate::demo::Corpus;
     use crate::domain::{parse_listing, RawRecord};
     use crate::import::store_drafts;
     use crate::indexer::{catch_up, to_index_doc};

@@ -16,13 +16,13 @@ use serde_json::{json, Value};
 use techmatch_index::SearchIndex;
 
 use super::{percentile, round, thread_cpu_s, Corpus};
-use crate::alerts::first_hits::FirstHitsMemo;
-use crate::alerts::percolator::Percolator;
-use crate::domain::alert::StandingSearch;
-use crate::domain::{parse_listing, RawRecord};
-use crate::import::store_drafts;
-use crate::indexer::{self, to_index_doc};
-use crate::store::Store;
+use techmatch::alerts::first_hits::FirstHitsMemo;
+use techmatch::alerts::percolator::Percolator;
+use techmatch::domain::alert::StandingSearch;
+use techmatch::domain::{parse_listing, RawRecord};
+use techmatch::import::store_drafts;
+use techmatch::indexer::{self, to_index_doc};
+use techmatch::store::Store;
 
 /// New listings percolated.
 const NEW_LISTINGS: usize = 200;

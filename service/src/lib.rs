@@ -2,31 +2,28 @@
 //! and Technology.
 //!
 //! Layout, from the edge inwards (dependencies point down this list only):
-//! - [`cli`]: one module per command; `main.rs` only calls [`cli::main`].
+//! - The command line is the `techmatch` binary's (the workspace root); measurement is the
+//!   `techmatch-bench` crate's. Both use this library; it uses neither.
 //! - [`server`]: [`server::Config`] and [`server::start`] (the state for `serve` and the tests
 //!   alike), the router merging [`api`] (the JSON adapter) and [`web`] (the pages), which never
 //!   import each other, with the load limits and the metrics layer; graceful shutdown.
 //! - [`app`]: [`app::AppState`] and every use case as a function over typed inputs — the rights
 //!   ([`app::Caller`]), listings, interest, deals, search answers, statistics, organisations,
 //!   sign-up, saved searches — with one [`app::AppError`].
-//! - [`search`], [`matching`]: requests and answers over the index; [`import`], [`demo`]: JSONL,
-//!   CSV and XLSX files into listings; [`accounts`], [`report`]: sign-in and API tokens; province
-//!   and national reports; [`mail`]: delivery of the outbox by SMTP.
+//! - [`search`], [`matching`]: requests and answers over the index; [`import`]: JSONL, CSV and
+//!   XLSX files into listings; [`demo`]: the demo data and a corpus generated from it;
+//!   [`accounts`], [`report`]: sign-in and API tokens; province and national reports; [`mail`]:
+//!   delivery of the outbox by SMTP.
 //! - Followers of the change log: [`indexer`] (the search index, crate `techmatch-index`),
 //!   [`embed`] (sentence vectors), [`duplicates`], [`alerts`].
 //! - [`store`]: the source of truth (sled, or PostgreSQL for several nodes) behind the
 //!   [`store::Store`] trait and its siblings; [`domain`]: listings, provinces, fields of science,
 //!   input checking, accounts, deals, organisations.
-//! - Measurement, still in this crate: [`bench`], [`cluster_bench`] and [`pg`] (a throw-away
-//!   PostgreSQL cluster and the full-text search we compare against).
 
 pub mod accounts;
 pub mod alerts;
 pub mod api;
 pub mod app;
-pub mod bench;
-pub mod cli;
-pub mod cluster_bench;
 pub mod config;
 pub mod data_dir;
 pub mod demo;
@@ -38,7 +35,6 @@ pub mod indexer;
 pub mod mail;
 pub mod matching;
 pub mod metrics;
-pub mod pg;
 pub mod report;
 pub mod search;
 pub mod search_cache;

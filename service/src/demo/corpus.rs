@@ -1,4 +1,4 @@
-//! A synthetic corpus for benchmarks: listings and queries drawn, from a fixed seed, from the
+//! A synthetic corpus for benchmarks and tests: listings and queries drawn, from a fixed seed, from the
 //! sentences, titles and words of the demo data, over every kind, province and field.
 
 use chrono::{DateTime, Utc};

@@ -1,6 +1,10 @@
 //! The demo data shipped in `fixtures/demo`: Vietnamese listings written as departments,
 //! institutes and firms write them, and NASA's public-domain technology listings in English.
 
+mod corpus;
+
+pub use corpus::{Corpus, Rng};
+
 use std::path::Path;
 
 use crate::domain::org::{OrgKind, Organisation};
@@ -12,11 +16,11 @@ use crate::store::{OrgStore, Store, StoreError};
 pub const FILES: [(&str, &str); 2] = [
     (
         "fixtures/demo/listings-vi.jsonl",
-        include_str!("../fixtures/demo/listings-vi.jsonl"),
+        include_str!("../../fixtures/demo/listings-vi.jsonl"),
     ),
     (
         "fixtures/demo/nasa-en.jsonl",
-        include_str!("../fixtures/demo/nasa-en.jsonl"),
+        include_str!("../../fixtures/demo/nasa-en.jsonl"),
     ),
 ];
 

@@ -16,11 +16,11 @@ use techmatch_index::vector::{normalize, quantize, VectorSet};
 use techmatch_index::SearchIndex;
 
 use super::{percentile, round, Corpus, Rng};
-use crate::embed::{match_filter, search_filter, Embedder, Input};
-use crate::indexer::to_index_doc;
-use crate::matching::{run as run_match, AdHocNeed};
-use crate::search::{run as run_search, SearchParams};
-use crate::store::Store;
+use techmatch::embed::{match_filter, search_filter, Embedder, Input};
+use techmatch::indexer::to_index_doc;
+use techmatch::matching::{run as run_match, AdHocNeed};
+use techmatch::search::{run as run_search, SearchParams};
+use techmatch::store::Store;
 
 /// Dimensions of the synthetic vectors (multilingual-e5-small's).
 const DIM: usize = 384;

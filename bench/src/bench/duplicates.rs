@@ -18,8 +18,8 @@ use serde::Serialize;
 use techmatch_index::analysis::{fold_text, folded_form, is_word_char};
 use techmatch_index::duplicates::{DuplicateIndex, Signature};
 
-use super::corpus::Rng;
-use crate::domain::Listing;
+use super::Rng;
+use techmatch::domain::Listing;
 
 /// The ways a copy is altered.
 const KINDS: [&str; 5] = [
@@ -68,7 +68,10 @@ pub struct Report {
 /// Builds the labelled set from `listings` and measures the detector at `threshold`.
 pub fn run(listings: &[Listing], copies: usize, threshold: f32, seed: u64) -> Report {
     let mut rng = Rng::new(seed);
-    let texts: Vec<String> = listings.iter().map(crate::duplicates::text_of).collect();
+    let texts: Vec<String> = listings
+        .iter()
+        .map(techmatch::duplicates::text_of)
+        .collect();
     let ids: Vec<&str> = listings.iter().map(|l| l.id.as_str()).collect();
     let chosen = choose(&mut rng, listings.len(), copies);
     let same = SameItem::new(listings);
@@ -218,8 +221,8 @@ fn sentences(text: &str) -> Vec<&str> {
 /// An altered copy of `listing`'s text.
 fn alter(rng: &mut Rng, listing: &Listing, donor: &str, kind: &str) -> String {
     match kind {
-        "retyped" => retype(rng, &crate::duplicates::text_of(listing)),
-        "no_diacritics" => strip_diacritics(&crate::duplicates::text_of(listing)),
+        "retyped" => retype(rng, &techmatch::duplicates::text_of(listing)),
+        "no_diacritics" => strip_diacritics(&techmatch::duplicates::text_of(listing)),
         "shortened" => shorten(listing),
         "sentences_added" => {
             let extra: Vec<&str> = sentences(donor).into_iter().take(2).collect();

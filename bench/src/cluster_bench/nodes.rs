@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 
 /// The balancer's configuration shipped in `deploy/`, written into the bench's directory.
-const HAPROXY_CFG: &str = include_str!("../../deploy/haproxy.cfg");
+const HAPROXY_CFG: &str = include_str!("../../../deploy/haproxy.cfg");
 /// Longest a node may take from spawn to listening (it builds or catches up its index first).
 const START_TIMEOUT: Duration = Duration::from_secs(120);
 /// Times a restart on the node's old port is tried (another process may hold the port).

@@ -12,11 +12,11 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Statement};
 
 use super::{percentile, round, Corpus, Options, CHUNK};
-use crate::domain::{parse_listing, RawRecord};
-use crate::indexer::to_index_doc;
 use crate::pg::fts::{rank_sql, Combine, CONFIG, SETUP_SQL};
 use crate::pg::TempCluster;
-use crate::search::SearchParams;
+use techmatch::domain::{parse_listing, RawRecord};
+use techmatch::indexer::to_index_doc;
+use techmatch::search::SearchParams;
 
 /// The table: the facts our search filters and counts by, and the text groups our index
 /// weighs (title A, keywords and description B, the rest C), searched through a stored

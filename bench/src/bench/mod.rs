@@ -1,7 +1,6 @@
 //! `techmatch bench`: import, reindex, open, search, match and HTTP figures on a generated
 //! corpus of N listings, printed as a table and JSON so that runs can be compared.
 
-mod corpus;
 pub mod duplicates;
 mod http;
 mod percolate;
@@ -10,19 +9,19 @@ mod semantic;
 mod served;
 mod tantivy_ref;
 
-pub use corpus::{Corpus, Rng};
+pub use techmatch::demo::{Corpus, Rng};
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::data_dir::DataDir;
-use crate::domain::{parse_listing, RawRecord};
-use crate::import::store_drafts;
-use crate::indexer;
-use crate::matching::{run as run_match, AdHocNeed};
-use crate::search::{run as run_search, SearchParams};
+use techmatch::data_dir::DataDir;
+use techmatch::domain::{parse_listing, RawRecord};
+use techmatch::import::store_drafts;
+use techmatch::indexer;
+use techmatch::matching::{run as run_match, AdHocNeed};
+use techmatch::search::{run as run_search, SearchParams};
 
 /// Listings per import call (each one atomic write, one index commit): a large import file.
 const CHUNK: usize = 50_000;
@@ -138,7 +137,7 @@ pub fn run(dir: &Path, options: &Options) -> anyhow::Result<Value> {
 pub fn run_with(
     dir: &Path,
     options: &Options,
-    embedder: Option<&dyn crate::embed::Embedder>,
+    embedder: Option<&dyn techmatch::embed::Embedder>,
 ) -> anyhow::Result<Value> {
     let data = DataDir::new(dir);
     let mut corpus = Corpus::new(options.seed);
