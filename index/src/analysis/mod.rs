@@ -65,7 +65,8 @@ thread_local! {
 /// that `stem_if` accepts, given their unstemmed folded text (the others keep that text).
 ///
 /// English stemming only ever changes a word's ending, so a caller looking for some stems can
-/// skip stemming every word that [`may_stem_to`] none of them: most of a text's words.
+/// skip stemming every word that may stem to none of them ([`may_begin_stem`]): most of a
+/// text's words.
 pub fn folded_tokens_stemmed_if(
     text: &str,
     stem_if: impl Fn(&str) -> bool,
@@ -91,25 +92,21 @@ pub fn folded_tokens_stemmed_if(
     })
 }
 
-/// Whether `word` (folded, unstemmed) may have `stem` as its English stem.
+/// What a word must begin with to have `stem` as its English stem: all of the stem but its
+/// last two letters (at least its first).
 ///
 /// The English stemmer rewrites no more of a word than the last two letters of its stem
 /// ("dying" → "die", "possibility" → "possibl", "happy" → "happi", "rated" → "rate"): a word
 /// that does not start with the rest of the stem cannot have it. (Checked on the 55,628
-/// distinct words of the evaluation sets and the reference listings; the stemmer drops a
-/// leading apostrophe, so such a word may have any stem.)
-pub fn may_stem_to(word: &str, stem: &str) -> bool {
-    may_begin_stem(word, stem_start(stem))
-}
-
-/// What a word must begin with to have `stem` as its English stem (see [`may_stem_to`]).
+/// distinct words of the evaluation sets and the reference listings.)
 pub fn stem_start(stem: &str) -> &str {
     let keep = stem.chars().count().saturating_sub(2).max(1);
     let end = stem.char_indices().nth(keep).map_or(stem.len(), |(i, _)| i);
     &stem[..end]
 }
 
-/// [`may_stem_to`] with the stem's [`stem_start`] made once, for asking it of many words.
+/// Whether `word` (folded, unstemmed) may have a stem whose [`stem_start`] is `start`; the
+/// stemmer drops a leading apostrophe, so such a word may have any stem.
 pub fn may_begin_stem(word: &str, start: &str) -> bool {
     word.starts_with('\'') || word.starts_with(start)
 }
@@ -175,14 +172,14 @@ mod tests {
             let mut some = Vec::new();
             folded_tokens_stemmed_if(
                 text,
-                |w| may_stem_to(w, stem),
+                |w| may_begin_stem(w, stem_start(stem)),
                 |t| some.push(t.text.clone()),
             );
             assert_eq!(at(&some, stem), at(&full, stem), "{stem}");
         }
         // And most words are not stemmed at all.
-        assert!(!may_stem_to("vaccines", "agre"));
-        assert!(may_stem_to("'tis", "ti"));
+        assert!(!may_begin_stem("vaccines", stem_start("agre")));
+        assert!(may_begin_stem("'tis", stem_start("ti")));
     }
 
     #[test]

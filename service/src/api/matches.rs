@@ -6,8 +6,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use super::error::ApiError;
-use super::json::Query;
-use super::json::{typed, JsonObject};
+use super::json::{typed, JsonObject, Query};
 use crate::app::AppState;
 use crate::app::Caller;
 use crate::domain::{Kind, Status};
