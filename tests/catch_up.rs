@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::common::{hit_ids, line, stderr, Workspace};
+use crate::common::{hit_ids, line, stderr, stdout, Workspace};
 
 fn import(ws: &Workspace, name: &str, id: &str, title: &str) {
     let file = ws.file(
@@ -72,6 +72,17 @@ fn reindex_rebuilds_the_same_answers() {
     let after = ws.cli_json(&["search", "--json", "máy"]);
     assert_eq!(hit_ids(&before), hit_ids(&after));
     assert_eq!(after["total"], 2);
+}
+
+#[test]
+fn compact_leaves_a_store_without_free_segments_as_it_is() {
+    let ws = Workspace::new();
+    import(&ws, "a.jsonl", "a", "Máy gặt đập liên hợp");
+    let out = ws.cli(&["compact"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("left as it is"), "{}", stdout(&out));
+    assert!(!ws.data().join("store.compact").exists());
+    assert_eq!(search(&ws, "gat dap"), vec!["a"]);
 }
 
 /// A research output as the store keeps it.

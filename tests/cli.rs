@@ -191,6 +191,10 @@ fn a_cli_write_while_the_server_runs_says_the_data_dir_is_in_use() {
         err.contains("is in use by another techmatch process"),
         "{err}"
     );
+    // Compaction rewrites the store, so it waits for the server as well.
+    let out = ws.cli(&["compact"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("is in use by another techmatch process"));
     // Reading still works: search uses the server's index as last committed.
     let answer = ws.cli_json(&["search", "--json", "may say"]);
     assert_eq!(answer["total"], 1);

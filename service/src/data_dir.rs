@@ -11,6 +11,7 @@ use techmatch_index::{IndexError, SearchIndex};
 use std::sync::Arc;
 
 use crate::store::backup::copy_dir;
+use crate::store::sled::{compact_if_sparse, Compaction};
 use crate::store::{Backend, PgStore, SledStore, StoreError};
 
 /// A data directory and the paths inside it.
@@ -96,12 +97,15 @@ impl DataDir {
     /// replays every log message written since the previous one: after a bulk import, the
     /// whole log the import wrote, which at a million listings is 1.8 GB and most of a cold
     /// start. Opening once here moves that replay to the end of the import, whose duration
-    /// it barely changes.
-    pub fn settle_store(&self) -> Result<(), StoreError> {
-        if self.store_url.is_none() {
-            drop(self.open_store()?);
+    /// it barely changes. A store the import left sparse (free segments, which sled zeroes at
+    /// every open) is then rewritten compactly ([`crate::store::sled::compact_if_sparse`]).
+    /// Returns what was found and done; `None` for a shared store.
+    pub fn settle_store(&self) -> Result<Option<Compaction>, StoreError> {
+        if self.store_url.is_some() {
+            return Ok(None);
         }
-        Ok(())
+        // Its first step is an open, which is the settling.
+        compact_if_sparse(&self.store_path()).map(Some)
     }
 
     /// Whether files can be created in the data dir (false on a read-only mount or without

@@ -83,8 +83,14 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
     // this import wrote.
     // The listings are durable already: a failure here only leaves the next start slower.
     drop(store);
-    if let Err(e) = data.settle_store() {
-        tracing::warn!(error = %e, "the store was not settled: the next start replays this import's log");
+    match data.settle_store() {
+        Ok(Some(c)) if c.compacted || c.lacked_room => {
+            println!("{}", super::compact::describe(&c))
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "the store was not settled: the next start replays this import's log")
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

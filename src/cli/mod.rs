@@ -4,6 +4,7 @@ mod backup;
 mod bench;
 mod bench_cluster;
 mod bench_duplicates;
+mod compact;
 mod embedder;
 mod eval;
 mod eval_postgres;
@@ -74,6 +75,8 @@ enum Command {
     Match(match_cmd::Args),
     /// Rebuild the search index from the store.
     Reindex,
+    /// Rewrite the embedded store compactly when bulk writes left it sparse (server stopped).
+    Compact,
     /// Copy the store into a new directory (through the server when one is running).
     Backup(backup::BackupArgs),
     /// Replace the store with a backup and rebuild the index (server stopped).
@@ -118,6 +121,7 @@ pub fn main() -> ExitCode {
         Command::Search(args) => search::run(&data, args),
         Command::Match(args) => match_cmd::run_cmd(&data, args),
         Command::Reindex => reindex::run(&data),
+        Command::Compact => compact::run(&data),
         Command::Backup(args) => backup::backup(&data, args),
         Command::Restore(args) => backup::restore_cmd(&data, args),
         Command::Eval(args) => eval::run(args),

@@ -188,7 +188,17 @@ pub fn run_with(
         let started = Instant::now();
         let cpu_started = process_cpu_s();
         drop(store);
-        data.settle_store()?;
+        if let Some(c) = data.settle_store()? {
+            eprintln!(
+                "settle: {}/{} segments free, compacted {} ({} MB -> {} MB) in {:.2} s",
+                c.free_segments,
+                c.segments,
+                c.compacted,
+                c.bytes_before / 1_000_000,
+                c.bytes_after / 1_000_000,
+                c.seconds
+            );
+        }
         settle_s = started.elapsed().as_secs_f64();
         import_s += settle_s;
         import_cpu_s += process_cpu_s() - cpu_started;
@@ -207,6 +217,11 @@ pub fn run_with(
     let open_s = started.elapsed().as_secs_f64();
     // Its CPU (every thread), which a busy machine does not stretch as it does the seconds.
     let open_cpu_s = process_cpu_s() - cpu_started;
+    // Counted after the timing, so as not to warm the segment headers the open reads.
+    let (store_segments, store_free_segments) = match data.store_path() {
+        path if path.join("db").exists() => techmatch::store::sled::free_segments(&path)?,
+        _ => (0, 0),
+    };
     eprintln!(
         "open: {open_s:.3} s (store {open_store_s:.3} s, index {open_index_s:.3} s, catch-up {:.3} s), CPU {open_cpu_s:.2} s",
         open_s - open_store_s - open_index_s
@@ -315,6 +330,8 @@ pub fn run_with(
         "reindex_s": finite(round(reindex_s, 2)),
         "disk_bytes_per_listing": round(disk as f64 / n, 0),
         "open_s": round(open_s, 3),
+        "store_segments": store_segments,
+        "store_free_segments": store_free_segments,
         "open_store_s": round(open_store_s, 3),
         "open_cpu_s": round(open_cpu_s, 2),
         "open_index_s": round(open_index_s, 3),

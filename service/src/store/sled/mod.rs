@@ -2,9 +2,11 @@
 
 mod accounts;
 mod alerts;
+mod compact;
 mod deals;
 mod mail;
 mod orgs;
 mod store;
 
+pub use compact::{compact_if_sparse, free_segments, Compaction};
 pub use store::SledStore;

@@ -52,7 +52,7 @@ const NEW_SEGMENT_BYTES: usize = 4 << 20;
 
 /// The segment size a store in `dir` was created with (sled refuses any other), or the one
 /// for a new store.
-fn segment_size(dir: &Path) -> usize {
+pub(super) fn segment_size(dir: &Path) -> usize {
     // The file ends in a binary checksum, so it is not read as UTF-8 throughout.
     std::fs::read(dir.join("conf"))
         .ok()
@@ -73,7 +73,7 @@ pub(super) fn backend(e: sled::Error) -> StoreError {
 }
 
 /// fsyncs a directory, so that the names created in it survive a power cut.
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
+pub(super) fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
 
@@ -218,6 +218,16 @@ impl SledStore {
         // Acknowledge only what is on disk: sled would otherwise flush in the background.
         self.sync()?;
         Ok(next)
+    }
+
+    /// The sled database underneath (compaction reads every tree of it).
+    pub(super) fn db(&self) -> &sled::Db {
+        &self.db
+    }
+
+    /// The size of the log segments this store was created with.
+    pub(super) fn segment_bytes(&self) -> usize {
+        self.path.as_deref().map_or(NEW_SEGMENT_BYTES, segment_size)
     }
 
     /// Where the database lives on disk; `None` for a temporary store.
