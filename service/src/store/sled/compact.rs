@@ -92,6 +92,13 @@ fn beside(dir: &Path, suffix: &str) -> PathBuf {
 pub fn compact_if_sparse(dir: &Path) -> Result<Compaction, StoreError> {
     let started = Instant::now();
     let log = dir.join("db");
+    // Opening a missing store would create an empty one.
+    if !log.exists() {
+        return Err(StoreError::Backend(format!(
+            "there is no store in {} to compact",
+            dir.display()
+        )));
+    }
     // A leftover of an interrupted compaction is either a half-made copy or the old store
     // already swapped out: neither is needed.
     let spare = beside(dir, ".compact");
