@@ -276,4 +276,13 @@ mod tests {
         assert!(!leftover.exists());
         assert_eq!(contents(&dir), before);
     }
+
+    #[test]
+    fn a_missing_store_is_an_error_and_is_not_created() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let dir = root.path().join("store");
+        let err = compact_if_sparse(&dir).expect_err("no store");
+        assert!(err.to_string().contains("no store"), "{err}");
+        assert!(!dir.exists());
+    }
 }
