@@ -84,9 +84,7 @@ pub fn run(data: &DataDir, args: Args) -> anyhow::Result<ExitCode> {
     // The listings are durable already: a failure here only leaves the next start slower.
     drop(store);
     match data.settle_store() {
-        Ok(Some(c)) if c.compacted || c.lacked_room => {
-            println!("{}", super::compact::describe(&c))
-        }
+        Ok(Some(c)) if c.compacted || c.lacked_room => println!("{c}"),
         Ok(_) => {}
         Err(e) => {
             tracing::warn!(error = %e, "the store was not settled: the next start replays this import's log")

@@ -189,15 +189,7 @@ pub fn run_with(
         let cpu_started = process_cpu_s();
         drop(store);
         if let Some(c) = data.settle_store()? {
-            eprintln!(
-                "settle: {}/{} segments free, compacted {} ({} MB -> {} MB) in {:.2} s",
-                c.free_segments,
-                c.segments,
-                c.compacted,
-                c.bytes_before / 1_000_000,
-                c.bytes_after / 1_000_000,
-                c.seconds
-            );
+            eprintln!("settle: {c}");
         }
         settle_s = started.elapsed().as_secs_f64();
         import_s += settle_s;

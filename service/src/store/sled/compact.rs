@@ -46,6 +46,34 @@ pub struct Compaction {
     pub seconds: f64,
 }
 
+/// One line saying what the store held and what was done.
+impl std::fmt::Display for Compaction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (free, segments, mb) = (self.free_segments, self.segments, 1_000_000);
+        if self.compacted {
+            write!(
+                f,
+                "store compacted in {:.1} s: {free} of {segments} segments were free; {} MB → {} MB",
+                self.seconds,
+                self.bytes_before / mb,
+                self.bytes_after / mb
+            )
+        } else if self.lacked_room {
+            write!(
+                f,
+                "store left as it is: {free} of {segments} segments are free, but the disk lacks \
+                 room for a {} MB copy",
+                self.bytes_before / mb
+            )
+        } else {
+            write!(
+                f,
+                "store left as it is: {free} of {segments} segments free, too few to be worth a copy"
+            )
+        }
+    }
+}
+
 fn io(path: &Path, e: std::io::Error) -> StoreError {
     StoreError::Backend(format!("{}: {e}", path.display()))
 }
